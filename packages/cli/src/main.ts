@@ -1,0 +1,71 @@
+import { Command, CommanderError, Option } from 'commander';
+import { DatasetError } from '@dl/data';
+import { nonNegativeInteger, positiveInteger } from './parse-options.js';
+import { UsageError } from './usage-error.js';
+
+/** Exit code of usage errors and bad input (a bad flag, an unknown preset, a corrupt dataset file). */
+const EXIT_USAGE = 2;
+
+const program = new Command('dl')
+  .description('Keras-style deep learning for TypeScript on TensorFlow\'s native kernels')
+  .option('--verbose', 'print stack traces with errors')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+// Commands import the engine lazily: `dl --help` should not wait for TensorFlow to load.
+program
+  .command('train')
+  .description('train a preset on its default dataset, evaluate on the test split, save model, history.json and metrics.json')
+  .argument('<preset>', 'preset name (see `dl list`)')
+  .option('--epochs <n>', 'epochs to train (default: the preset\'s)', positiveInteger)
+  .option('--batch-size <n>', 'samples per gradient step (default: the preset\'s)', positiveInteger)
+  .option('--limit <n>', 'train on the first N training samples only', positiveInteger)
+  .option('--seed <n>', 'random seed for reproducible initialisation and shuffling', nonNegativeInteger)
+  .option('--out <dir>', 'output folder (default: runs/<preset>-<timestamp>)')
+  .option('--data-dir <dir>', 'read the dataset files from this folder only')
+  .option('--json', 'print one JSON line with the results on stdout (progress goes to stderr)')
+  .option('--quiet', 'print nothing but errors (and --json output)')
+  .action(async (preset: string, options) => (await import('./commands/train.js')).train(preset, options));
+
+program
+  .command('evaluate')
+  .description('reload a saved model and evaluate it on its dataset\'s test split')
+  .argument('<dir>', 'a folder written by `dl train`')
+  .option('--data-dir <dir>', 'read the dataset files from this folder only')
+  .option('--json', 'print one JSON line with loss and accuracy on stdout')
+  .option('--quiet', 'print nothing but errors (and --json output)')
+  .action(async (dir: string, options) => (await import('./commands/evaluate.js')).evaluate(dir, options));
+
+program
+  .command('list')
+  .description('list the presets with their datasets and default hyper-parameters')
+  .option('--json', 'print JSON')
+  .action(async (options) => (await import('./commands/list.js')).list(options));
+
+program
+  .command('info')
+  .description('say which backend runs: native TensorFlow kernels or the slow pure-JS fallback, and why')
+  .addOption(new Option('--json', 'print JSON with backend, tensorflowVersion, tfjsVersion and reason'))
+  .action(async (options) => (await import('./commands/info.js')).info(options));
+
+function fail(err: unknown): never {
+  if (err instanceof CommanderError) {
+    // commander has printed the message already; help and --version are not failures.
+    process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+  }
+  const verbose = program.opts<{ verbose?: boolean }>().verbose || process.argv.includes('--verbose');
+  const error = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`error: ${verbose && error.stack ? error.stack : error.message}\n`);
+  process.exit(isBadInput(error) ? EXIT_USAGE : 1);
+}
+
+/** Errors the user can fix by changing their command or their files, rather than bugs. */
+function isBadInput(error: Error): boolean {
+  return error instanceof UsageError || error instanceof DatasetError;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  fail(err);
+}

@@ -1,0 +1,17 @@
+import { InvalidArgumentError } from 'commander';
+
+/** commander parser for options like `--epochs N`: a whole number ≥ 1. */
+export function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`expected a whole number ≥ 1, got '${value}'.`);
+  }
+  return n;
+}
+
+/** commander parser for `--seed N`: any whole number ≥ 0. */
+export function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a whole number ≥ 0, got '${value}'.`);
+  return n;
+}

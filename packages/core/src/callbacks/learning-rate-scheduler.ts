@@ -1,0 +1,24 @@
+import { getLearningRate, setLearningRate } from '../optimizers.js';
+import { Callback, type Logs } from './callback.js';
+
+/** Returns the learning rate for `epoch` (counted from 0), given the current one. */
+export type Schedule = (epoch: number, learningRate: number) => number;
+
+/**
+ * Sets the optimizer's learning rate at the start of each epoch from `schedule`, as Keras's LearningRateScheduler,
+ * and logs it as `learningRate`.
+ */
+export class LearningRateScheduler extends Callback {
+  constructor(private readonly schedule: Schedule) {
+    super();
+  }
+
+  override onEpochBegin(epoch: number): void {
+    const optimizer = this.model.optimizer;
+    setLearningRate(optimizer, this.schedule(epoch, getLearningRate(optimizer)));
+  }
+
+  override onEpochEnd(_epoch: number, logs: Logs): void {
+    logs.learningRate = getLearningRate(this.model.optimizer);
+  }
+}

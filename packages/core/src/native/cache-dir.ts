@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Where a built tfjs-node addon and its TensorFlow library are kept between installs (`DL_NATIVE_CACHE` overrides),
+ * so a second clone on the same machine links them in within a second instead of rebuilding.
+ * Keyed by tfjs-node version and platform: the addon uses Node-API, so any Node version of the same ABI reuses it.
+ */
+export function nativeCacheDir(tfjsNodeDir: string): string {
+  if (process.env.DL_NATIVE_CACHE) return process.env.DL_NATIVE_CACHE;
+  const { version } = JSON.parse(readFileSync(join(tfjsNodeDir, 'package.json'), 'utf8')) as { version: string };
+  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return join(base, 'dl', 'native', `tfjs-node-${version}-${process.platform}-${process.arch}`);
+}

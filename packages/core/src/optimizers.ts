@@ -1,0 +1,39 @@
+import { tf } from './backend.js';
+import type { Optimizer } from '@tensorflow/tfjs';
+
+/** An optimizer by Keras name with its options, e.g. `{ name: 'adam', learningRate: 1e-3 }`. */
+export interface OptimizerConfig {
+  name: OptimizerName;
+  learningRate?: number;
+  /** Adam's β1 and β2. */
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** SGD's momentum. */
+  momentum?: number;
+}
+
+const FACTORIES = {
+  adam: (c: OptimizerConfig) => tf.train.adam(c.learningRate ?? 1e-3, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.epsilon ?? 1e-7),
+  sgd: (c: OptimizerConfig) => (c.momentum ? tf.train.momentum(c.learningRate ?? 0.01, c.momentum) : tf.train.sgd(c.learningRate ?? 0.01)),
+  rmsprop: (c: OptimizerConfig) => tf.train.rmsprop(c.learningRate ?? 1e-3, 0.9, 0, c.epsilon ?? 1e-7),
+} as const;
+export type OptimizerName = keyof typeof FACTORIES;
+
+export function getOptimizer(optimizer: OptimizerName | OptimizerConfig | Optimizer): Optimizer {
+  if (optimizer instanceof tf.Optimizer) return optimizer;
+  const config = typeof optimizer === 'string' ? { name: optimizer } : optimizer;
+  const factory = FACTORIES[config.name];
+  if (!factory) throw new Error(`unknown optimizer '${String(config.name)}'; valid optimizers: ${Object.keys(FACTORIES).join(', ')}`);
+  return factory(config);
+}
+
+/** The learning rate of tfjs's built-in optimizers, which read this field at every step. */
+export function getLearningRate(optimizer: Optimizer): number {
+  return (optimizer as unknown as { learningRate: number }).learningRate;
+}
+
+export function setLearningRate(optimizer: Optimizer, value: number): void {
+  if (!Number.isFinite(value) || value < 0) throw new Error(`learning rate must be a finite number ≥ 0, got ${value}`);
+  (optimizer as unknown as { learningRate: number }).learningRate = value;
+}

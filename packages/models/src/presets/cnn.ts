@@ -1,0 +1,62 @@
+import { LearningRateScheduler, layers, sequential, type CompileOptions, type Model } from '@dl/core';
+import { mnist, type NDArray } from '@dl/data';
+import type { LoadDataOptions, Preset, PresetData, Split } from '../preset.js';
+
+const LEARNING_RATE = 2e-3;
+
+function compileOptions(): CompileOptions {
+  return { optimizer: { name: 'adam', learningRate: LEARNING_RATE }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] };
+}
+
+/** The seed's network, exactly: three 3×3 convolutions with max pooling, then a 64-unit hidden layer. */
+function build(): Model {
+  const model = sequential(
+    [
+      layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
+      layers.maxPooling2d({ poolSize: 2 }),
+      layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      layers.maxPooling2d({ poolSize: 2 }),
+      layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      layers.flatten(),
+      layers.dense({ units: 64, activation: 'relu' }),
+      layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+    { name: 'cnn' },
+  );
+  model.compile(compileOptions());
+  return model;
+}
+
+/** uint8 images [n, 28, 28] → float32 in [0, 1], shape [n, 28, 28, 1], as the network takes them. */
+function toModelInput(images: NDArray<Uint8Array>, labels: NDArray<Uint8Array>, limit?: number): Split {
+  const n = Math.min(limit ?? Infinity, images.shape[0]!);
+  const pixels = images.data.subarray(0, n * 28 * 28);
+  const x = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) x[i] = pixels[i]! / 255;
+  return { x: { data: x, shape: [n, 28, 28, 1] }, y: { data: labels.data.subarray(0, n), shape: [n] } };
+}
+
+async function loadData(options: LoadDataOptions = {}): Promise<PresetData> {
+  const [[xTrain, yTrain], [xTest, yTest]] = await mnist.loadData({
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.log !== undefined ? { log: options.log } : {}),
+  });
+  return { train: toModelInput(xTrain, yTrain, options.limit), test: toModelInput(xTest, yTest) };
+}
+
+/**
+ * `cnn`: the seed's MNIST convolutional network with its recipe (adam, sparse categorical cross-entropy, accuracy).
+ * Training schedule, chosen to beat Keras's 0.987–0.989 with the seed's recipe (adam 1e-3, batch 32, 5 epochs) without
+ * touching the network: batch 64 with a doubled peak learning rate (2e-3), reshuffled every epoch, and a per-epoch cosine
+ * decay of the learning rate towards zero, so the last epoch fine-tunes with small steps instead of bouncing around.
+ */
+export const cnn: Preset = {
+  name: 'cnn',
+  description: 'Convolutional network for MNIST digits (the seed model): 3 conv layers, 2 dense',
+  dataset: 'mnist',
+  defaults: { epochs: 5, batchSize: 64 },
+  compileOptions,
+  build,
+  loadData,
+  callbacks: ({ epochs }) => [new LearningRateScheduler((epoch) => (LEARNING_RATE * (1 + Math.cos((Math.PI * epoch) / epochs))) / 2)],
+};

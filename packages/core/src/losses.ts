@@ -35,7 +35,7 @@ export type LossName = keyof typeof LOSSES;
 
 export function getLoss(loss: LossName | LossFn): LossFn {
   if (typeof loss === 'function') return loss;
-  const fn = LOSSES[loss];
+  const fn = Object.hasOwn(LOSSES, loss) ? LOSSES[loss] : undefined;
   if (!fn) throw new Error(`unknown loss '${String(loss)}'; valid losses: ${Object.keys(LOSSES).join(', ')}`);
   return fn;
 }

@@ -21,7 +21,7 @@ export type MetricName = keyof typeof METRICS;
 
 export function getMetric(metric: MetricName | MetricFn): { name: string; fn: MetricFn } {
   if (typeof metric === 'function') return { name: metric.name || 'metric', fn: metric };
-  const fn = METRICS[metric];
+  const fn = Object.hasOwn(METRICS, metric) ? METRICS[metric] : undefined;
   if (!fn) throw new Error(`unknown metric '${String(metric)}'; valid metrics: ${Object.keys(METRICS).join(', ')}`);
   return { name: metric, fn };
 }

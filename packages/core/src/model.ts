@@ -80,9 +80,11 @@ export class Model {
 
   async fit(x: TensorLike, y: TensorLike, options: FitOptions = {}): Promise<History> {
     checkOptions(options, FIT_OPTIONS, 'fit');
+    this.requireCompiled();
     const { epochs = 1, batchSize = 32, shuffle = true, verbose = 1, initialEpoch = 0 } = options;
     checkPositiveInteger(epochs, 'epochs');
     checkPositiveInteger(batchSize, 'batchSize');
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new Error(`initialEpoch must be a whole number ≥ 0, got ${initialEpoch}`);
     const xs = toTensor(x);
     const ys = toTensor(y);
     try {
@@ -98,34 +100,44 @@ export class Model {
       }
       this.stopTraining = false;
       for (const c of callbacks) await c.onTrainBegin();
-      for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
-        for (const c of callbacks) await c.onEpochBegin(epoch);
-        const order = shuffle ? permutation(samples) : undefined;
-        const totals = new Float64Array(this.metricsNames.length);
-        for (let batch = 0; batch * batchSize < samples; batch++) {
-          const start = batch * batchSize;
-          const size = Math.min(batchSize, samples - start);
-          for (const c of callbacks) await c.onTrainBatchBegin(batch);
-          const values = tf.tidy(() => {
-            const [xb, yb] = takeBatch(xs, ys, start, size, order);
-            return this.trainStep(xb, yb);
-          });
-          const logs: Logs = { batch, size };
-          this.metricsNames.forEach((name, i) => {
-            logs[name] = values[i]!;
-            totals[i]! += values[i]! * size;
-          });
-          for (const c of callbacks) await c.onTrainBatchEnd(batch, logs);
-        }
-        const epochLogs: Logs = {};
-        this.metricsNames.forEach((name, i) => (epochLogs[name] = totals[i]! / samples));
-        for (const c of callbacks) await c.onEpochEnd(epoch, epochLogs);
+      try {
+        await this.runEpochs(xs, ys, samples, params, shuffle, callbacks);
+      } finally {
+        // Also on failure, so callbacks release what they hold (a live progress bar, open files).
+        for (const c of callbacks) await c.onTrainEnd();
       }
-      for (const c of callbacks) await c.onTrainEnd();
       return history;
     } finally {
       if (xs !== x) xs.dispose();
       if (ys !== y) ys.dispose();
+    }
+  }
+
+  /** The epochs of `fit`, from `initialEpoch` until `epochs` or until a callback sets `stopTraining`. */
+  private async runEpochs(xs: Tensor, ys: Tensor, samples: number, params: TrainingParams, shuffle: boolean, callbacks: Callback[]): Promise<void> {
+    const { epochs, batchSize, initialEpoch } = params;
+    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+      for (const c of callbacks) await c.onEpochBegin(epoch);
+      const order = shuffle ? permutation(samples) : undefined;
+      const totals = new Float64Array(this.metricsNames.length);
+      for (let batch = 0; batch * batchSize < samples; batch++) {
+        const start = batch * batchSize;
+        const size = Math.min(batchSize, samples - start);
+        for (const c of callbacks) await c.onTrainBatchBegin(batch);
+        const values = tf.tidy(() => {
+          const [xb, yb] = takeBatch(xs, ys, start, size, order);
+          return this.trainStep(xb, yb);
+        });
+        const logs: Logs = { batch, size };
+        this.metricsNames.forEach((name, i) => {
+          logs[name] = values[i]!;
+          totals[i]! += values[i]! * size;
+        });
+        for (const c of callbacks) await c.onTrainBatchEnd(batch, logs);
+      }
+      const epochLogs: Logs = {};
+      this.metricsNames.forEach((name, i) => (epochLogs[name] = totals[i]! / samples));
+      for (const c of callbacks) await c.onEpochEnd(epoch, epochLogs);
     }
   }
 

@@ -23,17 +23,20 @@ export type OptimizerName = keyof typeof FACTORIES;
 export function getOptimizer(optimizer: OptimizerName | OptimizerConfig | Optimizer): Optimizer {
   if (optimizer instanceof tf.Optimizer) return optimizer;
   const config = typeof optimizer === 'string' ? { name: optimizer } : optimizer;
-  const factory = FACTORIES[config.name];
+  const factory = Object.hasOwn(FACTORIES, config.name) ? FACTORIES[config.name] : undefined;
   if (!factory) throw new Error(`unknown optimizer '${String(config.name)}'; valid optimizers: ${Object.keys(FACTORIES).join(', ')}`);
   return factory(config);
 }
 
-/** The learning rate of tfjs's built-in optimizers, which read this field at every step. */
+/** The learning rate of tfjs's built-in optimizers. */
 export function getLearningRate(optimizer: Optimizer): number {
   return (optimizer as unknown as { learningRate: number }).learningRate;
 }
 
 export function setLearningRate(optimizer: Optimizer, value: number): void {
   if (!Number.isFinite(value) || value < 0) throw new Error(`learning rate must be a finite number ≥ 0, got ${value}`);
-  (optimizer as unknown as { learningRate: number }).learningRate = value;
+  const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+  // SGD and momentum cache the rate in a tensor that only their own setter refreshes; adam and rmsprop read the field.
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(value);
+  else o.learningRate = value;
 }

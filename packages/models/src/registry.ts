@@ -10,9 +10,8 @@ export function presetNames(): string[] {
 
 /** The preset called `name`; an unknown name is an error listing the valid ones. */
 export function getPreset(name: string): Preset {
-  const preset = PRESETS[name];
-  if (!preset) throw new UnknownPresetError(name);
-  return preset;
+  if (!Object.hasOwn(PRESETS, name)) throw new UnknownPresetError(name);
+  return PRESETS[name]!;
 }
 
 export class UnknownPresetError extends Error {

@@ -69,6 +69,12 @@ export class ProgbarLogger extends Callback {
     }
   }
 
+  /** Also called when fit fails, so a live bar never keeps its timer running or the cursor hidden. */
+  override onTrainEnd(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+
   private running(): Logs {
     const out: Logs = {};
     for (const [k, v] of Object.entries(this.sums)) out[k] = v / Math.max(1, this.seen);
@@ -89,10 +95,11 @@ function barOf(done: number, total: number): string {
   return `[${'='.repeat(filled)}>${'.'.repeat(BAR_WIDTH - filled - 1)}]`;
 }
 
-function formatSeconds(s: number): string {
+function formatSeconds(seconds: number): string {
+  const s = Math.round(seconds);
   if (s >= 3600) return `${Math.floor(s / 3600)}:${pad2(Math.floor((s % 3600) / 60))}:${pad2(Math.floor(s % 60))}`;
   if (s >= 60) return `${Math.floor(s / 60)}:${pad2(Math.floor(s % 60))}`;
-  return `${Math.round(s)}s`;
+  return `${s}s`;
 }
 
 function pad2(n: number): string {

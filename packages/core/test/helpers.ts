@@ -1,0 +1,141 @@
+// Shared fixtures for the @dl/core tests: tiny synthetic problems, tiny models, recording callbacks and fake streams.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Callback, layers, sequential, type Logs, type Model, type ShapedArray } from '../src/index.js';
+
+/** A small deterministic PRNG (mulberry32), independent of setSeed, so the data never depends on the global seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Dataset {
+  x: ShapedArray & { data: Float32Array; shape: [number, number] };
+  y: ShapedArray & { data: Float32Array; shape: [number] };
+}
+
+/**
+ * `n` points in [-1, 1]², labelled 1 when x0 + x1 > 0, else 0: a linearly separable 2-class problem.
+ * Points closer than `margin` to the boundary are redrawn so that a few epochs suffice to separate them.
+ */
+export function separable(n: number, seed = 1, margin = 0.1): Dataset {
+  const next = rng(seed);
+  const x = new Float32Array(n * 2);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let a: number;
+    let b: number;
+    do {
+      a = next() * 2 - 1;
+      b = next() * 2 - 1;
+    } while (Math.abs(a + b) < margin);
+    x[2 * i] = a;
+    x[2 * i + 1] = b;
+    y[i] = a + b > 0 ? 1 : 0;
+  }
+  return { x: { data: x, shape: [n, 2] }, y: { data: y, shape: [n] } };
+}
+
+/** A 2-input softmax classifier with one small hidden layer. */
+export function classifier(hidden = 8): Model {
+  return sequential([layers.dense({ units: hidden, activation: 'relu', inputShape: [2] }), layers.dense({ units: 2, activation: 'softmax' })]);
+}
+
+/** `classifier()` compiled with Adam, sparse categorical cross-entropy and accuracy. */
+export function compiledClassifier(learningRate = 0.05, hidden = 8): Model {
+  const model = classifier(hidden);
+  model.compile({ optimizer: { name: 'adam', learningRate }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  return model;
+}
+
+/** Copies of all of a model's weights as plain arrays. */
+export function weightsOf(model: Model): number[][] {
+  return model.net.getWeights().map((w) => Array.from(w.dataSync()));
+}
+
+/** Records every hook call as a string, e.g. `epochBegin 0`, `batchEnd 2`, with the logs it received. */
+export class Recorder extends Callback {
+  events: string[] = [];
+  epochLogs: Logs[] = [];
+  batchLogs: Logs[] = [];
+
+  override onTrainBegin(): void {
+    this.events.push('trainBegin');
+  }
+  override onTrainEnd(): void {
+    this.events.push('trainEnd');
+  }
+  override onEpochBegin(epoch: number): void {
+    this.events.push(`epochBegin ${epoch}`);
+  }
+  override onEpochEnd(epoch: number, logs: Logs): void {
+    this.events.push(`epochEnd ${epoch}`);
+    this.epochLogs.push({ ...logs });
+  }
+  override onTrainBatchBegin(batch: number): void {
+    this.events.push(`batchBegin ${batch}`);
+  }
+  override onTrainBatchEnd(batch: number, logs: Logs): void {
+    this.events.push(`batchEnd ${batch}`);
+    this.batchLogs.push({ ...logs });
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export type FakeStream = NodeJS.WriteStream & { text: string };
+
+/**
+ * A stand-in for stdout that collects what is written. As a TTY it has the width and the cursor methods
+ * cli-progress (through node:readline) may call; readline only ever calls `write` on it.
+ */
+export function fakeStream(isTTY: boolean, columns = 120): FakeStream {
+  const stream = {
+    text: '',
+    isTTY,
+    columns: isTTY ? columns : undefined,
+    write(chunk: string | Uint8Array, encodingOrCallback?: unknown, callback?: unknown): boolean {
+      stream.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const cb = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
+      if (typeof cb === 'function') (cb as () => void)();
+      return true;
+    },
+    cursorTo(x: number, y?: number | (() => void), cb?: () => void): boolean {
+      return stream.write(typeof y === 'number' ? `\x1b[${y + 1};${x + 1}H` : `\x1b[${x + 1}G`, typeof y === 'function' ? y : cb);
+    },
+    moveCursor(dx: number, dy: number, cb?: () => void): boolean {
+      return stream.write(`${dx ? `\x1b[${Math.abs(dx)}${dx > 0 ? 'C' : 'D'}` : ''}${dy ? `\x1b[${Math.abs(dy)}${dy > 0 ? 'B' : 'A'}` : ''}`, cb);
+    },
+    clearLine(dir: number, cb?: () => void): boolean {
+      return stream.write(dir < 0 ? '\x1b[1K' : dir > 0 ? '\x1b[0K' : '\x1b[2K', cb);
+    },
+    clearScreenDown(cb?: () => void): boolean {
+      return stream.write('\x1b[0J', cb);
+    },
+    getWindowSize: () => [columns, 40],
+    on: () => stream,
+    once: () => stream,
+    removeListener: () => stream,
+  };
+  return stream as unknown as FakeStream;
+}
+
+/**
+ * The text with ANSI escape sequences removed. A move to a column (how a bar returns to the start of its line
+ * to redraw it) becomes a line break, so that each redraw reads as a line of its own.
+ */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[\d*G/g, '\n').replace(/\x1b(?:\[[0-9;?]*[A-Za-z]|[78])/g, '');
+}
+
+export function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'dl-core-test-'));
+}

@@ -111,7 +111,8 @@ function tryOwnDownload(pkgDir: string): boolean {
 /** The line of a tool's output that says what went wrong: its last error line, else its last line. */
 function lastLine(text: string): string {
   const lines = text.trim().split('\n').filter(Boolean);
-  return (lines.filter((l) => /error/i.test(l)).slice(-1)[0] ?? lines.slice(-1)[0] ?? '').trim();
+  const pick = (re: RegExp) => lines.filter((l) => re.test(l)).slice(-1)[0];
+  return (pick(/\bError:/) ?? pick(/error/i) ?? lines.slice(-1)[0] ?? '').trim();
 }
 
 async function findWheel(workDir: string): Promise<string> {

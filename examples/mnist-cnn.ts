@@ -71,7 +71,7 @@ console.log('training loss per epoch:', history.history['loss']?.map((v) => v.to
 const metrics = model.evaluate(xTest, yTest, { batchSize: 256 });
 console.log(`test loss ${metrics['loss']!.toFixed(4)}, test accuracy ${metrics['accuracy']!.toFixed(4)}`);
 
-// 6. Save (TF.js layers format: model.json + weights.bin), load it back and check it scores the same.
+// 6. Save (TF.js layers format: model.json + weights-<hash>.bin), load it back and check it scores the same.
 await model.save(OUT);
 const reloaded = await loadModel(OUT);
 reloaded.compile(compileOptions); // the optimizer state is not saved; compile again to evaluate or train further

@@ -52,8 +52,11 @@ describe('dl train cnn → dl evaluate', () => {
     expect(train.stderr).toContain(`(${TEST} samples)`);
   });
 
-  it('writes model.json, weights.bin, history.json and metrics.json, and nothing half-written', async () => {
-    expect((await readdir(out)).sort()).toEqual(['history.json', 'metrics.json', 'model.json', 'weights.bin']);
+  it('writes model.json, its weights file, history.json and metrics.json, and nothing half-written', async () => {
+    const files = (await readdir(out)).sort();
+    expect(files).toHaveLength(4);
+    expect(files.slice(0, 3)).toEqual(['history.json', 'metrics.json', 'model.json']);
+    expect(files[3]).toMatch(/^weights-[0-9a-f]{16}\.bin$/);
     const model = await readJson(join(out, 'model.json'));
     expect(model['userDefinedMetadata']).toEqual({ preset: 'cnn', dataset: 'mnist' });
     expect(model).toHaveProperty('modelTopology');
@@ -109,7 +112,7 @@ describe('dl train cnn → dl evaluate', () => {
     const model = await readJson(join(out, 'model.json'));
     delete model['userDefinedMetadata'];
     await writeFile(join(foreign, 'model.json'), JSON.stringify(model));
-    await copyFile(join(out, 'weights.bin'), join(foreign, 'weights.bin'));
+    for (const f of await readdir(out)) if (f.endsWith('.bin')) await copyFile(join(out, f), join(foreign, f));
     const r = await dl('evaluate', foreign, '--data-dir', dataDir);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(join(foreign, 'model.json'));

@@ -1,10 +1,7 @@
 export { tf, backendInfo, type BackendInfo, type Tf } from './backend.js';
-export { Model, sequential, loadModel, type CompileOptions, type FitOptions, type EvaluateOptions, type PredictOptions, type ModelMetadata } from './model.js';
+export { Model, sequential, loadModel, type CompileOptions, type FitOptions, type EvaluateOptions, type PredictOptions, type ModelMetadata, type SaveOptions } from './model.js';
 export * as layers from './layers.js';
-export { Callback, type Logs, type TrainingParams } from './callbacks/callback.js';
-export { History, type HistoryJson } from './callbacks/history.js';
-export { ProgbarLogger, type ProgbarLoggerOptions } from './callbacks/progbar-logger.js';
-export { LearningRateScheduler, type Schedule } from './callbacks/learning-rate-scheduler.js';
+export * from './callbacks/index.js';
 export { getLoss, sparseCategoricalCrossentropy, binaryCrossentropy, meanSquaredError, type LossFn, type LossName } from './losses.js';
 export { getMetric, accuracy, type MetricFn, type MetricName } from './metrics.js';
 export { getOptimizer, getLearningRate, setLearningRate, type OptimizerConfig, type OptimizerName } from './optimizers.js';

@@ -1,11 +1,10 @@
-import { mkdtemp, rename, rm, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import type { LayersModel, Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import type { io, LayersModel, Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { layers as tfLayers } from '@tensorflow/tfjs';
 import { tf } from './backend.js';
 import { Callback, type Logs, type TrainingParams } from './callbacks/callback.js';
 import { History } from './callbacks/history.js';
 import { ProgbarLogger } from './callbacks/progbar-logger.js';
+import { readModelFiles, writeModelFiles } from './model-files.js';
 import { getLoss, type LossFn, type LossName } from './losses.js';
 import { getMetric, type MetricFn, type MetricName } from './metrics.js';
 import { getOptimizer, type OptimizerConfig, type OptimizerName } from './optimizers.js';
@@ -44,6 +43,13 @@ export interface PredictOptions {
 /** Free-form JSON stored in model.json beside the architecture (e.g. the preset that built the model). */
 export type ModelMetadata = Record<string, unknown>;
 
+export interface SaveOptions {
+  /** Stored in model.json; read back as `model.metadata`. */
+  metadata?: ModelMetadata;
+  /** Also save the optimizer's state (moments, step count) so training resumes exactly. Default true. */
+  includeOptimizer?: boolean;
+}
+
 const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = ['epochs', 'batchSize', 'shuffle', 'verbose', 'callbacks', 'initialEpoch'];
 
 /**
@@ -52,6 +58,7 @@ const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = ['epochs', 'batchSize', 'sh
  */
 export class Model {
   private compiled: { optimizer: Optimizer; loss: LossFn; metrics: Array<{ name: string; fn: MetricFn }> } | undefined;
+  private compileConfig: CompileOptions | undefined;
   /** True while `fit` runs; a callback sets `stopTraining = true` to end it after the current epoch. */
   stopTraining = false;
 
@@ -62,6 +69,9 @@ export class Model {
   }
 
   compile(options: CompileOptions): void {
+    const named = (v: unknown) => typeof v === 'string' || (typeof v === 'object' && v !== null && !(v instanceof tf.Optimizer));
+    // Named losses, metrics and optimizer configs are saved with the model, so loadModel returns it compiled.
+    this.compileConfig = named(options.optimizer) && named(options.loss) && (options.metrics ?? []).every(named) ? options : undefined;
     this.compiled = {
       optimizer: getOptimizer(options.optimizer),
       loss: getLoss(options.loss),
@@ -201,21 +211,23 @@ export class Model {
   }
 
   /**
-   * Saves the model in TF.js layers format (`model.json` + `weights.bin`) into `dir`. Files are written into a
-   * temporary folder first and renamed into place, `model.json` last, so a crash never leaves a half-written model.
+   * Saves the model in TF.js layers format into `dir`: `model.json` and one weights file, with the optimizer's state
+   * and compile configuration so `loadModel` can resume training. A crash mid-save leaves the previous save loadable.
    */
-  async save(dir: string, metadata?: ModelMetadata): Promise<void> {
-    const target = resolve(dir);
-    await mkdir(target, { recursive: true });
-    const tmp = await mkdtemp(join(target, '.saving-'));
-    try {
-      if (metadata) this.net.setUserDefinedMetadata(metadata);
-      await this.net.save(`file://${tmp}`);
-      await rename(join(tmp, 'weights.bin'), join(target, 'weights.bin'));
-      await rename(join(tmp, 'model.json'), join(target, 'model.json'));
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
+    const { metadata = this.metadata, includeOptimizer = true } = options;
+    let artifacts: io.ModelArtifacts | undefined;
+    await this.net.save(tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const optimizerWeights = includeOptimizer && this.compiled ? await this.compiled.optimizer.getWeights() : [];
+    await writeModelFiles(dir, artifacts!, {
+      ...(metadata ? { metadata } : {}),
+      ...(this.compileConfig ? { compile: this.compileConfig } : {}),
+      optimizerWeights,
+    });
+    if (metadata) this.net.setUserDefinedMetadata(metadata);
   }
 
   /** The metadata stored by `save`, if any. */
@@ -243,9 +255,20 @@ export function sequential(layers: tfLayers.Layer[], options: SequentialOptions 
   return new Model(tf.sequential({ layers, ...(options.name ? { name: options.name } : {}) }));
 }
 
-/** Loads a model saved by `Model.save` (or any TF.js layers-format `model.json`) from `dir`. */
+/**
+ * Loads a model saved by `Model.save` (or any TF.js layers-format `model.json`) from `dir`. When it was saved compiled,
+ * it comes back compiled, with its optimizer's state, ready to continue training.
+ */
 export async function loadModel(dir: string): Promise<Model> {
-  return new Model(await tf.loadLayersModel(`file://${join(resolve(dir), 'model.json')}`));
+  const files = await readModelFiles(dir);
+  const model = new Model(await tf.loadLayersModel(tf.io.fromMemory(files.artifacts)));
+  if (files.json.userDefinedMetadata) model.net.setUserDefinedMetadata(files.json.userDefinedMetadata);
+  if (files.json.dlCompile) {
+    model.compile(files.json.dlCompile as CompileOptions);
+    if (files.optimizerWeights.length) await model.optimizer.setWeights(files.optimizerWeights);
+  }
+  tf.dispose(files.optimizerWeights.map((w) => w.tensor));
+  return model;
 }
 
 function takeBatch(xs: Tensor, ys: Tensor, start: number, size: number, order?: Int32Array): [Tensor, Tensor] {

@@ -28,25 +28,57 @@ async function trained(seed: number): Promise<Model> {
   return model;
 }
 
+/** Asserts `dir` holds model.json and exactly one `weights-<hash>.bin` (no temporary files); returns its name. */
+async function onlyWeightsFile(dir: string): Promise<string> {
+  const files = (await readdir(dir)).sort();
+  expect(files).toHaveLength(2);
+  expect(files[0]).toBe('model.json');
+  expect(files[1]).toMatch(/^weights-[0-9a-f]{16}\.bin$/);
+  return files[1]!;
+}
+
 describe('save and loadModel', () => {
-  it('writes model.json and weights.bin and leaves no temporary folder behind', async () => {
+  it('writes model.json and one content-named weights file, and leaves no temporary file behind', async () => {
     const model = await trained(1);
     const dir = join(root, 'plain');
-    await model.save(dir, { preset: 'tiny' });
+    await model.save(dir, { metadata: { preset: 'tiny' } });
 
-    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
-    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
+    const weightsFile = await onlyWeightsFile(dir);
+    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { weightsManifest: Array<{ paths: string[] }> };
     expect(json).toHaveProperty('modelTopology');
-    expect(json).toHaveProperty('weightsManifest');
-    // 2×8 + 8 + 8×2 + 2 float32 weights.
-    expect((await stat(join(dir, 'weights.bin'))).size).toBe((2 * 8 + 8 + 8 * 2 + 2) * 4);
+    expect(json.weightsManifest[0]!.paths).toEqual([weightsFile]);
+    // 2×8 + 8 + 8×2 + 2 float32 layer weights, then adam's step count and two moments per weight.
+    const layerWeights = 2 * 8 + 8 + 8 * 2 + 2;
+    expect((await stat(join(dir, weightsFile))).size).toBe((layerWeights + 1 + 2 * layerWeights) * 4);
+  });
+
+  it('without the optimizer saves the layer weights only', async () => {
+    const model = await trained(1);
+    const dir = join(root, 'weights-only');
+    await model.save(dir, { includeOptimizer: false });
+    expect((await stat(join(dir, await onlyWeightsFile(dir)))).size).toBe((2 * 8 + 8 + 8 * 2 + 2) * 4);
+  });
+
+  it('restores the compile configuration and optimizer state, so training continues exactly', async () => {
+    const model = await trained(8);
+    const dir = join(root, 'optimizer');
+    await model.save(dir);
+    const loaded = await loadModel(dir);
+    expect(loaded.metricsNames).toEqual(model.metricsNames);
+    const saved = await model.optimizer.getWeights();
+    const restored = await loaded.optimizer.getWeights();
+    expect(restored.map((w) => Array.from(w.tensor.dataSync()))).toEqual(saved.map((w) => Array.from(w.tensor.dataSync())));
+
+    await model.fit(x, y, { epochs: 1, batchSize: 10, verbose: 0, shuffle: false });
+    await loaded.fit(x, y, { epochs: 1, batchSize: 10, verbose: 0, shuffle: false });
+    expect(predictions(loaded)).toEqual(predictions(model));
   });
 
   it('loads a model that predicts exactly as the saved one and carries its metadata', async () => {
     const model = await trained(2);
     const dir = join(root, 'roundtrip');
     const metadata = { preset: 'tiny', epochs: 2, classes: ['neg', 'pos'], nested: { seed: 2 } };
-    await model.save(dir, metadata);
+    await model.save(dir, { metadata });
 
     const loaded = await loadModel(dir);
     expect(loaded.metadata).toEqual(metadata);
@@ -66,7 +98,7 @@ describe('save and loadModel', () => {
     const model = await trained(3);
     const dir = join(root, 'a', 'b', 'c');
     await model.save(dir);
-    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+    await onlyWeightsFile(dir);
     expect(predictions(await loadModel(dir))).toEqual(predictions(model));
   });
 
@@ -80,11 +112,13 @@ describe('save and loadModel', () => {
   it('replaces an earlier save in the same folder', async () => {
     const dir = join(root, 'overwrite');
     const first = await trained(5);
-    await first.save(dir, { version: 1 });
+    await first.save(dir, { metadata: { version: 1 } });
+    const firstWeights = await onlyWeightsFile(dir);
     const second = await trained(6);
-    await second.save(dir, { version: 2 });
+    await second.save(dir, { metadata: { version: 2 } });
 
-    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+    // The first save's weights are removed only once the new model.json names the new file.
+    expect(await onlyWeightsFile(dir)).not.toBe(firstWeights);
     const loaded = await loadModel(dir);
     expect(loaded.metadata).toEqual({ version: 2 });
     expect(predictions(loaded)).toEqual(predictions(second));

@@ -37,7 +37,7 @@ export async function train(presetName: string, options: TrainCommandOptions): P
   const history = await model.fit(data.train.x, data.train.y, { epochs, batchSize, callbacks, verbose: out.progressStream ? 1 : 0 });
 
   const metrics = model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
-  await model.save(outDir, { preset: preset.name, dataset: preset.dataset });
+  await model.save(outDir, { metadata: { preset: preset.name, dataset: preset.dataset } });
   await writeJson(join(outDir, 'history.json'), history.toJSON());
   await writeJson(join(outDir, 'metrics.json'), metrics);
 

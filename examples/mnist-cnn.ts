@@ -68,14 +68,14 @@ const history = await model.fit(xTrain, yTrain, { epochs: EPOCHS, batchSize: BAT
 console.log('training loss per epoch:', history.history['loss']?.map((v) => v.toFixed(4)).join(', '));
 
 // 5. Evaluate on the 10,000 test images: { loss, accuracy }.
-const metrics = model.evaluate(xTest, yTest, { batchSize: 256 });
+const metrics = await model.evaluate(xTest, yTest, { batchSize: 256 });
 console.log(`test loss ${metrics['loss']!.toFixed(4)}, test accuracy ${metrics['accuracy']!.toFixed(4)}`);
 
 // 6. Save (TF.js layers format: model.json + weights-<hash>.bin), load it back and check it scores the same.
 await model.save(OUT);
 const reloaded = await loadModel(OUT);
 reloaded.compile(compileOptions); // the optimizer state is not saved; compile again to evaluate or train further
-const again = reloaded.evaluate(xTest, yTest, { batchSize: 256 });
+const again = await reloaded.evaluate(xTest, yTest, { batchSize: 256 });
 console.log(`saved to ${OUT}; reloaded model's test accuracy ${again['accuracy']!.toFixed(4)}`);
 
 function positiveInt(value: string | undefined, fallback: number): number {

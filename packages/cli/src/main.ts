@@ -16,16 +16,17 @@ const program = new Command('dl')
 program
   .command('train')
   .description('train a preset on its default dataset, evaluate on the test split, save model, history.json and metrics.json')
-  .argument('<preset>', 'preset name (see `dl list`)')
+  .argument('[preset]', 'preset name (see `dl list`); omit with --resume')
   .option('--epochs <n>', 'epochs to train (default: the preset\'s)', positiveInteger)
   .option('--batch-size <n>', 'samples per gradient step (default: the preset\'s)', positiveInteger)
   .option('--limit <n>', 'train on the first N training samples only', positiveInteger)
   .option('--seed <n>', 'random seed for reproducible initialisation and shuffling', nonNegativeInteger)
   .option('--out <dir>', 'output folder (default: runs/<preset>-<timestamp>)')
   .option('--data-dir <dir>', 'read the dataset files from this folder only')
+  .option('--resume <dir>', 'continue a stopped run from its last checkpoint, running only the remaining epochs')
   .option('--json', 'print one JSON line with the results on stdout (progress goes to stderr)')
   .option('--quiet', 'print nothing but errors (and --json output)')
-  .action(async (preset: string, options) => (await import('./commands/train.js')).train(preset, options));
+  .action(async (preset: string | undefined, options) => (await import('./commands/train.js')).train(preset, options));
 
 program
   .command('evaluate')
@@ -35,6 +36,12 @@ program
   .option('--json', 'print one JSON line with loss and accuracy on stdout')
   .option('--quiet', 'print nothing but errors (and --json output)')
   .action(async (dir: string, options) => (await import('./commands/evaluate.js')).evaluate(dir, options));
+
+program
+  .command('summary')
+  .description('print the layer table of a preset\'s network or of a saved model')
+  .argument('<preset-or-dir>', 'a preset name (see `dl list`) or a folder holding model.json')
+  .action(async (target: string) => (await import('./commands/summary.js')).summary(target));
 
 program
   .command('list')

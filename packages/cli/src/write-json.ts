@@ -1,8 +1,9 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '@dl/core';
 
-/** Writes `value` as JSON to `path` through a temporary file and a rename, so readers never see half a file. */
+/** Writes `value` as JSON to `path` (creating its folder) through a temporary file and a rename: never half a file. */
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, path);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -52,11 +52,11 @@ describe('dl train cnn → dl evaluate', () => {
     expect(train.stderr).toContain(`(${TEST} samples)`);
   });
 
-  it('writes model.json, its weights file, history.json and metrics.json, and nothing half-written', async () => {
+  it('writes model.json, its weights file, history.json, metrics.json, run.json and the last checkpoint, and nothing half-written', async () => {
     const files = (await readdir(out)).sort();
-    expect(files).toHaveLength(4);
-    expect(files.slice(0, 3)).toEqual(['history.json', 'metrics.json', 'model.json']);
-    expect(files[3]).toMatch(/^weights-[0-9a-f]{16}\.bin$/);
+    expect(files).toHaveLength(6);
+    expect(files.slice(0, 5)).toEqual(['checkpoint', 'history.json', 'metrics.json', 'model.json', 'run.json']);
+    expect(files[5]).toMatch(/^weights-[0-9a-f]{16}\.bin$/);
     const model = await readJson(join(out, 'model.json'));
     expect(model['userDefinedMetadata']).toEqual({ preset: 'cnn', dataset: 'mnist' });
     expect(model).toHaveProperty('modelTopology');

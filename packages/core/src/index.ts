@@ -1,9 +1,15 @@
 export { tf, backendInfo, type BackendInfo, type Tf } from './backend.js';
-export { Model, sequential, loadModel, type CompileOptions, type FitOptions, type EvaluateOptions, type PredictOptions, type ModelMetadata, type SaveOptions } from './model.js';
+export { Model, sequential, loadModel, type Batch, type BatchStream, type ModelData, type StreamBatch, type CompileOptions, type FitOptions, type EvaluateOptions, type PredictOptions, type ModelMetadata, type SaveOptions } from './model.js';
 export * as layers from './layers.js';
+export { input, model, type InputOptions, type FunctionalModelOptions, type SymbolicTensor } from './functional.js';
+export * as regularizers from './regularizers.js';
+export { type Regularizer, type L1L2Options } from './regularizers.js';
+export { summaryLines } from './summary.js';
+export { checkInputShapes } from './input-shapes.js';
 export * from './callbacks/index.js';
 export { getLoss, sparseCategoricalCrossentropy, binaryCrossentropy, meanSquaredError, type LossFn, type LossName } from './losses.js';
 export { getMetric, accuracy, type MetricFn, type MetricName } from './metrics.js';
 export { getOptimizer, getLearningRate, setLearningRate, type OptimizerConfig, type OptimizerName } from './optimizers.js';
 export { setSeed } from './seed.js';
+export { writeFileAtomic } from './model-files.js';
 export { toTensor, type ShapedArray, type TensorLike } from './shaped-array.js';

@@ -4,39 +4,67 @@ import { tf } from './backend.js';
 import { Callback, type Logs, type TrainingParams } from './callbacks/callback.js';
 import { History } from './callbacks/history.js';
 import { ProgbarLogger } from './callbacks/progbar-logger.js';
+import { checkInputShapes } from './input-shapes.js';
 import { readModelFiles, writeModelFiles } from './model-files.js';
-import { getLoss, type LossFn, type LossName } from './losses.js';
-import { getMetric, type MetricFn, type MetricName } from './metrics.js';
 import { getOptimizer, type OptimizerConfig, type OptimizerName } from './optimizers.js';
-import { permutation } from './seed.js';
-import { toTensor, type TensorLike } from './shaped-array.js';
+import { summaryLines } from './summary.js';
+import type { TensorLike } from './shaped-array.js';
+import {
+  ArrayBatches,
+  StreamBatches,
+  isBatchStream,
+  toTensors,
+  type Batch,
+  type BatchSource,
+  type BatchStream,
+  type ModelData,
+} from './training/batches.js';
+import { CompiledLoss, type Losses, type MetricSpec } from './training/compiled-loss.js';
 
 export interface CompileOptions {
   optimizer: OptimizerName | OptimizerConfig | Optimizer;
-  loss: LossName | LossFn;
-  metrics?: Array<MetricName | MetricFn>;
+  /** One loss for all outputs, one per output, or one per output name. Optional with a custom `trainStep`. */
+  loss?: Losses;
+  /** Weights of the outputs' losses in the total, as Keras's `loss_weights`. Default 1 each. */
+  lossWeights?: number[] | Record<string, number>;
+  /** Metrics computed for every output, e.g. `['accuracy']`. */
+  metrics?: MetricSpec[];
 }
 
 export interface FitOptions {
-  /** Number of epochs to train, counted up to `epochs` from `initialEpoch`. Default 1. */
+  /** Train until this epoch (counted from `initialEpoch`). Default 1. */
   epochs?: number;
-  /** Samples per gradient step. Default 32. */
+  /** Samples per gradient step, for array inputs. Default 32. */
   batchSize?: number;
-  /** Reshuffle the training samples before each epoch. Default true. */
+  /** Reshuffle array inputs before each epoch. Default true. */
   shuffle?: boolean;
   /** 0 silent, 1 progress bar, 2 one line per epoch. Default 1. */
   verbose?: 0 | 1 | 2;
   callbacks?: Callback[];
-  /** Epoch to start from (to resume a run). Default 0. */
+  /** Epoch to start from, to resume a run. Default 0. */
   initialEpoch?: number;
+  /** Fraction (0–1) of the array samples, taken from the end before shuffling, to validate on after each epoch. */
+  validationSplit?: number;
+  /** `[x, y]` arrays or a batch stream to validate on after each epoch; logged with the prefix `val_`. */
+  validationData?: [ModelData, ModelData] | BatchStream;
+  /** Batch size for validation; defaults to `batchSize`. */
+  validationBatchSize?: number;
+  /** Weight of each class in the loss, e.g. `{ 0: 1, 1: 5 }` for a rare positive class. */
+  classWeight?: Record<number, number>;
+  /** A weight per training sample ([n]), multiplied into its loss. */
+  sampleWeight?: TensorLike;
+  /** For batch streams: batches per epoch, taken from one continuing iterator. */
+  stepsPerEpoch?: number;
 }
 
 export interface EvaluateOptions {
-  /** Samples per forward pass. Default 32. */
+  /** Samples per forward pass, for array inputs. Default 32. */
   batchSize?: number;
+  sampleWeight?: TensorLike;
 }
 
 export interface PredictOptions {
+  /** Samples per forward pass. Default 32. */
   batchSize?: number;
 }
 
@@ -50,16 +78,25 @@ export interface SaveOptions {
   includeOptimizer?: boolean;
 }
 
-const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = ['epochs', 'batchSize', 'shuffle', 'verbose', 'callbacks', 'initialEpoch'];
+export type { Batch, BatchStream, ModelData, StreamBatch } from './training/batches.js';
+
+const COMPILE_OPTIONS: ReadonlyArray<keyof CompileOptions> = ['optimizer', 'loss', 'lossWeights', 'metrics'];
+const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = [
+  'epochs', 'batchSize', 'shuffle', 'verbose', 'callbacks', 'initialEpoch', 'validationSplit', 'validationData',
+  'validationBatchSize', 'classWeight', 'sampleWeight', 'stepsPerEpoch',
+];
+const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'sampleWeight'];
+const PREDICT_OPTIONS: ReadonlyArray<keyof PredictOptions> = ['batchSize'];
 
 /**
- * A Keras-style model: `compile`, `fit`, `evaluate`, `predict`, `save`, over a tfjs-layers graph.
- * Training runs dl's own loop (not tfjs-layers' fit) so callbacks, progress and later custom train steps share one path.
+ * A Keras-style model over a tfjs-layers graph: `compile`, `fit`, `evaluate`, `predict`, `save`, `summary`.
+ * Training runs dl's own loop so callbacks, progress and custom train steps share one path: override `trainStep`
+ * (and `testStep`) to customise it, as with Keras 3's `train_step`.
  */
 export class Model {
-  private compiled: { optimizer: Optimizer; loss: LossFn; metrics: Array<{ name: string; fn: MetricFn }> } | undefined;
+  private compiled: { optimizer: Optimizer; loss: CompiledLoss | undefined } | undefined;
   private compileConfig: CompileOptions | undefined;
-  /** True while `fit` runs; a callback sets `stopTraining = true` to end it after the current epoch. */
+  /** A callback sets this to end `fit` after the current batch. */
   stopTraining = false;
 
   constructor(readonly net: LayersModel) {}
@@ -69,145 +106,244 @@ export class Model {
   }
 
   compile(options: CompileOptions): void {
-    const named = (v: unknown) => typeof v === 'string' || (typeof v === 'object' && v !== null && !(v instanceof tf.Optimizer));
+    checkOptions(options, COMPILE_OPTIONS, 'compile');
+    const named = (v: unknown) => typeof v === 'string' || (typeof v === 'object' && v !== null && !(v instanceof tf.Optimizer) && !Array.isArray(v));
+    const namedLoss = options.loss === undefined || typeof options.loss === 'string' ||
+      (Array.isArray(options.loss) ? options.loss.every((l) => typeof l === 'string') : named(options.loss) && Object.values(options.loss).every((l) => typeof l === 'string'));
     // Named losses, metrics and optimizer configs are saved with the model, so loadModel returns it compiled.
-    this.compileConfig = named(options.optimizer) && named(options.loss) && (options.metrics ?? []).every(named) ? options : undefined;
+    this.compileConfig = named(options.optimizer) && namedLoss && (options.metrics ?? []).every((m) => typeof m === 'string') ? options : undefined;
     this.compiled = {
       optimizer: getOptimizer(options.optimizer),
-      loss: getLoss(options.loss),
-      metrics: (options.metrics ?? []).map(getMetric),
+      loss: options.loss === undefined ? undefined : new CompiledLoss(this.outputNames, options.loss, options.lossWeights, options.metrics ?? []),
     };
+  }
+
+  /** Names of the output layers, which name per-output losses and metrics (a Sequential model's `outputNames` is empty until built). */
+  get outputNames(): string[] {
+    return this.net.outputs.map((o) => o.sourceLayer.name);
   }
 
   get optimizer(): Optimizer {
     return this.requireCompiled().optimizer;
   }
 
-  /** Names of the values `fit` and `evaluate` report: `loss`, then the metrics. */
+  /** Names of the values the built-in steps log: `loss`, then per-output losses and metrics. */
   get metricsNames(): string[] {
-    return ['loss', ...this.requireCompiled().metrics.map((m) => m.name)];
+    return this.requireLoss().names;
   }
 
-  async fit(x: TensorLike, y: TensorLike, options: FitOptions = {}): Promise<History> {
+  /** Trains on arrays `(x, y)`, on arrays `x` alone (for a custom `trainStep`), or on a stream of batches. */
+  async fit(x: ModelData, y: ModelData, options?: FitOptions): Promise<History>;
+  async fit(data: ModelData | BatchStream, options?: FitOptions): Promise<History>;
+  async fit(x: ModelData | BatchStream, yOrOptions?: ModelData | FitOptions, maybeOptions?: FitOptions): Promise<History> {
+    const [y, options] = splitArgs<FitOptions>(yOrOptions, maybeOptions);
     checkOptions(options, FIT_OPTIONS, 'fit');
     this.requireCompiled();
     const { epochs = 1, batchSize = 32, shuffle = true, verbose = 1, initialEpoch = 0 } = options;
     checkPositiveInteger(epochs, 'epochs');
     checkPositiveInteger(batchSize, 'batchSize');
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new Error(`initialEpoch must be a whole number ≥ 0, got ${initialEpoch}`);
-    const xs = toTensor(x);
-    const ys = toTensor(y);
+    if (options.stepsPerEpoch !== undefined) checkPositiveInteger(options.stepsPerEpoch, 'stepsPerEpoch');
+    if (options.validationSplit !== undefined && !(options.validationSplit > 0 && options.validationSplit < 1)) {
+      throw new Error(`validationSplit must be between 0 and 1 (exclusive), got ${options.validationSplit}`);
+    }
+
+    let train: BatchSource;
+    let validation: BatchSource | undefined;
+    if (isBatchStream(x)) {
+      if (options.validationSplit !== undefined) throw new Error('validationSplit needs array inputs; with a batch stream pass validationData');
+      if (options.sampleWeight !== undefined) throw new Error('sampleWeight needs array inputs; a batch stream yields { x, y, sampleWeight }');
+      train = new StreamBatches(x, options.stepsPerEpoch);
+    } else {
+      train = this.arrayBatches(x, y, batchSize, shuffle, options.sampleWeight);
+      if (options.validationSplit !== undefined) [train, validation] = (train as ArrayBatches).split(options.validationSplit);
+    }
     try {
-      const samples = checkSameLength(xs, ys);
+      if (options.validationData !== undefined) {
+        validation = this.validationSource(options.validationData, options.validationBatchSize ?? batchSize);
+      }
       const history = new History();
       const callbacks: Callback[] = [...(options.callbacks ?? [])];
       if (verbose > 0 && !callbacks.some((c) => c instanceof ProgbarLogger)) callbacks.push(new ProgbarLogger());
       callbacks.push(history);
-      const params: TrainingParams = { epochs, steps: Math.ceil(samples / batchSize), samples, batchSize, initialEpoch, verbose };
+      const samples = train.samples;
+      const params: TrainingParams = {
+        epochs,
+        steps: options.stepsPerEpoch ?? (samples === undefined ? undefined : Math.ceil(samples / batchSize)),
+        samples,
+        batchSize,
+        initialEpoch,
+        verbose,
+      };
       for (const c of callbacks) {
         c.setModel(this);
         c.setParams(params);
       }
       this.stopTraining = false;
+      const classWeight = options.classWeight && classWeightTensor(options.classWeight);
       for (const c of callbacks) await c.onTrainBegin();
       try {
-        await this.runEpochs(xs, ys, samples, params, shuffle, callbacks);
+        for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+          for (const c of callbacks) await c.onEpochBegin(epoch);
+          const logs = await this.runEpoch(train, callbacks, classWeight);
+          if (params.steps === undefined) params.steps = logs.steps; // learnt from the first pass over a stream
+          const epochLogs = logs.means;
+          if (validation && !this.stopTraining) {
+            for (const [k, v] of Object.entries(await this.evaluateSource(validation))) epochLogs[`val_${k}`] = v;
+          }
+          for (const c of callbacks) await c.onEpochEnd(epoch, epochLogs);
+        }
       } finally {
+        classWeight?.dispose();
         // Also on failure, so callbacks release what they hold (a live progress bar, open files).
         for (const c of callbacks) await c.onTrainEnd();
       }
       return history;
     } finally {
-      if (xs !== x) xs.dispose();
-      if (ys !== y) ys.dispose();
+      train.dispose();
+      validation?.dispose();
     }
   }
 
-  /** The epochs of `fit`, from `initialEpoch` until `epochs` or until a callback sets `stopTraining`. */
-  private async runEpochs(xs: Tensor, ys: Tensor, samples: number, params: TrainingParams, shuffle: boolean, callbacks: Callback[]): Promise<void> {
-    const { epochs, batchSize, initialEpoch } = params;
-    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
-      for (const c of callbacks) await c.onEpochBegin(epoch);
-      const order = shuffle ? permutation(samples) : undefined;
-      const totals = new Float64Array(this.metricsNames.length);
-      for (let batch = 0; batch * batchSize < samples; batch++) {
-        const start = batch * batchSize;
-        const size = Math.min(batchSize, samples - start);
-        for (const c of callbacks) await c.onTrainBatchBegin(batch);
-        const values = tf.tidy(() => {
-          const [xb, yb] = takeBatch(xs, ys, start, size, order);
-          return this.trainStep(xb, yb);
-        });
-        const logs: Logs = { batch, size };
-        this.metricsNames.forEach((name, i) => {
-          logs[name] = values[i]!;
-          totals[i]! += values[i]! * size;
-        });
-        for (const c of callbacks) await c.onTrainBatchEnd(batch, logs);
+  private async runEpoch(source: BatchSource, callbacks: Callback[], classWeight: Tensor | undefined): Promise<{ means: Logs; steps: number }> {
+    const totals = new RunningMeans();
+    let step = 0;
+    for await (const { batch, owned } of source.epoch()) {
+      for (const c of callbacks) await c.onTrainBatchBegin(step);
+      let logs: Logs;
+      try {
+        if (classWeight) {
+          const w = tf.tidy(() => tf.gather(classWeight, tf.cast(batch.y[0]!.flatten(), 'int32')));
+          owned.push(w);
+          batch.sampleWeight = batch.sampleWeight ? tf.mul(batch.sampleWeight, w) : w;
+          if (batch.sampleWeight !== w) owned.push(batch.sampleWeight);
+        }
+        logs = await this.trainStep(batch);
+      } finally {
+        tf.dispose(owned);
       }
-      const epochLogs: Logs = {};
-      this.metricsNames.forEach((name, i) => (epochLogs[name] = totals[i]! / samples));
-      for (const c of callbacks) await c.onEpochEnd(epoch, epochLogs);
+      totals.add(logs, batch.size);
+      for (const c of callbacks) await c.onTrainBatchEnd(step, { ...logs, batch: step, size: batch.size });
+      step++;
+      if (this.stopTraining) break;
+    }
+    if (step === 0) throw new Error('the training data yielded no batches: for a batch stream, make it re-iterable or pass stepsPerEpoch');
+    return { means: totals.means(), steps: step };
+  }
+
+  /**
+   * One gradient step on `batch`; returns the values to log (`loss`, metrics). Override it — in a subclass or by
+   * assignment — for custom training such as a GAN's alternating updates; `fit` drives it with every callback and the
+   * progress bar. Tensors it creates should be disposed (wrap the body in `tf.tidy`).
+   */
+  trainStep(batch: Batch): Logs | Promise<Logs> {
+    const { optimizer } = this.requireCompiled();
+    const loss = this.requireLoss();
+    return tf.tidy(() => {
+      let yPred: Tensor[] = [];
+      let parts: Scalar[] = [];
+      const total = optimizer.minimize(
+        () => {
+          yPred = this.forward(batch.x, true).map((t) => tf.keep(t));
+          const computed = loss.compute(batch.y, yPred, batch.sampleWeight, this.net.calculateLosses() as Scalar[]);
+          parts = computed.parts.map((p) => tf.keep(p));
+          return computed.total;
+        },
+        true,
+        this.trainableVariables(),
+      ) as Scalar;
+      try {
+        return readLogs(loss.names, [total, ...parts, ...loss.computeMetrics(batch.y, yPred)]);
+      } finally {
+        // Kept to outlive minimize's own scope, so no enclosing tidy frees them.
+        tf.dispose([...yPred, ...parts]);
+      }
+    });
+  }
+
+  /** Loss and metrics on one batch without training; override alongside `trainStep` when needed. */
+  testStep(batch: Batch): Logs | Promise<Logs> {
+    const loss = this.requireLoss();
+    return tf.tidy(() => {
+      const yPred = this.forward(batch.x, false);
+      const { total, parts } = loss.compute(batch.y, yPred, batch.sampleWeight, this.net.calculateLosses() as Scalar[]);
+      return readLogs(loss.names, [total, ...parts, ...loss.computeMetrics(batch.y, yPred)]);
+    });
+  }
+
+  /** Loss and metrics on arrays `(x, y)` or a batch stream, averaged over all samples. */
+  async evaluate(x: ModelData, y: ModelData, options?: EvaluateOptions): Promise<Logs>;
+  async evaluate(data: BatchStream, options?: EvaluateOptions): Promise<Logs>;
+  async evaluate(x: ModelData | BatchStream, yOrOptions?: ModelData | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<Logs> {
+    const [y, options] = splitArgs<EvaluateOptions>(yOrOptions, maybeOptions);
+    checkOptions(options, EVALUATE_OPTIONS, 'evaluate');
+    this.requireCompiled();
+    const batchSize = options.batchSize ?? 32;
+    checkPositiveInteger(batchSize, 'batchSize');
+    const source = isBatchStream(x) ? new StreamBatches(x) : this.arrayBatches(x, y, batchSize, false, options.sampleWeight);
+    try {
+      return await this.evaluateSource(source);
+    } finally {
+      source.dispose();
     }
   }
 
-  /** One gradient step on a batch; returns the loss and metric values in `metricsNames` order. */
-  private trainStep(x: Tensor, y: Tensor): number[] {
-    const { optimizer, loss, metrics } = this.requireCompiled();
-    let yPred: Tensor | undefined;
-    const lossValue = optimizer.minimize(
-      () => {
-        yPred = tf.keep(this.net.apply(x, { training: true }) as Tensor);
-        return loss(y, yPred);
-      },
-      true,
-      this.trainableVariables(),
-    ) as Scalar;
-    const values = [lossValue, ...metrics.map((m) => m.fn(y, yPred!))];
-    yPred!.dispose();
-    return values.map((v) => v.dataSync()[0]!);
+  private async evaluateSource(source: BatchSource): Promise<Logs> {
+    const totals = new RunningMeans();
+    for await (const { batch, owned } of source.epoch()) {
+      try {
+        totals.add(await this.testStep(batch), batch.size);
+      } finally {
+        tf.dispose(owned);
+      }
+    }
+    return totals.means();
+  }
+
+  /**
+   * The model's outputs for `x`, computed in batches: a tensor, or one per output (`predict<Tensor[]>(x)` for a
+   * model with several outputs). The caller disposes them.
+   */
+  predict<T extends Tensor | Tensor[] = Tensor>(x: ModelData, options: PredictOptions = {}): T {
+    checkOptions(options, PREDICT_OPTIONS, 'predict');
+    const owned: Tensor[] = [];
+    const xs = toTensors(x, owned);
+    try {
+      checkInputShapes(this.net, xs);
+      return this.net.predict(xs.length === 1 ? xs[0]! : xs, { batchSize: options.batchSize ?? 32 }) as T;
+    } finally {
+      tf.dispose(owned);
+    }
+  }
+
+  /** The outputs for a batch of inputs, always as a list; `training` switches dropout and batch-norm updates. */
+  forward(x: Tensor[], training: boolean): Tensor[] {
+    const out = this.net.apply(x.length === 1 ? x[0]! : x, { training }) as Tensor | Tensor[];
+    return Array.isArray(out) ? out : [out];
   }
 
   private trainableVariables(): Variable[] {
     return this.net.trainableWeights.map((w) => w.read() as Variable);
   }
 
-  /** Loss and metrics on `(x, y)`, averaged over all samples. */
-  evaluate(x: TensorLike, y: TensorLike, options: EvaluateOptions = {}): Logs {
-    const { loss, metrics } = this.requireCompiled();
-    const { batchSize = 32 } = options;
-    checkPositiveInteger(batchSize, 'batchSize');
-    const xs = toTensor(x);
-    const ys = toTensor(y);
+  private arrayBatches(x: ModelData, y: ModelData | undefined, batchSize: number, shuffle: boolean, sampleWeight?: TensorLike): ArrayBatches {
+    const owned: Tensor[] = [];
     try {
-      const samples = checkSameLength(xs, ys);
-      const totals = new Float64Array(1 + metrics.length);
-      for (let start = 0; start < samples; start += batchSize) {
-        const size = Math.min(batchSize, samples - start);
-        const values = tf.tidy(() => {
-          const [xb, yb] = takeBatch(xs, ys, start, size);
-          const yPred = this.net.apply(xb, { training: false }) as Tensor;
-          return [loss(yb, yPred), ...metrics.map((m) => m.fn(yb, yPred))].map((v) => v.dataSync()[0]!);
-        });
-        values.forEach((v, i) => (totals[i]! += v * size));
-      }
-      const logs: Logs = {};
-      this.metricsNames.forEach((name, i) => (logs[name] = totals[i]! / samples));
-      return logs;
-    } finally {
-      if (xs !== x) xs.dispose();
-      if (ys !== y) ys.dispose();
+      const xs = toTensors(x, owned);
+      checkInputShapes(this.net, xs);
+      const ys = y === undefined ? [] : toTensors(y, owned);
+      const sw = sampleWeight === undefined ? undefined : toTensors(sampleWeight, owned)[0];
+      return new ArrayBatches(xs, ys, batchSize, shuffle, owned, sw);
+    } catch (err) {
+      tf.dispose(owned);
+      throw err;
     }
   }
 
-  /** The model's outputs for `x`, computed in batches. The caller disposes the returned tensor. */
-  predict(x: TensorLike, options: PredictOptions = {}): Tensor {
-    const xs = toTensor(x);
-    try {
-      return this.net.predict(xs, { batchSize: options.batchSize ?? 32 }) as Tensor;
-    } finally {
-      if (xs !== x) xs.dispose();
-    }
+  private validationSource(data: [ModelData, ModelData] | BatchStream, batchSize: number): BatchSource {
+    if (isBatchStream(data)) return new StreamBatches(data);
+    if (!Array.isArray(data) || data.length !== 2) throw new Error('validationData must be [x, y] or a batch stream');
+    return this.arrayBatches(data[0], data[1], batchSize, false);
   }
 
   /**
@@ -217,10 +353,12 @@ export class Model {
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
     const { metadata = this.metadata, includeOptimizer = true } = options;
     let artifacts: io.ModelArtifacts | undefined;
-    await this.net.save(tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await this.net.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const optimizerWeights = includeOptimizer && this.compiled ? await this.compiled.optimizer.getWeights() : [];
     await writeModelFiles(dir, artifacts!, {
       ...(metadata ? { metadata } : {}),
@@ -235,14 +373,20 @@ export class Model {
     return this.net.getUserDefinedMetadata() as ModelMetadata | undefined;
   }
 
-  /** Prints Keras's layer table: layer, output shape, parameter count and totals. */
-  summary(printFn?: (line: string) => void): void {
-    this.net.summary(undefined, undefined, printFn);
+  /** Prints Keras's layer table: layer, output shape, parameter count, totals (trainable and not). */
+  summary(printFn: (line: string) => void = console.log): void {
+    for (const line of summaryLines(this.net)) printFn(line);
   }
 
   private requireCompiled(): NonNullable<Model['compiled']> {
     if (!this.compiled) throw new Error(`model '${this.name}' is not compiled: call model.compile({ optimizer, loss, metrics }) first`);
     return this.compiled;
+  }
+
+  private requireLoss(): CompiledLoss {
+    const { loss } = this.requireCompiled();
+    if (!loss) throw new Error(`model '${this.name}' was compiled without a loss: pass compile({ loss }) or override trainStep/testStep`);
+    return loss;
   }
 }
 
@@ -271,17 +415,44 @@ export async function loadModel(dir: string): Promise<Model> {
   return model;
 }
 
-function takeBatch(xs: Tensor, ys: Tensor, start: number, size: number, order?: Int32Array): [Tensor, Tensor] {
-  if (!order) return [xs.slice(start, size), ys.slice(start, size)];
-  const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
-  return [tf.gather(xs, idx), tf.gather(ys, idx)];
+/** Sums of logged values weighted by batch size, for the per-epoch means Keras reports. */
+class RunningMeans {
+  private readonly sums = new Map<string, number>();
+  private count = 0;
+
+  add(logs: Logs, size: number): void {
+    this.count += size;
+    for (const [k, v] of Object.entries(logs)) this.sums.set(k, (this.sums.get(k) ?? 0) + v * size);
+  }
+
+  means(): Logs {
+    const out: Logs = {};
+    for (const [k, v] of this.sums) out[k] = v / Math.max(1, this.count);
+    return out;
+  }
 }
 
-function checkSameLength(x: Tensor, y: Tensor): number {
-  const n = x.shape[0] ?? 0;
-  if (n !== y.shape[0]) throw new Error(`x has ${n} samples but y has ${y.shape[0]}: they must match`);
-  if (n === 0) throw new Error('x has no samples');
-  return n;
+/** Scalars to numbers with a single device read. */
+function readLogs(names: string[], values: Scalar[]): Logs {
+  const data = tf.stack(values).dataSync();
+  const logs: Logs = {};
+  names.forEach((name, i) => (logs[name] = data[i]!));
+  return logs;
+}
+
+function classWeightTensor(classWeight: Record<number, number>): Tensor {
+  const classes = Object.keys(classWeight).map(Number);
+  if (classes.some((c) => !Number.isInteger(c) || c < 0)) throw new Error(`classWeight keys must be class indices (0, 1, …), got ${Object.keys(classWeight).join(', ')}`);
+  const weights = new Float32Array(Math.max(...classes) + 1).fill(1);
+  for (const c of classes) weights[c] = classWeight[c]!;
+  return tf.tensor1d(weights);
+}
+
+/** `(x, y, options)` or `(x, options)`: an options object is a plain object that is not data. */
+function splitArgs<O extends object>(second: unknown, third: O | undefined): [ModelData | undefined, O] {
+  const isData = second instanceof tf.Tensor || Array.isArray(second) || (typeof second === 'object' && second !== null && 'shape' in second && 'data' in second);
+  if (second === undefined || !isData) return [undefined, (third ?? second ?? {}) as O];
+  return [second as ModelData, third ?? ({} as O)];
 }
 
 function checkPositiveInteger(value: number, name: string): void {
@@ -292,3 +463,4 @@ function checkOptions(options: object, valid: ReadonlyArray<string>, fn: string)
   const unknown = Object.keys(options).filter((k) => !valid.includes(k));
   if (unknown.length) throw new Error(`${fn}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid options: ${valid.join(', ')}`);
 }
+

@@ -56,7 +56,7 @@ describe('evaluate', () => {
     expect(expectedAccuracy).toBeGreaterThan(0);
     expect(expectedAccuracy).toBeLessThan(1);
 
-    const result = model.evaluate(data.x, data.y);
+    const result = await model.evaluate(data.x, data.y);
     expect(Object.keys(result)).toEqual(['loss', 'accuracy']);
     expect(result['loss']!).toBeCloseTo(expectedLoss, 5);
     expect(result['accuracy']!).toBeCloseTo(expectedAccuracy, 6);
@@ -64,13 +64,13 @@ describe('evaluate', () => {
 
   it.each([1, 7, 32, 50, 1000])('gives the same averages whatever the batchSize (%i)', async (batchSize) => {
     const { model, data } = await partlyTrained();
-    const whole = model.evaluate(data.x, data.y, { batchSize: 50 });
-    const batched = model.evaluate(data.x, data.y, { batchSize });
+    const whole = await model.evaluate(data.x, data.y, { batchSize: 50 });
+    const batched = await model.evaluate(data.x, data.y, { batchSize });
     expect(batched['loss']!).toBeCloseTo(whole['loss']!, 5);
     expect(batched['accuracy']!).toBeCloseTo(whole['accuracy']!, 6);
   });
 
-  it('matches a hand computation for a sigmoid output with binary cross-entropy', () => {
+  it('matches a hand computation for a sigmoid output with binary cross-entropy', async () => {
     setSeed(2);
     const model = sequential([layers.dense({ units: 1, activation: 'sigmoid', inputShape: [2] })]);
     model.compile({ optimizer: 'sgd', loss: 'binaryCrossentropy', metrics: ['accuracy'] });
@@ -84,7 +84,7 @@ describe('evaluate', () => {
     const expectedLoss = mean(p.map((pi, i) => -(labels[i]! * Math.log(clip(pi)) + (1 - labels[i]!) * Math.log(1 - clip(pi)))));
     const expectedAccuracy = mean(p.map((pi, i) => ((pi > 0.5 ? 1 : 0) === labels[i] ? 1 : 0)));
 
-    const result = model.evaluate(x, y, { batchSize: 16 });
+    const result = await model.evaluate(x, y, { batchSize: 16 });
     expect(result['loss']!).toBeCloseTo(expectedLoss, 5);
     expect(result['accuracy']!).toBeCloseTo(expectedAccuracy, 6);
   });
@@ -100,7 +100,7 @@ describe('evaluate', () => {
     const probs = model.predict(data.x);
     const expected = mean((probs.arraySync() as number[][]).map((row) => row[1]!));
     probs.dispose();
-    const result = model.evaluate(data.x, data.y, { batchSize: 16 });
+    const result = await model.evaluate(data.x, data.y, { batchSize: 16 });
     expect(Object.keys(result)).toEqual(['loss', 'accuracy', 'meanPositive']);
     expect(result['meanPositive']!).toBeCloseTo(expected, 5);
   });
@@ -108,12 +108,12 @@ describe('evaluate', () => {
   it('does not change the weights', async () => {
     const { model, data } = await partlyTrained();
     const before = model.net.getWeights().map((w) => Array.from(w.dataSync()));
-    model.evaluate(data.x, data.y);
+    await model.evaluate(data.x, data.y);
     expect(model.net.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
   });
 
   it('rejects a batchSize that is not a positive integer', async () => {
     const { model, data } = await partlyTrained();
-    expect(() => model.evaluate(data.x, data.y, { batchSize: 0 })).toThrow('batchSize must be a positive integer, got 0');
+    await expect(model.evaluate(data.x, data.y, { batchSize: 0 })).rejects.toThrow('batchSize must be a positive integer, got 0');
   });
 });

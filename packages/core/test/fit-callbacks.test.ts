@@ -152,7 +152,7 @@ describe('fit: callbacks', () => {
     expect(next.epoch).toEqual([0, 1, 2]);
   });
 
-  it('stops within the current epoch when stopTraining is set in a batch hook, finishing that epoch', async () => {
+  it('stops right after the batch in which a batch hook sets stopTraining, as Keras 3 does', async () => {
     setSeed(7);
     class StopAtBatch extends Callback {
       override onTrainBatchEnd(batch: number) {
@@ -165,6 +165,6 @@ describe('fit: callbacks', () => {
     const history = await model.fit(x, y, { epochs: 5, batchSize: 4, verbose: 0, callbacks: [new StopAtBatch(), recorder] });
 
     expect(history.epoch).toEqual([0]);
-    expect(recorder.events).toEqual(expectedEvents([0], 3));
+    expect(recorder.events).toEqual(expectedEvents([0], 1));
   });
 });

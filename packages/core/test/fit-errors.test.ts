@@ -48,7 +48,7 @@ describe('fit: argument errors', () => {
     const recorder = new Recorder();
     await expect(model.fit(x, y, { verbose: 0, callbacks: [recorder] })).rejects.toThrow('x has 10 samples but y has 9: they must match');
     expect(recorder.events).toEqual([]);
-    expect(() => model.evaluate(x, y)).toThrow('x has 10 samples but y has 9');
+    await expect(model.evaluate(x, y)).rejects.toThrow('x has 10 samples but y has 9');
   });
 
   it('rejects an empty training set', async () => {
@@ -69,7 +69,7 @@ describe('fit: argument errors', () => {
     const { y } = separable(9);
     const before = tf.memory().numTensors;
     await expect(model.fit(x, y, { verbose: 0 })).rejects.toThrow();
-    expect(() => model.evaluate(x, y)).toThrow();
+    await expect(model.evaluate(x, y)).rejects.toThrow();
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -79,7 +79,7 @@ describe('fit: argument errors', () => {
     const expected = "model 'uncompiled' is not compiled: call model.compile({ optimizer, loss, metrics }) first";
 
     await expect(model.fit(x, y, { verbose: 0 })).rejects.toThrow(expected);
-    expect(() => model.evaluate(x, y)).toThrow(expected);
+    await expect(model.evaluate(x, y)).rejects.toThrow(expected);
     expect(() => model.optimizer).toThrow(expected);
     expect(() => model.metricsNames).toThrow(expected);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { History, layers, meanSquaredError, sequential, setSeed, tf, type LossFn, type Model } from '../src/index.js';
+import { History, layers, meanSquaredError, sequential, setSeed, tf, type LossFn, type Model, type ModelData } from '../src/index.js';
 import { compiledClassifier, Recorder, separable, weightsOf } from './helpers.js';
 
 /** A 1-in 1-out linear model whose loss records the labels of every batch it sees, to observe batching and shuffling. */
@@ -21,7 +21,7 @@ describe('fit: learning', () => {
     setSeed(1);
     const model = compiledClassifier();
     const { x, y } = separable(200, 1);
-    const before = model.evaluate(x, y);
+    const before = await model.evaluate(x, y);
 
     const history = await model.fit(x, y, { epochs: 5, batchSize: 32, verbose: 0 });
 
@@ -33,7 +33,7 @@ describe('fit: learning', () => {
     expect(acc[4]!).toBeGreaterThan(acc[0]!);
     expect(acc[4]!).toBeGreaterThanOrEqual(0.95);
 
-    const after = model.evaluate(x, y);
+    const after = await model.evaluate(x, y);
     expect(after['loss']!).toBeLessThan(before['loss']! / 2);
     expect(after['accuracy']!).toBeGreaterThan(before['accuracy']!);
     expect(after['accuracy']!).toBeGreaterThanOrEqual(0.95);
@@ -41,7 +41,7 @@ describe('fit: learning', () => {
 
   it('trains identically on tensors and on {data, shape} plain arrays', async () => {
     const { x, y } = separable(64, 2);
-    const run = async (xIn: Parameters<Model['fit']>[0], yIn: Parameters<Model['fit']>[1]) => {
+    const run = async (xIn: ModelData, yIn: ModelData) => {
       setSeed(11);
       const model = compiledClassifier();
       const history = await model.fit(xIn, yIn, { epochs: 2, batchSize: 16, verbose: 0 });

@@ -14,20 +14,24 @@ import {
   type MetricName,
 } from '../src/index.js';
 
-/** Runs a loss or metric on arrays and returns its value, checking that it is a scalar and leaks nothing. */
-function value(fn: (yTrue: Tensor, yPred: Tensor) => Scalar, yTrue: number[] | number[][], yPred: number[] | number[][]): number {
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/**
+ * Runs a metric (a scalar) or a loss (per-sample values, as Keras's losses return) on arrays and returns its batch
+ * mean, checking the shape and that nothing leaks.
+ */
+function value(fn: (yTrue: Tensor, yPred: Tensor) => Tensor, yTrue: number[] | number[][], yPred: number[] | number[][]): number {
   const t = tf.tensor(yTrue);
   const p = tf.tensor(yPred);
   const before = tf.memory().numTensors;
   const result = fn(t, p);
-  expect(result.shape).toEqual([]);
+  expect(result.shape).toEqual(result.rank === 0 ? [] : [t.shape[0]]);
   expect(tf.memory().numTensors).toBe(before + 1);
-  const v = result.dataSync()[0]!;
+  const v = mean(Array.from(result.dataSync()));
   tf.dispose([t, p, result]);
   return v;
 }
 
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 describe('sparseCategoricalCrossentropy', () => {
   const probs = [

@@ -42,14 +42,14 @@ describe('fit, evaluate and predict leak no tensors', () => {
     expect(new Set(counter.counts).size).toBe(1);
   });
 
-  it('evaluate leaves the tensor count unchanged and predict adds only the tensor it returns', () => {
+  it('evaluate leaves the tensor count unchanged and predict adds only the tensor it returns', async () => {
     setSeed(3);
     const model = compiledClassifier();
     const xt = tf.tensor(x.data, x.shape);
     const yt = tf.tensor(y.data, y.shape);
     const before = tf.memory().numTensors;
-    model.evaluate(x, y, { batchSize: 7 });
-    model.evaluate(xt, yt);
+    await model.evaluate(x, y, { batchSize: 7 });
+    await model.evaluate(xt, yt);
     expect(tf.memory().numTensors).toBe(before);
 
     const fromArray = model.predict(x, { batchSize: 7 });

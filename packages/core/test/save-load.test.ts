@@ -88,8 +88,8 @@ describe('save and loadModel', () => {
 
     // Once compiled, the loaded model evaluates to the same loss and accuracy.
     loaded.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const a = model.evaluate(x, y);
-    const b = loaded.evaluate(x, y);
+    const a = await model.evaluate(x, y);
+    const b = await loaded.evaluate(x, y);
     expect(b['loss']!).toBeCloseTo(a['loss']!, 6);
     expect(b['accuracy']).toBe(a['accuracy']);
   });
@@ -131,9 +131,9 @@ describe('save and loadModel', () => {
     await model.save(dir);
     const loaded = await loadModel(dir);
     loaded.compile({ optimizer: { name: 'adam', learningRate: 0.05 }, loss: 'sparseCategoricalCrossentropy' });
-    const before = loaded.evaluate(x, y)['loss']!;
+    const before = (await loaded.evaluate(x, y))['loss']!;
     await loaded.fit(x, y, { epochs: 2, batchSize: 10, verbose: 0 });
-    expect(loaded.evaluate(x, y)['loss']!).toBeLessThan(before);
+    expect((await loaded.evaluate(x, y))['loss']!).toBeLessThan(before);
   });
 
   it('rejects a folder without a model', async () => {

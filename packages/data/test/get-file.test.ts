@@ -74,6 +74,22 @@ describe('getFile', () => {
     expect(await readdir(join(cacheDir, 'mnist'))).toEqual([]);
   });
 
+  it('checks an md5 when given one (for publishers that give nothing stronger)', async () => {
+    const md5 = createHash('md5').update(CONTENT).digest('hex');
+    const path = await getFile('train.gz', { origin: `${baseUrl}/file.gz`, md5, cacheDir });
+    expect((await readFile(path)).equals(CONTENT)).toBe(true);
+    await writeFile(path, 'damaged');
+    await getFile('train.gz', { origin: `${baseUrl}/file.gz`, md5, cacheDir }); // the damaged copy is fetched again
+    expect((await readFile(path)).equals(CONTENT)).toBe(true);
+    expect(requests).toEqual(['/file.gz', '/file.gz']);
+    const wrong = 'f'.repeat(32);
+    const error = await datasetError(getFile('other.gz', { origin: `${baseUrl}/file.gz`, md5: wrong, cacheDir }));
+    expect(error.message).toContain('md5 mismatch');
+    expect(error.message).toContain(wrong);
+    expect(error.message).toContain(md5);
+    expect(await readdir(cacheDir)).toEqual(['train.gz']);
+  });
+
   it('reuses a cached file without a request', async () => {
     await writeFile(join(cacheDir, 'train.gz'), CONTENT);
     const path = await getFile('train.gz', { origin: `${baseUrl}/file.gz`, sha256: SHA256, cacheDir });

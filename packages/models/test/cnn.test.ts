@@ -112,7 +112,7 @@ describe('cnn preset: the network', () => {
     expect(net.countParams()).toBe(total);
   });
 
-  it('is compiled with adam, sparse categorical cross-entropy and accuracy', () => {
+  it('is compiled with adam, sparse categorical cross-entropy and accuracy', async () => {
     expect(cnn.compileOptions()).toMatchObject({ optimizer: { name: 'adam' }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
 
     setSeed(3);
@@ -130,7 +130,7 @@ describe('cnn preset: the network', () => {
     probs.dispose();
     const crossEntropy = -p.reduce((sum, row, i) => sum + Math.log(row[y.data[i]!]!), 0) / n;
     const acc = p.filter((row, i) => row.indexOf(Math.max(...row)) === y.data[i]).length / n;
-    const metrics = model.evaluate(x, y, { batchSize: 5 });
+    const metrics = await model.evaluate(x, y, { batchSize: 5 });
     expect(metrics['loss']).toBeCloseTo(crossEntropy, 4);
     expect(metrics['accuracy']).toBeCloseTo(acc, 6);
   });
@@ -232,7 +232,7 @@ describe('cnn on real MNIST', () => {
     const n = 1000;
     const xTest = { data: test.x.data.slice(0, n * 784), shape: [n, 28, 28, 1] };
     const yTest = { data: test.y.data.slice(0, n), shape: [n] };
-    const metrics = model.evaluate(xTest, yTest, { batchSize: 256 });
+    const metrics = await model.evaluate(xTest, yTest, { batchSize: 256 });
     expect(metrics['accuracy']).toBeGreaterThan(0.8);
     expect(metrics['loss']).toBeLessThan(history.history['loss']![0]! + 0.5);
     // Guard against the pure-JS fallback or a regression making training ~100× slower.

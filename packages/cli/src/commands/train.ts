@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ProgbarLogger, setSeed } from '@dl/core';
+import { loadModel, ProgbarLogger, setSeed, type HistoryJson, type Model } from '@dl/core';
 import { makeOutput } from '../output.js';
+import { appendHistory, CHECKPOINT_DIR, emptyHistory, HISTORY_JSON, readRunConfig, RUN_JSON, RunCheckpoint, type RunConfig } from '../run-folder.js';
+import { UsageError } from '../usage-error.js';
 import { writeJson } from '../write-json.js';
 import { resolvePreset } from './resolve-preset.js';
 
@@ -11,34 +14,50 @@ export interface TrainCommandOptions {
   seed?: number;
   out?: string;
   dataDir?: string;
+  resume?: string;
   json?: boolean;
   quiet?: boolean;
 }
 
-/** `dl train <preset>`: trains on the train split, evaluates on the test split, saves model, history and metrics. */
-export async function train(presetName: string, options: TrainCommandOptions): Promise<void> {
-  const preset = resolvePreset(presetName);
+/**
+ * `dl train <preset>`: trains on the train split with a checkpoint after every epoch, evaluates on the test split,
+ * saves model, history and metrics. `--resume DIR` continues a run that was stopped, running only the epochs that remain.
+ */
+export async function train(presetName: string | undefined, options: TrainCommandOptions): Promise<void> {
+  const { config, outDir } = await runSettings(presetName, options);
+  const preset = resolvePreset(config.preset);
   const out = makeOutput(options);
-  if (options.seed !== undefined) setSeed(options.seed);
-  const epochs = options.epochs ?? preset.defaults.epochs;
-  const batchSize = options.batchSize ?? preset.defaults.batchSize;
-  const outDir = resolve(options.out ?? join('runs', `${preset.name}-${timestamp()}`));
+  if (config.seed !== undefined) setSeed(config.seed);
 
   const data = await preset.loadData({
-    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
+    ...(config.limit !== undefined ? { limit: config.limit } : {}),
     log: out.progressStream ? (line) => out.progressStream!.write(`${line}\n`) : false,
   });
-  const model = preset.build();
+  // Recorded once the data has loaded, so a bad --data-dir leaves no run folder behind.
+  if (options.resume === undefined) await writeJson(join(outDir, RUN_JSON), config);
+  const { model, earlier } = await startingPoint(outDir, () => preset.build());
+  const metadata = { preset: preset.name, dataset: preset.dataset };
   const samples = data.train.x.shape[0]!;
-  out.info(`Training '${preset.name}' on ${samples} samples for ${epochs} epochs (batch size ${batchSize})`);
-  const callbacks = [...preset.callbacks({ epochs })];
-  if (out.progressStream) callbacks.push(new ProgbarLogger({ stream: out.progressStream }));
-  const history = await model.fit(data.train.x, data.train.y, { epochs, batchSize, callbacks, verbose: out.progressStream ? 1 : 0 });
+  const initialEpoch = earlier.epoch.length;
+  if (initialEpoch > 0) out.info(`Resuming '${preset.name}' from ${outDir} after epoch ${initialEpoch} of ${config.epochs}`);
+  else out.info(`Training '${preset.name}' on ${samples} samples for ${config.epochs} epochs (batch size ${config.batchSize})`);
 
-  const metrics = model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
-  await model.save(outDir, { metadata: { preset: preset.name, dataset: preset.dataset } });
-  await writeJson(join(outDir, 'history.json'), history.toJSON());
+  model.net.setUserDefinedMetadata(metadata);
+  const callbacks = [...preset.callbacks({ epochs: config.epochs }), new RunCheckpoint(outDir, earlier)];
+  if (out.progressStream) callbacks.push(new ProgbarLogger({ stream: out.progressStream }));
+  const fitted = await model.fit(data.train.x, data.train.y, {
+    epochs: config.epochs,
+    initialEpoch,
+    batchSize: config.batchSize,
+    callbacks,
+    verbose: out.progressStream ? 1 : 0,
+  });
+  const history = appendHistory(earlier, fitted);
+
+  const metrics = await model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
+  await model.save(outDir, { metadata });
+  await writeJson(join(outDir, HISTORY_JSON), history);
   await writeJson(join(outDir, 'metrics.json'), metrics);
 
   const seconds = history.epochSeconds.reduce((a, b) => a + b, 0);
@@ -46,6 +65,44 @@ export async function train(presetName: string, options: TrainCommandOptions): P
   out.info(`Test ${formatMetrics(metrics)} (${data.test.x.shape[0]} samples)`);
   out.info(`Trained in ${seconds.toFixed(1)} s (${Math.round(samplesPerSecond)} samples/s); saved to ${outDir}`);
   out.json({ preset: preset.name, out: outDir, ...metrics, epochs: history.epoch.length, trainSeconds: seconds, samplesPerSecond });
+}
+
+/** The run's settings: from the command line for a new run (recorded in run.json), from run.json for `--resume`. */
+async function runSettings(presetName: string | undefined, options: TrainCommandOptions): Promise<{ config: RunConfig; outDir: string }> {
+  if (options.resume !== undefined) {
+    if (options.out !== undefined) throw new UsageError('--resume DIR continues the run in DIR: drop --out');
+    const outDir = resolve(options.resume);
+    const saved = await readRunConfig(outDir);
+    if (presetName !== undefined && presetName !== saved.preset) {
+      throw new UsageError(`${join(outDir, RUN_JSON)} is a run of preset '${saved.preset}', not '${presetName}'`);
+    }
+    // Only the epoch count may change on resume (to extend a run); the rest must match what the checkpoint trained with.
+    return { config: { ...saved, ...(options.epochs !== undefined ? { epochs: options.epochs } : {}) }, outDir };
+  }
+  if (presetName === undefined) throw new UsageError('name a preset (see `dl list`), or pass --resume DIR');
+  const preset = resolvePreset(presetName);
+  const config: RunConfig = {
+    preset: preset.name,
+    epochs: options.epochs ?? preset.defaults.epochs,
+    batchSize: options.batchSize ?? preset.defaults.batchSize,
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.dataDir !== undefined ? { dataDir: resolve(options.dataDir) } : {}),
+  };
+  const outDir = resolve(options.out ?? join('runs', `${preset.name}-${timestamp()}`));
+  if (existsSync(join(outDir, RUN_JSON))) {
+    throw new UsageError(`${outDir} already holds a run: continue it with --resume ${options.out ?? outDir}, or choose another --out`);
+  }
+  return { config, outDir };
+}
+
+/** The run's last checkpoint and its history, or a new model when there is none yet. */
+async function startingPoint(outDir: string, build: () => Model): Promise<{ model: Model; earlier: HistoryJson }> {
+  const checkpoint = join(outDir, CHECKPOINT_DIR);
+  if (!existsSync(join(checkpoint, 'model.json'))) return { model: build(), earlier: emptyHistory() };
+  const model = await loadModel(checkpoint);
+  const earlier = (model.metadata?.history as HistoryJson | undefined) ?? emptyHistory();
+  return { model, earlier };
 }
 
 export function formatMetrics(metrics: Record<string, number>): string {

@@ -6,9 +6,10 @@ export type Logs = Record<string, number>;
 /** What `fit` tells every callback before training starts. */
 export interface TrainingParams {
   epochs: number;
-  /** Batches per epoch. */
-  steps: number;
-  samples: number;
+  /** Batches per epoch; undefined for a batch stream until its first epoch has run. */
+  steps: number | undefined;
+  /** Training samples per epoch; undefined for a batch stream. */
+  samples: number | undefined;
   batchSize: number;
   initialEpoch: number;
   verbose: 0 | 1 | 2;

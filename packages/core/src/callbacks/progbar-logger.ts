@@ -18,20 +18,24 @@ export class ProgbarLogger extends Callback {
   private epochStart = 0;
   private seen = 0;
   private sums: Record<string, number> = {};
+  /** Steps run so far in this epoch. */
+  private steps = 0;
 
   constructor(options: ProgbarLoggerOptions = {}) {
     super();
     this.stream = options.stream ?? process.stdout;
   }
 
+  /** A live bar needs a terminal, verbose 1, and a known number of steps (a stream's is learnt in its first epoch). */
   private get live(): boolean {
-    return this.params.verbose === 1 && this.stream.isTTY === true;
+    return this.params.verbose === 1 && this.stream.isTTY === true && this.params.steps !== undefined;
   }
 
   override onEpochBegin(epoch: number): void {
     this.stream.write(`Epoch ${epoch + 1}/${this.params.epochs}\n`);
     this.epochStart = performance.now();
     this.seen = 0;
+    this.steps = 0;
     this.sums = {};
     if (!this.live) return;
     this.bar = new cliProgress.SingleBar({
@@ -42,24 +46,25 @@ export class ProgbarLogger extends Callback {
       fps: 10,
       etaBuffer: 50,
     });
-    this.bar.start(this.params.steps, 0, { text: '' });
+    this.bar.start(this.params.steps!, 0, { text: '' });
   }
 
   override onTrainBatchEnd(batch: number, logs: Logs): void {
+    this.steps = batch + 1;
     const size = logs.size ?? 1;
     this.seen += size;
     for (const [k, v] of Object.entries(logs)) if (k !== 'size' && k !== 'batch') this.sums[k] = (this.sums[k] ?? 0) + v * size;
     if (!this.bar) return;
     const done = batch + 1;
     const elapsed = (performance.now() - this.epochStart) / 1000;
-    const eta = (elapsed / done) * (this.params.steps - done);
+    const eta = (elapsed / done) * (this.params.steps! - done);
     this.bar.update(done, { text: ` - ETA: ${formatSeconds(eta)}${formatLogs(this.running())}` });
   }
 
   override onEpochEnd(_epoch: number, logs: Logs): void {
     const seconds = (performance.now() - this.epochStart) / 1000;
-    const perStep = `${Math.round((seconds * 1000) / Math.max(1, this.params.steps))}ms/step`;
-    const steps = this.params.steps;
+    const steps = this.params.steps ?? this.steps;
+    const perStep = `${Math.round((seconds * 1000) / Math.max(1, steps))}ms/step`;
     if (this.bar) {
       this.bar.update(steps, { text: ` - ${formatSeconds(seconds)} ${perStep}${formatLogs(logs)}` });
       this.bar.stop();
@@ -82,7 +87,7 @@ export class ProgbarLogger extends Callback {
   }
 
   private counter(done: number): string {
-    const total = String(this.params.steps);
+    const total = this.params.steps === undefined ? 'Unknown' : String(this.params.steps);
     return `${String(done).padStart(total.length)}/${total}`;
   }
 }

@@ -2,7 +2,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ModelMetadata } from '../model.js';
 import { Callback, type Logs } from './callback.js';
-import { improves, resolveMode, warnMissingMonitor, type MonitorMode } from './early-stopping.js';
+import { improves, resolveMode, warnMissingMonitor, type MonitorMode } from './monitor.js';
 
 export interface ModelCheckpointOptions {
   /**

@@ -1,6 +1,6 @@
 import { getLearningRate, setLearningRate } from '../optimizers.js';
 import { Callback, type Logs } from './callback.js';
-import { resolveMode, warnMissingMonitor, type MonitorMode } from './early-stopping.js';
+import { resolveMode, warnMissingMonitor, type MonitorMode } from './monitor.js';
 
 export interface ReduceLROnPlateauOptions {
   /** The epoch log value to watch. Default `'val_loss'`. */

@@ -1,0 +1,99 @@
+// A run killed with SIGKILL after an epoch resumes with --resume and runs only the remaining epochs.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuildIsFresh, BIN, lastJsonLine, readJson, runDl, tempDir, writeRealMnistSlice, type RunResult } from './run-dl.js';
+
+const EPOCHS = 4;
+let root: string;
+let dataDir: string;
+const env = () => ({ ...process.env, DL_DATASETS_DIR: join(root, 'empty-cache') });
+const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') } });
+
+beforeAll(async () => {
+  await assertBuildIsFresh();
+  root = await tempDir();
+  dataDir = join(root, 'mnist-slice');
+  await writeRealMnistSlice(dataDir, { train: 3000, test: 500 });
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Epochs recorded in the run's history.json, or 0 before the first checkpoint. */
+async function epochsDone(out: string): Promise<number> {
+  const path = join(out, 'history.json');
+  if (!existsSync(path)) return 0;
+  return (JSON.parse(await readFile(path, 'utf8')) as { epoch: number[] }).epoch.length;
+}
+
+/** Starts `dl train` and kills it with SIGKILL as soon as `killAfter` epochs are checkpointed. */
+async function trainAndKill(out: string, killAfter: number): Promise<number> {
+  const child = spawn(process.execPath, [BIN, 'train', 'cnn', '--epochs', String(EPOCHS), '--data-dir', dataDir, '--out', out, '--seed', '3', '--quiet'], {
+    cwd: root,
+    env: env(),
+    stdio: 'ignore',
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let done = 0;
+  for (let i = 0; i < 1200 && child.exitCode === null; i++) {
+    done = await epochsDone(out);
+    if (done >= killAfter) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  return epochsDone(out);
+}
+
+describe('dl train --resume after SIGKILL', () => {
+  let out: string;
+  let killedAt: number;
+  let finishedBeforeKill: boolean;
+  let resumed: RunResult;
+
+  beforeAll(async () => {
+    out = join(root, 'killed-run');
+    killedAt = await trainAndKill(out, 1);
+    finishedBeforeKill = existsSync(join(out, 'metrics.json'));
+    resumed = await dl('train', '--resume', out, '--json');
+  });
+
+  it('was killed mid-run, with a checkpoint of the finished epochs', () => {
+    expect(killedAt).toBeGreaterThanOrEqual(1);
+    expect(killedAt).toBeLessThan(EPOCHS);
+    expect(finishedBeforeKill).toBe(false);
+  });
+
+  it('resumes after the last finished epoch and runs only the remaining ones', () => {
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`after epoch ${killedAt} of ${EPOCHS}`);
+    const epochLines = resumed.stderr.split('\n').filter((l) => /^Epoch \d+\/\d+$/.test(l));
+    expect(epochLines).toEqual(Array.from({ length: EPOCHS - killedAt }, (_, i) => `Epoch ${killedAt + i + 1}/${EPOCHS}`));
+  });
+
+  it('ends with history.json holding exactly the requested epochs, and a loadable, evaluated model', async () => {
+    const history = (await readJson(join(out, 'history.json'))) as { epoch: number[]; history: Record<string, number[]>; epochSeconds: number[] };
+    expect(history.epoch).toEqual(Array.from({ length: EPOCHS }, (_, i) => i));
+    expect(history.history['loss']).toHaveLength(EPOCHS);
+    expect(history.epochSeconds).toHaveLength(EPOCHS);
+    const line = lastJsonLine(resumed.stdout);
+    expect(line['epochs']).toBe(EPOCHS);
+    const metrics = await readJson(join(out, 'metrics.json'));
+    expect(metrics['accuracy']).toBe(line['accuracy']);
+    const evaluated = await dl('evaluate', out, '--data-dir', dataDir, '--json');
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(lastJsonLine(evaluated.stdout)['accuracy']).toBeCloseTo(metrics['accuracy'] as number, 3);
+  });
+
+  it('refuses to start a new run over an existing run folder, and a resume of a folder that is not a run', async () => {
+    const again = await dl('train', 'cnn', '--out', out, '--data-dir', dataDir);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('--resume');
+    const notARun = await dl('train', '--resume', dataDir);
+    expect(notARun.code).toBe(2);
+    expect(notARun.stderr).toContain(join(dataDir, 'run.json'));
+  });
+});

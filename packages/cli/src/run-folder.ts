@@ -61,11 +61,20 @@ export class RunCheckpoint extends Callback {
     super();
   }
 
+  private batches = 0;
+
   override onEpochBegin(): void {
     this.current.onEpochBegin();
+    this.batches = 0;
+  }
+
+  override onTrainBatchEnd(): void {
+    this.batches++;
   }
 
   override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    // An epoch cut short (Ctrl-C, a NaN loss) is not checkpointed: resuming redoes it whole.
+    if (this.params.steps !== undefined && this.batches < this.params.steps) return;
     this.current.onEpochEnd(epoch, logs);
     const history = appendHistory(this.earlier, this.current);
     await this.model.save(join(this.dir, CHECKPOINT_DIR), { metadata: { ...this.model.metadata, history } });

@@ -97,3 +97,30 @@ describe('dl train --resume after SIGKILL', () => {
     expect(notARun.stderr).toContain(join(dataDir, 'run.json'));
   });
 });
+
+describe('Ctrl-C during dl train', () => {
+  it('stops after the current batch with exit code 130, keeps the last epoch checkpoint, and resumes from it', async () => {
+    const out = join(root, 'interrupted-run');
+    const child = spawn(process.execPath, [BIN, 'train', 'cnn', '--epochs', String(EPOCHS), '--data-dir', dataDir, '--out', out, '--seed', '4', '--quiet'], {
+      cwd: root,
+      env: env(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 1200 && (await epochsDone(out)) < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const code = await exited;
+
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain(`dl train --resume ${out}`);
+    const done = await epochsDone(out);
+    expect(done).toBeGreaterThanOrEqual(1);
+    expect(existsSync(join(out, 'metrics.json'))).toBe(false);
+
+    const resumed = await dl('train', '--resume', out, '--json');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(await epochsDone(out)).toBe(EPOCHS);
+  });
+});

@@ -225,6 +225,9 @@ export class Model {
       totals.add(logs, batch.size);
       for (const c of callbacks) await c.onTrainBatchEnd(step, { ...logs, batch: step, size: batch.size });
       step++;
+      // Native kernels run synchronously: yield to the event loop so timers (the progress bar) and signals
+      // (Ctrl-C setting stopTraining) are handled between batches.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.stopTraining) break;
     }
     if (step === 0) throw new Error('the training data yielded no batches: for a batch stream, make it re-iterable or pass stepsPerEpoch');

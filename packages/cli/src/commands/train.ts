@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadModel, ProgbarLogger, setSeed, type HistoryJson, type Model } from '@dl/core';
+import { loadModel, ProgbarLogger, setSeed, TerminateOnNaN, type HistoryJson, type Model } from '@dl/core';
 import { makeOutput } from '../output.js';
 import { appendHistory, CHECKPOINT_DIR, emptyHistory, HISTORY_JSON, readRunConfig, RUN_JSON, RunCheckpoint, type RunConfig } from '../run-folder.js';
 import { UsageError } from '../usage-error.js';
@@ -44,15 +44,34 @@ export async function train(presetName: string | undefined, options: TrainComman
   else out.info(`Training '${preset.name}' on ${samples} samples for ${config.epochs} epochs (batch size ${config.batchSize})`);
 
   model.net.setUserDefinedMetadata(metadata);
-  const callbacks = [...preset.callbacks({ epochs: config.epochs }), new RunCheckpoint(outDir, earlier)];
+  const nan = new TerminateOnNaN();
+  // TerminateOnNaN before the checkpoint, so a diverged epoch is never saved as one to resume from.
+  const callbacks = [...preset.callbacks({ epochs: config.epochs }), nan, new RunCheckpoint(outDir, earlier)];
   if (out.progressStream) callbacks.push(new ProgbarLogger({ stream: out.progressStream }));
-  const fitted = await model.fit(data.train.x, data.train.y, {
-    epochs: config.epochs,
-    initialEpoch,
-    batchSize: config.batchSize,
-    callbacks,
-    verbose: out.progressStream ? 1 : 0,
-  });
+  const interrupt = stopOnInterrupt(model, outDir);
+  let fitted;
+  try {
+    fitted = await model.fit(data.train.x, data.train.y, {
+      epochs: config.epochs,
+      initialEpoch,
+      batchSize: config.batchSize,
+      callbacks,
+      verbose: out.progressStream ? 1 : 0,
+    });
+  } finally {
+    interrupt.dispose();
+  }
+  if (nan.terminatedAt) {
+    throw new Error(
+      `the loss became NaN or infinite at epoch ${nan.terminatedAt.epoch + 1}, batch ${nan.terminatedAt.batch}: training stopped. ` +
+        'Lower the learning rate or check the data; the last good checkpoint is in ' + join(outDir, CHECKPOINT_DIR),
+    );
+  }
+  if (interrupt.interrupted) {
+    process.stderr.write(`Interrupted. The last finished epoch is checkpointed; continue with: dl train --resume ${outDir}\n`);
+    process.exitCode = 130;
+    return;
+  }
   const history = appendHistory(earlier, fitted);
 
   const metrics = await model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
@@ -65,6 +84,27 @@ export async function train(presetName: string | undefined, options: TrainComman
   out.info(`Test ${formatMetrics(metrics)} (${data.test.x.shape[0]} samples)`);
   out.info(`Trained in ${seconds.toFixed(1)} s (${Math.round(samplesPerSecond)} samples/s); saved to ${outDir}`);
   out.json({ preset: preset.name, out: outDir, ...metrics, epochs: history.epoch.length, trainSeconds: seconds, samplesPerSecond });
+}
+
+/**
+ * Ctrl-C (SIGINT) stops training after the current batch, leaving the last epoch's checkpoint to resume from;
+ * a second Ctrl-C exits at once.
+ */
+function stopOnInterrupt(model: Model, outDir: string): { readonly interrupted: boolean; dispose(): void } {
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    model.stopTraining = true;
+    process.stderr.write(`\nStopping after this batch (Ctrl-C again to quit now); resume with: dl train --resume ${outDir}\n`);
+  };
+  process.on('SIGINT', onSigint);
+  return {
+    get interrupted() {
+      return interrupted;
+    },
+    dispose: () => process.off('SIGINT', onSigint),
+  };
 }
 
 /** The run's settings: from the command line for a new run (recorded in run.json), from run.json for `--resume`. */

@@ -10,10 +10,19 @@ import { Callback, type Logs } from './callback.js';
  * ```
  */
 export class TerminateOnNaN extends Callback {
+  /** The batch (counted from 0 within its epoch) whose loss was not finite, once training was terminated. */
+  terminatedAt: { epoch: number; batch: number } | undefined;
+  private epoch = 0;
+
+  override onEpochBegin(epoch: number): void {
+    this.epoch = epoch;
+  }
+
   override onTrainBatchEnd(batch: number, logs: Logs): void {
     const loss = logs.loss;
     if (loss === undefined || Number.isFinite(loss)) return;
     process.stderr.write(`Batch ${batch}: Invalid loss, terminating training\n`);
+    this.terminatedAt = { epoch: this.epoch, batch };
     this.model.stopTraining = true;
   }
 }

@@ -1,19 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Callback, EarlyStopping, LearningRateScheduler, setSeed, tf, type Logs } from '../src/index.js';
-import { compiledClassifier, separable, weightsOf } from './helpers.js';
-
-/** Puts scripted values into each epoch's logs, standing in for validation metrics; list it before the callbacks under test. */
-class Script extends Callback {
-  constructor(private readonly values: Record<string, number[]>) {
-    super();
-  }
-  override onEpochEnd(epoch: number, logs: Logs): void {
-    for (const [name, series] of Object.entries(this.values)) {
-      const v = series[epoch];
-      if (v !== undefined) logs[name] = v;
-    }
-  }
-}
+import { Callback, EarlyStopping, LearningRateScheduler, setSeed, tf } from '../src/index.js';
+import { compiledClassifier, separable, weightsOf, Script } from './helpers.js';
 
 /** The model's weights at the end of every epoch, taken after the callbacks listed before it. */
 class WeightRecorder extends Callback {

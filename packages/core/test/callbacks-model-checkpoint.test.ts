@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { Tensor } from '@tensorflow/tfjs';
 import { Callback, checkpointAsidePath, loadModel, ModelCheckpoint, recoverCheckpoint, setSeed, tf, type Logs, type Model } from '../src/index.js';
 import { formatFilepath } from '../src/callbacks/model-checkpoint.js';
-import { compiledClassifier, separable, tempDir } from './helpers.js';
+import { compiledClassifier, separable, tempDir, Script } from './helpers.js';
 
 let root: string;
 beforeAll(async () => {
@@ -26,19 +26,6 @@ function predictions(model: Model): number[] {
   const values = Array.from(first.dataSync());
   tf.dispose(out);
   return values;
-}
-
-/** Puts scripted values into each epoch's logs, standing in for validation metrics; list it before the callbacks under test. */
-class Script extends Callback {
-  constructor(private readonly values: Record<string, number[]>) {
-    super();
-  }
-  override onEpochEnd(epoch: number, logs: Logs): void {
-    for (const [name, series] of Object.entries(this.values)) {
-      const v = series[epoch];
-      if (v !== undefined) logs[name] = v;
-    }
-  }
 }
 
 /** The model's predictions at the end of every epoch. */

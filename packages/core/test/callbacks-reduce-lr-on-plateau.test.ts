@@ -1,19 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Callback, getLearningRate, ReduceLROnPlateau, setSeed, type Logs } from '../src/index.js';
-import { compiledClassifier, separable } from './helpers.js';
-
-/** Puts scripted values into each epoch's logs, standing in for validation metrics; list it before the callbacks under test. */
-class Script extends Callback {
-  constructor(private readonly values: Record<string, number[]>) {
-    super();
-  }
-  override onEpochEnd(epoch: number, logs: Logs): void {
-    for (const [name, series] of Object.entries(this.values)) {
-      const v = series[epoch];
-      if (v !== undefined) logs[name] = v;
-    }
-  }
-}
+import { Callback, getLearningRate, ReduceLROnPlateau, setSeed } from '../src/index.js';
+import { compiledClassifier, separable, Script } from './helpers.js';
 
 /** The optimizer's learning rate at the start of every epoch. */
 class LearningRateProbe extends Callback {

@@ -139,3 +139,17 @@ export function stripAnsi(text: string): string {
 export function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'dl-core-test-'));
 }
+
+/** Puts scripted values into each epoch's logs, standing in for validation metrics; list it before the callbacks under test. */
+export class Script extends Callback {
+  constructor(private readonly values: Record<string, number[]>) {
+    super();
+  }
+  override onEpochEnd(epoch: number, logs: Logs): void {
+    for (const [name, series] of Object.entries(this.values)) {
+      const v = series[epoch];
+      if (v !== undefined) logs[name] = v;
+    }
+  }
+}
+

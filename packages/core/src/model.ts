@@ -148,6 +148,10 @@ export class Model {
       throw new Error(`validationSplit must be between 0 and 1 (exclusive), got ${options.validationSplit}`);
     }
 
+    if (options.classWeight !== undefined && this.outputNames.length > 1) {
+      throw new Error(`classWeight applies to a single output; this model has ${this.outputNames.length} (${this.outputNames.join(', ')}): pass sampleWeight instead`);
+    }
+
     let train: BatchSource;
     let validation: BatchSource | undefined;
     if (isBatchStream(x)) {
@@ -156,11 +160,13 @@ export class Model {
       train = new StreamBatches(x, options.stepsPerEpoch);
     } else {
       train = this.arrayBatches(x, y, batchSize, shuffle, options.sampleWeight);
-      if (options.validationSplit !== undefined) [train, validation] = (train as ArrayBatches).split(options.validationSplit);
     }
     try {
       if (options.validationData !== undefined) {
+        // As in Keras, validationData takes precedence over validationSplit.
         validation = this.validationSource(options.validationData, options.validationBatchSize ?? batchSize);
+      } else if (options.validationSplit !== undefined && train instanceof ArrayBatches) {
+        [train, validation] = train.split(options.validationSplit);
       }
       const history = new History();
       const callbacks: Callback[] = [...(options.callbacks ?? [])];
@@ -180,7 +186,7 @@ export class Model {
         c.setParams(params);
       }
       this.stopTraining = false;
-      const classWeight = options.classWeight && classWeightTensor(options.classWeight);
+      const classWeight = options.classWeight && classWeightTensor(options.classWeight, this.net.outputs[0]!.shape.at(-1) ?? 1);
       for (const c of callbacks) await c.onTrainBegin();
       try {
         for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
@@ -189,7 +195,7 @@ export class Model {
           if (params.steps === undefined) params.steps = logs.steps; // learnt from the first pass over a stream
           const epochLogs = logs.means;
           if (validation && !this.stopTraining) {
-            for (const [k, v] of Object.entries(await this.evaluateSource(validation))) epochLogs[`val_${k}`] = v;
+            for (const [k, v] of Object.entries(await this.evaluateSource(validation, 'validation data'))) epochLogs[`val_${k}`] = v;
           }
           for (const c of callbacks) await c.onEpochEnd(epoch, epochLogs);
         }
@@ -212,6 +218,7 @@ export class Model {
       for (const c of callbacks) await c.onTrainBatchBegin(step);
       let logs: Logs;
       try {
+        if (source instanceof StreamBatches) checkInputShapes(this.net, batch.x);
         if (classWeight) {
           const w = tf.tidy(() => tf.gather(classWeight, tf.cast(batch.y[0]!.flatten(), 'int32')));
           owned.push(w);
@@ -291,15 +298,19 @@ export class Model {
     }
   }
 
-  private async evaluateSource(source: BatchSource): Promise<Logs> {
+  private async evaluateSource(source: BatchSource, what = 'evaluation data'): Promise<Logs> {
     const totals = new RunningMeans();
+    let steps = 0;
     for await (const { batch, owned } of source.epoch()) {
       try {
+        if (source instanceof StreamBatches) checkInputShapes(this.net, batch.x);
         totals.add(await this.testStep(batch), batch.size);
+        steps++;
       } finally {
         tf.dispose(owned);
       }
     }
+    if (steps === 0) throw new Error(`the ${what} yielded no batches: for a batch stream, make it re-iterable (each pass starts over)`);
     return totals.means();
   }
 
@@ -363,11 +374,16 @@ export class Model {
       }),
     );
     const optimizerWeights = includeOptimizer && this.compiled ? await this.compiled.optimizer.getWeights() : [];
-    await writeModelFiles(dir, artifacts!, {
-      ...(metadata ? { metadata } : {}),
-      ...(this.compileConfig ? { compile: this.compileConfig } : {}),
-      optimizerWeights,
-    });
+    try {
+      await writeModelFiles(dir, artifacts!, {
+        ...(metadata ? { metadata } : {}),
+        ...(this.compileConfig ? { compile: this.compileConfig } : {}),
+        optimizerWeights,
+      });
+    } finally {
+      // getWeights returns the optimizer's own variables plus a fresh step-count scalar, which is ours to free.
+      tf.dispose(optimizerWeights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+    }
     if (metadata) this.net.setUserDefinedMetadata(metadata);
   }
 
@@ -443,10 +459,12 @@ function readLogs(names: string[], values: Scalar[]): Logs {
   return logs;
 }
 
-function classWeightTensor(classWeight: Record<number, number>): Tensor {
+/** Per-class weights indexed by label; classes not named weigh 1. `outputWidth` 1 is a sigmoid output (classes 0, 1). */
+function classWeightTensor(classWeight: Record<number, number>, outputWidth: number): Tensor {
   const classes = Object.keys(classWeight).map(Number);
+  if (classes.length === 0) throw new Error('classWeight is empty: give a weight per class index, e.g. { 0: 1, 1: 5 }');
   if (classes.some((c) => !Number.isInteger(c) || c < 0)) throw new Error(`classWeight keys must be class indices (0, 1, …), got ${Object.keys(classWeight).join(', ')}`);
-  const weights = new Float32Array(Math.max(...classes) + 1).fill(1);
+  const weights = new Float32Array(Math.max(Math.max(...classes) + 1, outputWidth, 2)).fill(1);
   for (const c of classes) weights[c] = classWeight[c]!;
   return tf.tensor1d(weights);
 }

@@ -38,9 +38,16 @@ export interface BatchSource {
   dispose(): void;
 }
 
+/**
+ * Whether `value` is a stream of batches rather than model data. An array counts when its items are batches
+ * (`{ x, y }` objects or `[x, y]` pairs); an array of tensors or plain arrays is several model inputs.
+ */
 export function isBatchStream(value: unknown): value is BatchStream {
   if (typeof value !== 'object' || value === null || isShapedArray(value) || value instanceof tf.Tensor) return false;
-  if (Array.isArray(value)) return false;
+  if (Array.isArray(value)) {
+    const first: unknown = value[0];
+    return Array.isArray(first) || (typeof first === 'object' && first !== null && 'x' in first);
+  }
   return Symbol.asyncIterator in value || Symbol.iterator in value;
 }
 
@@ -66,10 +73,11 @@ export class ArrayBatches implements BatchSource {
     private readonly owned: Tensor[] = [],
     private readonly sampleWeight?: Tensor,
   ) {
-    const counts = [...x, ...y, ...(sampleWeight ? [sampleWeight] : [])].map((t) => t.shape[0] ?? 0);
-    this.samples = counts[0] ?? 0;
-    const other = counts.find((c) => c !== this.samples);
-    if (other !== undefined) throw new Error(`x has ${this.samples} samples but y has ${other}: they must match`);
+    this.samples = x[0]?.shape[0] ?? 0;
+    const named: Array<[string, Tensor]> = [...y.map((t): [string, Tensor] => ['y', t]), ...x.map((t): [string, Tensor] => ['x', t])];
+    if (sampleWeight) named.push(['sampleWeight', sampleWeight]);
+    const odd = named.find(([, t]) => t.shape[0] !== this.samples);
+    if (odd) throw new Error(`x has ${this.samples} samples but ${odd[0]} has ${odd[1].shape[0]}: they must match`);
     if (this.samples === 0) throw new Error('x has no samples');
   }
 

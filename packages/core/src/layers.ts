@@ -8,6 +8,7 @@
  * `kernelRegularizer` / `biasRegularizer` take `l1(…)`, `l2(…)`, `l1l2(…)` from regularizers.ts.
  */
 import { tf, type Tf } from './backend.js';
+import { FusedLSTM } from './native/fused-lstm-layer.js';
 
 type Args<K extends keyof Tf['layers']> = Tf['layers'][K] extends (args: infer A) => unknown ? A : never;
 
@@ -39,8 +40,11 @@ export const batchNormalization = (args: Args<'batchNormalization'> = {}) => tf.
 export const layerNormalization = (args: Args<'layerNormalization'> = {}) => tf.layers.layerNormalization(kerasArgs('LayerNormalization', args));
 /** Embedding: integer ids in `[0, inputDim)` → learned vectors of size `outputDim`. */
 export const embedding = (args: Args<'embedding'>) => tf.layers.embedding(kerasArgs('Embedding', args));
-/** LSTM: long short-term memory over `[steps, features]`; `returnSequences` for every step's output. */
-export const lstm = (args: Args<'lstm'>) => tf.layers.lstm(kerasArgs('LSTM', args));
+/**
+ * LSTM: long short-term memory over `[steps, features]`; `returnSequences` for every step's output.
+ * Runs TensorFlow's fused BlockLSTM kernels on the native backend when the options allow (native/fused-lstm-layer.ts).
+ */
+export const lstm = (args: Args<'lstm'>) => new FusedLSTM(kerasArgs('LSTM', args));
 /** GRU: gated recurrent unit over `[steps, features]` (tfjs supports only Keras's `reset_after=False` variant). */
 export const gru = (args: Args<'gru'>) => tf.layers.gru(kerasArgs('GRU', args));
 /** SimpleRNN: fully connected recurrent layer over `[steps, features]`. */

@@ -1,0 +1,121 @@
+/**
+ * tfjs-layers' LSTM, running on TensorFlow's fused BlockLSTM kernels (fused-lstm.ts) when it can.
+ *
+ * It is the tfjs `LSTM` class with only `call` overridden: same weights (`cell.kernel`, `cell.recurrentKernel`,
+ * `cell.bias`), same config, and `getClassName()` stays 'LSTM', so model.json holds a plain LSTM that loads anywhere
+ * (a loaded model gets tfjs's own LSTM; nothing is registered under 'LSTM').
+ *
+ * The fused path needs the native backend and the Keras defaults: tanh activation, sigmoid recurrent activation,
+ * no dropout while training, no mask, not stateful (goBackwards, returnState and an initial state are fine).
+ * Anything else runs tfjs's step-by-step LSTM.
+ */
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
+import { tf, type Tf } from '../backend.js';
+import { fusedLstm, fusedLstmAvailable } from './fused-lstm.js';
+
+type LSTMLayer = ReturnType<Tf['layers']['lstm']>;
+export type LSTMLayerArgs = Parameters<Tf['layers']['lstm']>[0];
+type Kwargs = Parameters<LSTMLayer['call']>[1];
+
+/** The LSTMCell fields read here (typed loosely in tfjs: `RNN.cell` is an `RNNCell`). */
+interface LstmCell {
+  activation: { getClassName(): string };
+  recurrentActivation: { getClassName(): string };
+  useBias: boolean;
+  dropout: number;
+  recurrentDropout: number;
+  dropoutMask: Tensor | Tensor[] | null;
+  recurrentDropoutMask: Tensor | Tensor[] | null;
+  kernel?: { read(): Tensor };
+  recurrentKernel?: { read(): Tensor };
+  bias?: { read(): Tensor } | null;
+}
+
+/** tfjs-layers' LSTM class, from the serialization registry (the package exports only its factory). */
+const LSTMBase = (() => {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap.LSTM;
+  if (entry == null) throw new Error("tfjs-layers' LSTM class is not registered");
+  return entry[0] as unknown as new (args: LSTMLayerArgs) => LSTMLayer;
+})();
+
+export class FusedLSTM extends LSTMBase {
+  /** Set to false to always run tfjs's generic step-by-step LSTM (e.g. to compare speeds). */
+  fusedKernel = true;
+  /** Calls that ran the fused kernel / the generic implementation. */
+  fusedCalls = 0;
+  genericCalls = 0;
+
+  /** Whether a training call (without a mask) runs the fused kernel on the current backend. */
+  get usesFusedKernel(): boolean {
+    return this.fusedBlocker(true) === null;
+  }
+
+  /** Why calls with this `training` flag cannot take the fused path, or null when they can. */
+  fusedBlocker(training: boolean): string | null {
+    const cell = this.cell as unknown as LstmCell;
+    if (!this.fusedKernel) return 'fusedKernel is off';
+    if (!fusedLstmAvailable()) return `backend '${tf.getBackend()}' has no fused LSTM kernel`;
+    if (cell.activation.getClassName() !== 'tanh') return `activation '${cell.activation.getClassName()}' (the kernel computes tanh)`;
+    if (cell.recurrentActivation.getClassName() !== 'sigmoid') {
+      return `recurrentActivation '${cell.recurrentActivation.getClassName()}' (the kernel computes sigmoid)`;
+    }
+    if (training && (cell.dropout > 0 || cell.recurrentDropout > 0)) return 'dropout while training';
+    if (this.stateful) return 'stateful';
+    return null;
+  }
+
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
+    const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
+    const mask = kwargs?.mask as Tensor | Tensor[] | null | undefined;
+    const initialState = kwargs?.initialState as unknown;
+    const state = initialState == null ? null : concreteState(initialState);
+    const cell = this.cell as unknown as LstmCell;
+    const fused =
+      x != null && x.rank === 3 && x.dtype === 'float32' && x.shape[0]! > 0 && x.shape[1]! > 0 &&
+      mask == null && (initialState == null || state != null) &&
+      cell.kernel != null && cell.recurrentKernel != null &&
+      this.fusedBlocker(kwargs?.training === true) === null;
+    if (!fused) {
+      this.genericCalls++;
+      return super.call(inputs, kwargs);
+    }
+    this.fusedCalls++;
+    return tf.tidy(() => {
+      // As tfjs's LSTM.call: drop dropout masks left over from an earlier (generic, training) call.
+      for (const key of ['dropoutMask', 'recurrentDropoutMask'] as const) {
+        if (cell[key] != null) {
+          tf.dispose(cell[key]!);
+          cell[key] = null;
+        }
+      }
+      // goBackwards, as tfjs's rnn(): the steps in reverse, outputs in the order processed (not re-reversed).
+      const outputs = fusedLstm(
+        this.goBackwards ? tf.reverse(x as Tensor3D, 1) : (x as Tensor3D),
+        {
+          kernel: cell.kernel!.read() as Tensor2D,
+          recurrentKernel: cell.recurrentKernel!.read() as Tensor2D,
+          bias: cell.useBias && cell.bias != null ? (cell.bias.read() as Tensor1D) : null,
+        },
+        state,
+        { returnSequences: this.returnSequences, returnState: this.returnState },
+      );
+      return this.returnState ? outputs : outputs[0]!;
+    });
+  }
+}
+
+// Registered under tfjs's own name 'LSTM': saved models stay plain LSTMs that load anywhere, and models loaded here
+// (a resumed run, Bidirectional's inner layers) get the fused kernel too.
+tf.serialization.registerClass(FusedLSTM as unknown as Parameters<typeof tf.serialization.registerClass>[0]);
+
+/** `[h, c]` when `initialState` is two concrete (not symbolic) tensors, else null. */
+function concreteState(initialState: unknown): [Tensor2D, Tensor2D] | null {
+  const states = Array.isArray(initialState) ? initialState : [initialState];
+  if (states.length !== 2 || !states.every((s) => s instanceof tf.Tensor && s.rank === 2 && s.dtype === 'float32')) return null;
+  return states as [Tensor2D, Tensor2D];
+}
+
+/** An LSTM layer that runs the fused kernel when it can; its options are tfjs's `tf.layers.lstm` options. */
+export function fusedLstmLayer(args: LSTMLayerArgs): FusedLSTM {
+  return new FusedLSTM(args);
+}

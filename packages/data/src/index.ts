@@ -8,6 +8,7 @@
 export * as mnist from './mnist.js';
 export * as imdb from './imdb.js';
 export { getFile, type GetFileOptions } from './get-file.js';
+export { extractArchive, type ExtractArchiveOptions } from './extract-archive.js';
 export { datasetsDir } from './datasets-dir.js';
 export { DatasetError } from './dataset-error.js';
 export { readIdx } from './idx.js';

@@ -1,0 +1,187 @@
+/**
+ * A lock file that lets one process at a time work on a cache entry (download it, extract it), so two runs
+ * fetching the same dataset at once neither download it twice nor corrupt it: the second waits, then uses what
+ * the first left.
+ *
+ * The lock is a file created exclusively (`open(path, 'wx')`), holding JSON `{ pid, host, token, since }`. Its
+ * holder touches it every `staleMs / 4` while it works. A lock is stale — and taken over — when its holder is a
+ * process of this host that no longer runs (a crash or SIGKILL: taken over at once), or when it has not been
+ * touched for `staleMs` (a holder on another host sharing the cache, a reused pid, a hung process). Taking over
+ * goes through a second exclusive file (`<lock>.break`), so two waiters never both break the same lock and one
+ * never deletes the lock the other has just created.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { hostname } from 'node:os';
+
+export interface LockOptions {
+  /** A lock not touched for this long is stale whatever its pid; default 30,000 ms. The holder touches it every staleMs / 4. */
+  staleMs?: number;
+  /** How often a waiter looks at the lock again; default 100 ms. */
+  pollMs?: number;
+  /** Give up waiting after this long (an Error naming the lock and its holder); default: wait as long as the holder lives. */
+  timeoutMs?: number;
+  /** Called once, when the lock is found held by someone else and waiting begins. */
+  onWait?: (holder: LockHolder | undefined) => void;
+}
+
+/** What a lock file says about its holder. */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  /** Random, so a holder can tell its own lock from a later one at the same path. */
+  token: string;
+  /** When the lock was taken (ms since the epoch). */
+  since: number;
+}
+
+/** Runs `fn` while holding the lock file `lockPath`, waiting for it if another process holds it. */
+export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const release = await acquireFileLock(lockPath, options);
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * Takes the lock file `lockPath` (waiting while another live process holds it, taking it over when stale) and
+ * returns the function that releases it. The holder's folder must exist.
+ */
+export async function acquireFileLock(lockPath: string, options: LockOptions = {}): Promise<() => Promise<void>> {
+  const staleMs = options.staleMs ?? 30_000;
+  const pollMs = options.pollMs ?? 100;
+  const me: LockHolder = { pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex'), since: Date.now() };
+  const started = Date.now();
+  let waiting = false;
+  for (;;) {
+    if (await tryCreate(lockPath, JSON.stringify(me))) break;
+    const seen = await inspect(lockPath);
+    if (seen === undefined) continue; // released between our attempt and our look: try again at once
+    if (isStale(seen, staleMs)) {
+      await breakStaleLock(lockPath, seen, staleMs);
+      continue;
+    }
+    if (!waiting) {
+      waiting = true;
+      options.onWait?.(seen.holder);
+    }
+    if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) {
+      throw new Error(`${lockPath}: still locked by ${describeHolder(seen.holder)} after ${Math.round((Date.now() - started) / 1000)} s`);
+    }
+    await sleep(pollMs);
+  }
+
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    utimes(lockPath, now, now).catch(() => {});
+  }, Math.max(10, staleMs / 4));
+  heartbeat.unref();
+  return async () => {
+    clearInterval(heartbeat);
+    // Only our own lock: had it been taken over (we hung past staleMs), the file is now someone else's.
+    const seen = await inspect(lockPath);
+    if (seen?.holder?.token === me.token) await rm(lockPath, { force: true });
+  };
+}
+
+/** Describes a lock's holder for messages: "process 1234 on host h (since 12:00:00)". */
+export function describeHolder(holder: LockHolder | undefined): string {
+  if (holder === undefined) return 'a process that had not yet written its name into the lock';
+  const host = holder.host === hostname() ? '' : ` on host ${holder.host}`;
+  return `process ${holder.pid}${host} (since ${new Date(holder.since).toISOString()})`;
+}
+
+interface Seen {
+  /** undefined when the file is empty or not ours to read: its creator died (or is) between create and write. */
+  holder: LockHolder | undefined;
+  raw: string;
+  mtimeMs: number;
+  ino: number;
+}
+
+async function tryCreate(path: string, content: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, 'wx');
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(content);
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+async function inspect(path: string): Promise<Seen | undefined> {
+  try {
+    const info = await stat(path);
+    const raw = await readFile(path, 'utf8');
+    return { holder: parseHolder(raw), raw, mtimeMs: info.mtimeMs, ino: info.ino };
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function parseHolder(raw: string): LockHolder | undefined {
+  try {
+    const value = JSON.parse(raw) as Partial<LockHolder>;
+    if (typeof value.pid === 'number' && typeof value.host === 'string' && typeof value.token === 'string' && typeof value.since === 'number') {
+      return value as LockHolder;
+    }
+  } catch {
+    // empty or torn: judged by age alone
+  }
+  return undefined;
+}
+
+function isStale(seen: Seen, staleMs: number): boolean {
+  const age = Date.now() - seen.mtimeMs;
+  if (age > staleMs) return true;
+  const holder = seen.holder;
+  // A lock without a holder is one whose creator is between create and write, or died there: give it a moment.
+  if (holder === undefined) return age > Math.min(staleMs, 2_000);
+  return holder.host === hostname() && !isRunning(holder.pid);
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errorCode(error) === 'EPERM'; // exists, but belongs to another user
+  }
+}
+
+/** Removes the stale lock `seen`, unless it changed meanwhile; one waiter at a time, through `<lock>.break`. */
+async function breakStaleLock(lockPath: string, seen: Seen, staleMs: number): Promise<void> {
+  const breakPath = `${lockPath}.break`;
+  if (!(await tryCreate(breakPath, String(process.pid)))) {
+    // Another waiter is breaking it (a matter of milliseconds); a break file left by a crash is cleared after a while.
+    const info = await stat(breakPath).catch(() => undefined);
+    if (info !== undefined && Date.now() - info.mtimeMs > Math.min(staleMs, 5_000)) await rm(breakPath, { force: true });
+    else await sleep(20);
+    return;
+  }
+  try {
+    const now = await inspect(lockPath);
+    if (now !== undefined && now.raw === seen.raw && now.mtimeMs === seen.mtimeMs && now.ino === seen.ino) await rm(lockPath, { force: true });
+  } finally {
+    await rm(breakPath, { force: true });
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+

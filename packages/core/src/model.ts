@@ -281,9 +281,9 @@ export class Model {
     });
   }
 
-  /** Loss and metrics on arrays `(x, y)` or a batch stream, averaged over all samples. */
+  /** Loss and metrics on arrays `(x, y)`, on arrays `x` alone (for a custom `testStep`) or a batch stream, averaged over all samples. */
   async evaluate(x: ModelData, y: ModelData, options?: EvaluateOptions): Promise<Logs>;
-  async evaluate(data: BatchStream, options?: EvaluateOptions): Promise<Logs>;
+  async evaluate(data: ModelData | BatchStream, options?: EvaluateOptions): Promise<Logs>;
   async evaluate(x: ModelData | BatchStream, yOrOptions?: ModelData | EvaluateOptions, maybeOptions?: EvaluateOptions): Promise<Logs> {
     const [y, options] = splitArgs<EvaluateOptions>(yOrOptions, maybeOptions);
     checkOptions(options, EVALUATE_OPTIONS, 'evaluate');

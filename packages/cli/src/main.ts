@@ -30,12 +30,35 @@ program
 
 program
   .command('evaluate')
-  .description('reload a saved model and evaluate it on its dataset\'s test split')
+  .description('reload a saved model and evaluate it on its dataset\'s test split (a GAN: Inception Score and Fréchet distance)')
   .argument('<dir>', 'a folder written by `dl train`')
   .option('--data-dir <dir>', 'read the dataset files from this folder only')
   .option('--json', 'print one JSON line with loss and accuracy on stdout')
   .option('--quiet', 'print nothing but errors (and --json output)')
+  .option('--samples <n>', 'GAN runs: samples to generate and real test images to score (default 10000)', positiveInteger)
+  .option('--seed <n>', 'GAN runs: seed of the latent vectors (default 0)', nonNegativeInteger)
+  .option('--classifier <dir>', 'GAN runs: the MNIST classifier to score with (default: a cnn cached in the datasets folder, trained on first use)')
   .action(async (dir: string, options) => (await import('./commands/evaluate.js')).evaluate(dir, options));
+
+program
+  .command('predict')
+  .description('classify a text with a model trained by a text preset (lstm, text-classifier): probability and label')
+  .argument('<dir>', 'a folder written by `dl train` with a text preset')
+  .requiredOption('--text <text>', 'the text to classify, e.g. a movie review')
+  .option('--json', 'print one JSON line with probability and label (\'positive\' or \'negative\') on stdout')
+  .option('--quiet', 'print nothing but errors (and --json output)')
+  .action(async (dir: string, options) => (await import('./commands/predict.js')).predict(dir, options));
+
+program
+  .command('generate')
+  .description('sample images from a trained GAN: a PNG grid, or the raw samples (in [-1, 1]) as .json or .npy')
+  .argument('<dir>', 'a folder written by `dl train gan` (or its generator/ folder)')
+  .option('--n <n>', 'samples to generate (default 64)', positiveInteger)
+  .option('--seed <n>', 'seed of the latent vectors, for the same samples every time', nonNegativeInteger)
+  .option('--out <file>', 'output file: .png (a grid), .json or .npy')
+  .option('--json', 'print one JSON line describing the output on stdout')
+  .option('--quiet', 'print nothing but errors (and --json output)')
+  .action(async (dir: string, options) => (await import('./commands/generate.js')).generate(dir, options));
 
 program
   .command('summary')
@@ -54,6 +77,17 @@ program
   .description('say which backend runs: native TensorFlow kernels or the slow pure-JS fallback, and why')
   .addOption(new Option('--json', 'print JSON with backend, tensorflowVersion, tfjsVersion and reason'))
   .action(async (options) => (await import('./commands/info.js')).info(options));
+
+program
+  .command('bench')
+  .description('benchmark dl against Keras 3 on TensorFlow CPU (runs bench/run.ts of a dl checkout, as `pnpm bench`)')
+  .option('--workloads <list>', 'comma-separated: cnn-train, cnn-infer, lstm-train, text-train, gan-train (default: all)')
+  .option('--rounds <n>', 'dl/Keras pairs per workload (default 3; 1 with --quick)', positiveInteger)
+  .option('--quick', 'short runs: a smoke test of both sides')
+  .option('--build', 'run `tsc -b` first, so the measured dl matches its sources')
+  .option('--md <file>', 'where to write the Markdown report (default bench/results.md)')
+  .action(async (options, command: Command) =>
+    (await import('./commands/bench.js')).bench({ ...options, verbose: command.parent?.opts<{ verbose?: boolean }>().verbose }));
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) {

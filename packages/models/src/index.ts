@@ -1,4 +1,19 @@
 /** @dl/models: named, ready-to-train presets over @dl/core, each with its default dataset and recipe. */
-export { PRESETS, getPreset, presetNames, UnknownPresetError } from './registry.js';
+export { PRESETS, getPreset, presetNames, textPresetNames, UnknownPresetError } from './registry.js';
 export { cnn } from './presets/cnn.js';
-export type { Preset, PresetData, Split, LoadDataOptions, TrainDefaults } from './preset.js';
+export { gan } from './presets/gan.js';
+export * from './gan/index.js';
+export { lstm, lstmInput, LSTM_SEQUENCE_LENGTH, LSTM_VOCABULARY_SIZE } from './presets/lstm.js';
+export {
+  textClassifier,
+  textClassifierInput,
+  frequentBigrams,
+  MAX_BIGRAMS,
+  MIN_BIGRAM_COUNT,
+  TEXT_CLASSIFIER_INPUT_LENGTH,
+  UNIGRAM_VOCABULARY_SIZE,
+  WINDOW,
+} from './presets/text-classifier.js';
+export { loadImdbSequences, wordsByRank, type ImdbSequences, type SequenceSplit } from './imdb-text.js';
+export { classifyTexts, loadVocabulary, saveVocabulary, VOCABULARY_JSON, type TextPrediction } from './vocabulary.js';
+export type { Preset, PresetData, Split, LoadDataOptions, TrainDefaults, TextSupport } from './preset.js';

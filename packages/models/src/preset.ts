@@ -1,4 +1,5 @@
 import type { Callback, CompileOptions, Model, ShapedArray } from '@dl/core';
+import type { TextVectorization } from '@dl/data';
 
 /** A train or test split, ready for `fit`/`evaluate`: model inputs and targets. */
 export interface Split {
@@ -9,6 +10,11 @@ export interface Split {
 export interface PresetData {
   train: Split;
   test: Split;
+  /**
+   * Text presets: the vocabulary that turned the reviews into `train.x` and `test.x`. `dl train` saves it as
+   * `vocabulary.json` beside the model (see vocabulary.ts), so that `dl predict` encodes raw text the same way.
+   */
+  vocabulary?: TextVectorization;
 }
 
 export interface LoadDataOptions {
@@ -42,6 +48,29 @@ export interface Preset {
   build(): Model;
   /** The default dataset, preprocessed into the model's inputs and targets. */
   loadData(options?: LoadDataOptions): Promise<PresetData>;
-  /** Callbacks that are part of the recipe (e.g. a learning-rate schedule), for a run of `epochs` epochs. */
-  callbacks(run: { epochs: number }): Callback[];
+  /**
+   * Callbacks that are part of the recipe (e.g. a learning-rate schedule), for a run of `epochs` epochs; `outDir`, when
+   * given, is the run's folder, for callbacks that write files there (e.g. the GAN's per-epoch sample grids).
+   */
+  callbacks(run: { epochs: number; outDir?: string }): Callback[];
+  /**
+   * For a model whose `save(dir)` writes a layout of its own (the GAN: `dir/generator/` and `dir/discriminator/`):
+   * reloads it from `dir`, compiled, or returns undefined when `dir` holds no save. Without it, `loadModel(dir)` reads
+   * `dir/model.json`.
+   */
+  load?(dir: string): Promise<Model | undefined>;
+  /** Present on presets whose model classifies raw text (`dl predict --text`); absent on the others (e.g. cnn). */
+  text?: TextSupport;
+}
+
+/**
+ * How a text preset turns raw text into its model's input. Its `loadData` returns the vocabulary it encoded the dataset
+ * with (`PresetData.vocabulary`); `encode` with that same vocabulary, reloaded from `vocabulary.json`, gives exactly
+ * the model input `loadData` would have built for the same text.
+ */
+export interface TextSupport {
+  /** The class names, by the label they stand for: `[label 0, label 1]`, e.g. `['negative', 'positive']`. */
+  labels: readonly [negative: string, positive: string];
+  /** Raw texts → the model's input `[texts.length, …]`, tokenised and indexed with `vocabulary`. */
+  encode(vocabulary: TextVectorization, texts: readonly string[]): ShapedArray;
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModel } from '@dl/core';
+import { isGanSave } from '@dl/models';
 import { makeOutput } from '../output.js';
 import { UsageError } from '../usage-error.js';
 import { resolvePreset } from './resolve-preset.js';
@@ -15,6 +16,7 @@ export interface EvaluateCommandOptions {
 /** `dl evaluate DIR`: reloads a saved model and evaluates it on its dataset's test split. */
 export async function evaluate(dir: string, options: EvaluateCommandOptions): Promise<void> {
   const modelDir = resolve(dir);
+  if (isGanSave(modelDir)) return (await import('./evaluate-gan.js')).evaluateGan(modelDir, options);
   if (!existsSync(join(modelDir, 'model.json'))) {
     throw new UsageError(`${join(modelDir, 'model.json')} not found: DIR must be a folder written by \`dl train\` (e.g. runs/cnn-…)`);
   }

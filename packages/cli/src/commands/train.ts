@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModel, ProgbarLogger, setSeed, TerminateOnNaN, type HistoryJson, type Model } from '@dl/core';
+import { saveVocabulary, type Preset } from '@dl/models';
 import { makeOutput } from '../output.js';
 import { appendHistory, CHECKPOINT_DIR, emptyHistory, HISTORY_JSON, readRunConfig, RUN_JSON, RunCheckpoint, type RunConfig } from '../run-folder.js';
 import { UsageError } from '../usage-error.js';
@@ -36,7 +37,9 @@ export async function train(presetName: string | undefined, options: TrainComman
   });
   // Recorded once the data has loaded, so a bad --data-dir leaves no run folder behind.
   if (options.resume === undefined) await writeJson(join(outDir, RUN_JSON), config);
-  const { model, earlier } = await startingPoint(outDir, () => preset.build());
+  // Text presets: the vocabulary that indexed the data, beside the model, so `dl predict` indexes raw text the same way.
+  if (data.vocabulary) await saveVocabulary(outDir, data.vocabulary);
+  const { model, earlier } = await startingPoint(outDir, preset);
   const metadata = { preset: preset.name, dataset: preset.dataset };
   const samples = data.train.x.shape[0]!;
   const initialEpoch = earlier.epoch.length;
@@ -46,7 +49,7 @@ export async function train(presetName: string | undefined, options: TrainComman
   model.net.setUserDefinedMetadata(metadata);
   const nan = new TerminateOnNaN();
   // TerminateOnNaN before the checkpoint, so a diverged epoch is never saved as one to resume from.
-  const callbacks = [...preset.callbacks({ epochs: config.epochs }), nan, new RunCheckpoint(outDir, earlier)];
+  const callbacks = [...preset.callbacks({ epochs: config.epochs, outDir }), nan, new RunCheckpoint(outDir, earlier)];
   if (out.progressStream) callbacks.push(new ProgbarLogger({ stream: out.progressStream }));
   const interrupt = stopOnInterrupt(model, outDir);
   let fitted;
@@ -137,10 +140,10 @@ async function runSettings(presetName: string | undefined, options: TrainCommand
 }
 
 /** The run's last checkpoint and its history, or a new model when there is none yet. */
-async function startingPoint(outDir: string, build: () => Model): Promise<{ model: Model; earlier: HistoryJson }> {
+async function startingPoint(outDir: string, preset: Preset): Promise<{ model: Model; earlier: HistoryJson }> {
   const checkpoint = join(outDir, CHECKPOINT_DIR);
-  if (!existsSync(join(checkpoint, 'model.json'))) return { model: build(), earlier: emptyHistory() };
-  const model = await loadModel(checkpoint);
+  const model = preset.load ? await preset.load(checkpoint) : existsSync(join(checkpoint, 'model.json')) ? await loadModel(checkpoint) : undefined;
+  if (!model) return { model: preset.build(), earlier: emptyHistory() };
   const earlier = (model.metadata?.history as HistoryJson | undefined) ?? emptyHistory();
   return { model, earlier };
 }

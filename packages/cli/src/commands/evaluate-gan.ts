@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { loadModel } from '@dl/core';
+import { cnn, evaluateMnistGenerator, GENERATOR_DIR, mnistClassifier, type ImageSetScores, type PresetData } from '@dl/models';
+import { makeOutput } from '../output.js';
+import { UsageError } from '../usage-error.js';
+import type { EvaluateCommandOptions } from './evaluate.js';
+
+export interface EvaluateGanOptions extends EvaluateCommandOptions {
+  /** A saved MNIST classifier to score with; default the cached one (trained on first use). */
+  classifier?: string;
+  /** Generated samples and real test images to score. Default 10,000. */
+  samples?: number;
+  /** Seed of the latent vectors. Default 0. */
+  seed?: number;
+}
+
+/**
+ * `dl evaluate DIR` for a GAN run (`DIR/generator/`): the MNIST Inception Score and Fréchet distance of generated
+ * samples, beside the same figures for as many real test images (see @dl/models gan/evaluate.ts).
+ */
+export async function evaluateGan(dir: string, options: EvaluateGanOptions): Promise<void> {
+  const out = makeOutput(options);
+  const generator = await loadModel(join(dir, GENERATOR_DIR));
+  const shape = generator.net.outputs[0]!.shape;
+  if (JSON.stringify(shape) !== JSON.stringify([null, 28, 28, 1])) {
+    throw new UsageError(`${join(dir, GENERATOR_DIR)} makes ${JSON.stringify(shape)} images; the scores need MNIST-sized ones [null, 28, 28, 1]`);
+  }
+  let data: PresetData | undefined;
+  const loadData = async () =>
+    (data ??= await cnn.loadData({
+      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+      log: out.progressStream ? (line) => out.progressStream!.write(`${line}\n`) : false,
+    }));
+  const classifier = await mnistClassifier({
+    ...(options.classifier !== undefined ? { dir: options.classifier } : {}),
+    data: loadData,
+    log: (line) => out.info(line),
+    ...(out.progressStream ? { progress: out.progressStream } : {}),
+  });
+  const result = evaluateMnistGenerator(generator, classifier.model, await loadData(), {
+    ...(options.samples !== undefined ? { samples: options.samples } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  });
+  const row = (label: string, s: ImageSetScores) =>
+    `${label.padEnd(24)}${`${s.inceptionScore.toFixed(3)} ± ${s.inceptionScoreStd.toFixed(3)}`.padEnd(22)}${s.frechetDistance.toFixed(3)}`;
+  out.info(`${''.padEnd(24)}${'Inception Score'.padEnd(22)}Fréchet distance`);
+  out.info(row(`generated (${result.generated.samples})`, result.generated));
+  out.info(row(`real test (${result.real.samples})`, result.real));
+  const total = result.generated.samples;
+  out.info(`Classes of the generated samples: ${result.generated.classCounts.map((c, digit) => `${digit}: ${((100 * c) / total).toFixed(1)}%`).join(', ')}`);
+  const about = classifier.dir ?? 'trained for this run only';
+  out.info(`Scored by the MNIST classifier ${about}; Fréchet distances to its features of the ${result.referenceSamples} training images`);
+  out.json({ ...result, classifier: classifier.dir ?? null });
+}

@@ -1,0 +1,148 @@
+// `dl predict` end to end on a slice of the real IMDB: dl train text-classifier → vocabulary.json beside the model →
+// dl predict labels obvious reviews right → dl evaluate reproduces the metrics; and its usage errors (exit 2).
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cnn } from '@dl/models';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeRealImdbSlice } from '../../models/test/text-fixtures.js';
+import { assertBuildIsFresh, lastJsonLine, readJson, runDl, STACK_LINE, tempDir, type RunResult } from './run-dl.js';
+
+/** Reviews per block of the slice: 2 × PER_BLOCK training and test reviews, half of each positive. */
+const PER_BLOCK = 1000;
+
+const POSITIVE =
+  'This movie was wonderful. The acting was brilliant and the story beautiful and moving. One of the best films I have ' +
+  'ever seen, a true masterpiece. I loved it and highly recommend it.';
+const NEGATIVE =
+  'This was the worst movie I have ever seen. Terrible acting, a boring and stupid plot, awful dialogue. ' +
+  'A complete waste of time and money. Avoid it.';
+
+let root: string;
+let dataDir: string;
+const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') } });
+
+beforeAll(async () => {
+  await assertBuildIsFresh();
+  root = await tempDir();
+  dataDir = join(root, 'imdb-slice');
+  await writeRealImdbSlice(dataDir, PER_BLOCK);
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('dl train text-classifier → dl predict', () => {
+  let out: string;
+  let train: RunResult;
+
+  beforeAll(async () => {
+    out = join(root, 'text-run');
+    train = await dl('train', 'text-classifier', '--data-dir', dataDir, '--out', out, '--epochs', '3', '--seed', '1', '--json');
+  });
+
+  it('trains, beating chance clearly on the test slice', () => {
+    expect(train.code, train.stderr).toBe(0);
+    const line = lastJsonLine(train.stdout);
+    expect(line).toMatchObject({ preset: 'text-classifier', out, epochs: 3 });
+    expect(line['accuracy']).toBeGreaterThan(0.7);
+    expect(train.stderr).toContain(`Training 'text-classifier' on ${2 * PER_BLOCK} samples`);
+    expect(train.stderr).toContain(`(${2 * PER_BLOCK} samples)`);
+  });
+
+  it('saves vocabulary.json beside the model: the words, then the bigrams', async () => {
+    const files = await readdir(out);
+    expect(files).toEqual(expect.arrayContaining(['model.json', 'vocabulary.json', 'metrics.json', 'run.json']));
+    expect(files.filter((f) => f.includes('.tmp'))).toEqual([]);
+    const vocabulary = await readJson(join(out, 'vocabulary.json'));
+    expect(vocabulary['format']).toBe('dl-text-vectorization');
+    const words = vocabulary['vocabulary'] as string[];
+    expect(words.slice(0, 3)).toEqual(['', '[UNK]', 'the']);
+    expect(words.filter((w) => w.includes(' ')).length).toBeGreaterThan(1000);
+    expect((await readJson(join(out, 'model.json')))['userDefinedMetadata']).toEqual({ preset: 'text-classifier', dataset: 'imdb' });
+  });
+
+  it('--json: one line with the probability and the right label for an obviously positive review', async () => {
+    const r = await dl('predict', out, '--text', POSITIVE, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const line = lastJsonLine(r.stdout);
+    expect(Object.keys(line).sort()).toEqual(['label', 'probability']);
+    expect(line['label']).toBe('positive');
+    expect(line['probability']).toBeGreaterThan(0.5);
+    expect(line['probability']).toBeLessThanOrEqual(1);
+  });
+
+  it('labels an obviously negative review negative, printing label and probability', async () => {
+    const r = await dl('predict', out, '--text', NEGATIVE);
+    expect(r.code, r.stderr).toBe(0);
+    const match = /^negative \(probability of positive: (0\.\d{4})\)$/m.exec(r.stdout);
+    expect(match, r.stdout).not.toBeNull();
+    expect(Number(match![1])).toBeLessThan(0.5);
+  });
+
+  it('dl evaluate reproduces the saved accuracy', async () => {
+    const metrics = await readJson(join(out, 'metrics.json'));
+    const r = await dl('evaluate', out, '--data-dir', dataDir, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const evaluated = lastJsonLine(r.stdout);
+    expect(Math.abs((evaluated['accuracy'] as number) - (metrics['accuracy'] as number))).toBeLessThanOrEqual(0.001);
+  });
+
+  it('without vocabulary.json: exit 2 naming the file', async () => {
+    const bare = join(root, 'no-vocabulary');
+    await mkdir(bare);
+    for (const f of await readdir(out)) if (f !== 'vocabulary.json' && f !== 'checkpoint') await copyFile(join(out, f), join(bare, f));
+    const r = await dl('predict', bare, '--text', POSITIVE);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(join(bare, 'vocabulary.json'));
+    expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+});
+
+describe('dl train lstm → dl predict', () => {
+  it('saves the vocabulary and predicts a probability and a label', async () => {
+    const out = join(root, 'lstm-run');
+    const small = await writeRealImdbSlice(join(root, 'imdb-small'), 100); // 200 reviews per split: only the plumbing is tested
+    const train = await dl('train', 'lstm', '--data-dir', small, '--out', out, '--epochs', '1', '--seed', '1', '--quiet');
+    expect(train.code, train.stderr).toBe(0);
+    const words = (await readJson(join(out, 'vocabulary.json')))['vocabulary'] as string[];
+    expect(words.slice(0, 3)).toEqual(['', '[UNK]', 'the']);
+    expect(words.some((w) => w.includes(' '))).toBe(false); // single words only
+    const r = await dl('predict', out, '--text', POSITIVE, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const line = lastJsonLine(r.stdout);
+    expect(line['probability']).toEqual(expect.any(Number));
+    expect(line['label']).toBe((line['probability'] as number) > 0.5 ? 'positive' : 'negative');
+  });
+});
+
+describe('dl predict usage errors: exit 2, a clear message, no stack trace', () => {
+  it('a cnn model does not take text', async () => {
+    const dir = join(root, 'cnn-model');
+    await cnn.build().save(dir, { metadata: { preset: 'cnn', dataset: 'mnist' } });
+    const r = await dl('predict', dir, '--text', POSITIVE);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("'cnn' model");
+    expect(r.stderr).toContain('lstm, text-classifier');
+    expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('--text is required', async () => {
+    const r = await dl('predict', join(root, 'anything'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--text');
+  });
+
+  it('a folder without model.json', async () => {
+    const r = await dl('predict', join(root, 'nowhere'), '--text', 'Great!');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(join(root, 'nowhere', 'model.json'));
+    expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('dl predict --help lists its options', async () => {
+    const r = await dl('predict', '--help');
+    expect(r.code).toBe(0);
+    for (const option of ['--text', '--json', '--quiet']) expect(r.stdout).toMatch(new RegExp(`^\\s+${option}\\b`, 'm'));
+  });
+});

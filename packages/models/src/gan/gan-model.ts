@@ -1,0 +1,178 @@
+/**
+ * A generative adversarial network as one dl `Model`, as Keras's "DCGAN by overriding train_step": `fit(realImages)`
+ * drives an overridden `trainStep` that alternates a discriminator update and a generator update, so the progress
+ * bar, callbacks, checkpoints and `dl train --resume` work as for any other model.
+ *
+ * - `gan.generator` and `gan.discriminator` are ordinary dl Models, each compiled with its own optimizer.
+ * - `gan.net` is the discriminator's network: what `fit` feeds real images to, so fit's input-shape checks apply to
+ *   them; the generator is the second network the step trains.
+ * - `gan.save(dir)` writes `dir/generator/` and `dir/discriminator/`, each a complete TF.js layers model with its own
+ *   optimizer's state (moments, step count); `loadGan(dir)` reads both back, compiled, so training resumes exactly.
+ *   Either folder also loads on its own with `loadModel`.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Model, loadModel, tf, type Batch, type CompileOptions, type Logs, type Optimizer, type SaveOptions, type Scalar, type Tensor, type Variable } from '@dl/core';
+
+export const GENERATOR_DIR = 'generator';
+export const DISCRIMINATOR_DIR = 'discriminator';
+
+export interface GanCompileOptions {
+  /** The discriminator's optimizer, and the generator's too unless `generatorOptimizer` is given. */
+  optimizer: CompileOptions['optimizer'];
+  generatorOptimizer?: CompileOptions['optimizer'];
+}
+
+/** Whether `dir` holds a `GanModel.save`: `dir/generator/model.json` marks one. */
+export function isGanSave(dir: string): boolean {
+  return existsSync(join(dir, GENERATOR_DIR, 'model.json'));
+}
+
+export interface GanOptions {
+  /**
+   * 'nonSaturating' (default): sigmoid cross-entropy on the discriminator's logits, the generator maximising
+   * log D(G(z)) (Goodfellow et al.; DCGAN). 'leastSquares': squared distance of the outputs to the targets (LSGAN).
+   */
+  loss?: 'nonSaturating' | 'leastSquares';
+  /** Target for real images in the discriminator's loss; 0.9 is one-sided label smoothing. Default 1. */
+  realTarget?: number;
+}
+
+export class GanModel extends Model {
+  /** Latent vectors `[n, latentDim]` → images; its last layer's activation sets the image range (tanh: [-1, 1]). */
+  readonly generator: Model;
+  /** Images → one logit per image (real > 0 > fake); trained with sigmoid cross-entropy on the logits. */
+  readonly discriminator: Model;
+  private readonly ganLoss: (targets: Tensor, outputs: Tensor) => Scalar;
+  private readonly realTarget: number;
+
+  constructor(generator: Model, discriminator: Model, options: GanOptions = {}) {
+    super(discriminator.net);
+    this.generator = generator;
+    this.discriminator = discriminator;
+    this.realTarget = options.realTarget ?? 1;
+    this.ganLoss = options.loss === 'leastSquares'
+      ? (t, o) => tf.losses.meanSquaredError(t, o) as Scalar
+      : (t, o) => tf.losses.sigmoidCrossEntropy(t, o) as Scalar;
+    const gOut = generator.net.outputs[0]!.shape;
+    const dIn = discriminator.net.inputs[0]!.shape;
+    if (JSON.stringify(gOut.slice(1)) !== JSON.stringify(dIn.slice(1))) {
+      throw new Error(`the generator makes ${JSON.stringify(gOut)} but the discriminator takes ${JSON.stringify(dIn)}`);
+    }
+    // Already compiled networks (from loadGan) keep their optimizers and state.
+    const d = compiledOptimizer(discriminator);
+    if (d && compiledOptimizer(generator)) super.compile({ optimizer: d });
+  }
+
+  override get name(): string {
+    return 'gan';
+  }
+
+  /** Size of the generator's latent vectors. */
+  get latentDim(): number {
+    return this.generator.net.inputs[0]!.shape[1] as number;
+  }
+
+  /**
+   * Gives each network its own optimizer of the given kind (Keras's `gan.compile(d_optimizer, g_optimizer)`). The
+   * losses are the GAN's own (sigmoid cross-entropy on the discriminator's logits), so there is no `loss` option.
+   * `gan.optimizer` is the discriminator's, the one callbacks such as LearningRateScheduler see.
+   */
+  override compile(options: GanCompileOptions | CompileOptions): void {
+    const { optimizer, generatorOptimizer, ...rest } = options as GanCompileOptions & CompileOptions;
+    if (Object.keys(rest).length) throw new Error(`GanModel.compile takes optimizer and generatorOptimizer only, got ${Object.keys(rest).join(', ')}`);
+    this.discriminator.compile({ optimizer });
+    this.generator.compile({ optimizer: generatorOptimizer ?? optimizer });
+    super.compile({ optimizer: this.discriminator.optimizer });
+  }
+
+  /**
+   * One alternating update on a batch of real images (`batch.x[0]`, labels unused):
+   * 1. the discriminator, on the real images (target 1) and as many generated ones (target 0);
+   * 2. the generator, on fresh latent vectors, to make the discriminator say 1 (the non-saturating GAN loss).
+   */
+  override trainStep(batch: Batch): Logs {
+    const real = batch.x[0]!;
+    const n = batch.size;
+    const { generator: g, discriminator: d } = this;
+    return tf.tidy(() => {
+      // Generated outside minimize: the discriminator's update does not reach the generator.
+      const fake = g.forward([this.latent(n)], true)[0]!;
+      const targets = tf.concat([tf.fill([n, 1], this.realTarget), tf.zeros([n, 1])]);
+      const dLoss = d.optimizer.minimize(() => this.ganLoss(targets, d.forward([tf.concat([real, fake])], true)[0]!), true, trainable(d))!;
+      const z = this.latent(n);
+      const gLoss = g.optimizer.minimize(() => this.ganLoss(tf.ones([n, 1]), d.forward(g.forward([z], true), true)[0]!), true, trainable(g))!;
+      const [dValue, gValue] = tf.stack([dLoss, gLoss]).dataSync();
+      return { d_loss: dValue!, g_loss: gValue! };
+    });
+  }
+
+  /** The same two losses on held-out real images, without training (dropout off, batch-norm moving statistics). */
+  override testStep(batch: Batch): Logs {
+    const n = batch.size;
+    return tf.tidy(() => {
+      const fake = this.generator.forward([this.latent(n)], false)[0]!;
+      const logits = this.discriminator.forward([tf.concat([batch.x[0]!, fake])], false)[0]!;
+      const dLoss = this.ganLoss(tf.concat([tf.fill([n, 1], this.realTarget), tf.zeros([n, 1])]), logits);
+      const gLoss = this.ganLoss(tf.ones([n, 1]), logits.slice([n, 0], [n, 1]));
+      const [dValue, gValue] = tf.stack([dLoss, gLoss]).dataSync();
+      return { d_loss: dValue!, g_loss: gValue! };
+    });
+  }
+
+  /**
+   * `n` generated images (inference mode), from `latent` when given (`[n, latentDim]`), else from latent vectors drawn
+   * with `seed` (or from the global random stream, which `setSeed` makes reproducible). The caller disposes the result.
+   */
+  generate(n: number, options: { latent?: Tensor; seed?: number; batchSize?: number } = {}): Tensor {
+    const z = options.latent ?? this.latent(n, options.seed);
+    try {
+      return this.generator.predict(z, { batchSize: options.batchSize ?? 256 });
+    } finally {
+      if (z !== options.latent) z.dispose();
+    }
+  }
+
+  /** Standard normal latent vectors `[n, latentDim]`. */
+  latent(n: number, seed?: number): Tensor {
+    return tf.randomNormal([n, this.latentDim], 0, 1, 'float32', seed);
+  }
+
+  /** Writes `dir/generator/` and `dir/discriminator/` (each with its optimizer's state and the same metadata). */
+  override async save(dir: string, options: SaveOptions = {}): Promise<void> {
+    const metadata = options.metadata ?? this.metadata;
+    const each: SaveOptions = { ...options, ...(metadata ? { metadata } : {}) };
+    // The discriminator last: its metadata is `gan.metadata`, which carries a run's history; a crash between the two
+    // writes leaves the older history, so a resumed run redoes the epoch rather than skipping one.
+    await this.generator.save(join(dir, GENERATOR_DIR), each);
+    await this.discriminator.save(join(dir, DISCRIMINATOR_DIR), each);
+  }
+
+  override summary(printFn: (line: string) => void = console.log): void {
+    printFn('Generator');
+    this.generator.summary(printFn);
+    printFn('');
+    printFn('Discriminator');
+    this.discriminator.summary(printFn);
+  }
+}
+
+/** Reads what `GanModel.save` wrote into `dir`: both networks, compiled with their optimizers' state when saved so. */
+export async function loadGan(dir: string): Promise<GanModel> {
+  const generator = await loadModel(join(dir, GENERATOR_DIR));
+  const discriminator = await loadModel(join(dir, DISCRIMINATOR_DIR));
+  return new GanModel(generator, discriminator);
+}
+
+/** The optimizer `model` was compiled with, or undefined. */
+function compiledOptimizer(model: Model): Optimizer | undefined {
+  try {
+    return model.optimizer;
+  } catch {
+    return undefined;
+  }
+}
+
+function trainable(model: Model): Variable[] {
+  return model.net.trainableWeights.map((w) => w.read() as Variable);
+}

@@ -1,0 +1,44 @@
+/**
+ * A text model's vocabulary on disk, beside the model: `vocabulary.json` (TextVectorization's JSON) in the run folder,
+ * and text classification with it.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic, type Model } from '@dl/core';
+import { TextVectorization } from '@dl/data';
+import type { TextSupport } from './preset.js';
+
+/** Name of the vocabulary file in a run folder. */
+export const VOCABULARY_JSON = 'vocabulary.json';
+
+/** Writes `vocabulary` to `dir/vocabulary.json` (creating `dir`) through a temporary file and a rename; returns the path. */
+export async function saveVocabulary(dir: string, vocabulary: TextVectorization): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, VOCABULARY_JSON);
+  await writeFileAtomic(path, `${JSON.stringify(vocabulary.toJSON())}\n`);
+  return path;
+}
+
+/**
+ * Reads `dir/vocabulary.json` back.
+ *
+ * @throws {Error} (code 'ENOENT') when the file does not exist; {TypeError} when it is not a TextVectorization JSON.
+ */
+export async function loadVocabulary(dir: string): Promise<TextVectorization> {
+  return TextVectorization.fromJSON(await readFile(join(dir, VOCABULARY_JSON), 'utf8'));
+}
+
+export interface TextPrediction {
+  /** The model's probability of the positive class (label 1). */
+  probability: number;
+  /** The class name: `text.labels[1]` when probability > 0.5 (as the accuracy metric decides), else `text.labels[0]`. */
+  label: string;
+}
+
+/** Classifies raw `texts` with a text preset's trained `model` and the vocabulary it was trained with. */
+export function classifyTexts(model: Model, text: TextSupport, vocabulary: TextVectorization, texts: readonly string[]): TextPrediction[] {
+  const output = model.predict(text.encode(vocabulary, texts), { batchSize: 256 });
+  const probabilities = output.dataSync();
+  output.dispose();
+  return Array.from(probabilities, (probability) => ({ probability, label: text.labels[probability > 0.5 ? 1 : 0] }));
+}

@@ -1,0 +1,207 @@
+// The `gan` preset: its two networks' shapes, the alternating train step, save/load with both optimizers' state, and
+// the per-epoch sample grid.
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadModel, setSeed, tf, type Model, type Tensor } from '@dl/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../data/test/idx-fixtures.js';
+import { dcganDiscriminator, dcganGenerator, gan, GanModel, getPreset, imageGrid, loadGan, SampleGrid } from '../src/index.js';
+
+let root: string;
+let savedDatasetsDir: string | undefined;
+
+beforeAll(async () => {
+  root = await tempDir();
+  savedDatasetsDir = process.env['DL_DATASETS_DIR'];
+  process.env['DL_DATASETS_DIR'] = join(root, 'empty-cache');
+});
+afterAll(async () => {
+  if (savedDatasetsDir === undefined) delete process.env['DL_DATASETS_DIR'];
+  else process.env['DL_DATASETS_DIR'] = savedDatasetsDir;
+  await rm(root, { recursive: true, force: true });
+});
+
+/** A small GAN of the preset's architecture (fewer filters), compiled with the preset's optimizer. */
+function smallGan(): GanModel {
+  const options = { generatorFilters: 8, discriminatorFilters: 8 };
+  const model = new GanModel(dcganGenerator(options), dcganDiscriminator(options));
+  model.compile(gan.compileOptions());
+  return model;
+}
+
+/** `n` "real" images in [-1, 1]: bright squares at varying places on a dark background. */
+function squares(n: number): { data: Float32Array; shape: number[] } {
+  const data = new Float32Array(n * 28 * 28).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const at = 4 + (i % 12);
+    for (let r = at; r < at + 10; r++) for (let c = at; c < at + 10; c++) data[i * 784 + r * 28 + c] = 1;
+  }
+  return { data, shape: [n, 28, 28, 1] };
+}
+
+const weights = (m: Model): Float32Array[] => m.net.getWeights().map((w) => w.dataSync() as Float32Array);
+const optimizerWeights = async (m: Model): Promise<Float32Array[]> => (await m.optimizer.getWeights()).map((w) => w.tensor.dataSync() as Float32Array);
+const batchOf = (x: Tensor) => ({ x: [x], y: [], size: x.shape[0]! });
+
+describe('gan preset: the networks', () => {
+  it('is registered, on MNIST, and builds a compiled GanModel', () => {
+    expect(getPreset('gan')).toBe(gan);
+    expect(gan.dataset).toBe('mnist');
+    const model = gan.build();
+    expect(model).toBeInstanceOf(GanModel);
+    expect(model.optimizer).toBe((model as GanModel).discriminator.optimizer);
+    expect((model as GanModel).generator.optimizer).not.toBe(model.optimizer);
+  });
+
+  it('generator: latent 100 → Dense → Reshape → Conv2DTranspose with batch norm → 28×28×1 in [-1, 1] (tanh)', () => {
+    const { generator } = gan.build() as GanModel;
+    const net = generator.net;
+    expect(net.inputs[0]!.shape).toEqual([null, 100]);
+    expect(net.outputs[0]!.shape).toEqual([null, 28, 28, 1]);
+    expect(net.layers.map((l) => l.getClassName())).toEqual([
+      'Dense', 'BatchNormalization', 'LeakyReLU', 'Reshape', 'Conv2DTranspose', 'BatchNormalization', 'LeakyReLU', 'Conv2DTranspose',
+    ]);
+    expect(net.layers.at(-1)!.getConfig()['activation']).toBe('tanh');
+    expect(net.layers.map((l) => l.outputShape)).toEqual([
+      [null, 6272], [null, 6272], [null, 6272], [null, 7, 7, 128], [null, 14, 14, 64], [null, 14, 14, 64], [null, 14, 14, 64], [null, 28, 28, 1],
+    ]);
+    const images = generator.predict(tf.randomNormal([3, 100]).mul(5));
+    expect(images.shape).toEqual([3, 28, 28, 1]);
+    const values = images.dataSync();
+    expect(Math.max(...values)).toBeLessThanOrEqual(1);
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(-1);
+    images.dispose();
+  });
+
+  it('discriminator: strided Conv2D + LeakyReLU + Dropout → Dense(1), one logit per image', () => {
+    const { discriminator } = gan.build() as GanModel;
+    const net = discriminator.net;
+    expect(net.inputs[0]!.shape).toEqual([null, 28, 28, 1]);
+    expect(net.outputs[0]!.shape).toEqual([null, 1]);
+    expect(net.layers.map((l) => l.getClassName())).toEqual(['Conv2D', 'LeakyReLU', 'Dropout', 'Conv2D', 'LeakyReLU', 'Dropout', 'Flatten', 'Dense']);
+    for (const conv of net.layers.filter((l) => l.getClassName() === 'Conv2D')) expect(conv.getConfig()['strides']).toEqual([2, 2]);
+    expect(net.layers.map((l) => l.outputShape).slice(0, 4)).toEqual([[null, 14, 14, 64], [null, 14, 14, 64], [null, 14, 14, 64], [null, 7, 7, 128]]);
+    expect(net.layers.at(-1)!.getConfig()['activation']).toBe('linear');
+    const logits = discriminator.predict(tf.zeros([2, 28, 28, 1]));
+    expect(logits.shape).toEqual([2, 1]);
+    logits.dispose();
+  });
+
+  it('loads MNIST scaled to [-1, 1]', async () => {
+    const data = await gan.loadData({ limit: 100, log: false });
+    expect(data.train.x.shape).toEqual([100, 28, 28, 1]);
+    expect(data.test.x.shape).toEqual([10_000, 28, 28, 1]);
+    const pixels = data.train.x.data as Float32Array;
+    expect(Math.min(...pixels)).toBe(-1);
+    expect(Math.max(...pixels)).toBe(1);
+  });
+});
+
+describe('GanModel training', () => {
+  it('one train step updates every trainable weight of both networks and logs both losses', () => {
+    setSeed(1);
+    const model = smallGan();
+    const x = tf.tensor(squares(8).data, [8, 28, 28, 1]);
+    const gBefore = weights(model.generator);
+    const dBefore = weights(model.discriminator);
+    const before = tf.memory().numTensors;
+    const logs = model.trainStep(batchOf(x));
+    expect(tf.memory().numTensors - before).toBeLessThanOrEqual(2 * (gBefore.length + dBefore.length) + 4); // Adam's moments only
+    expect(Object.keys(logs).sort()).toEqual(['d_loss', 'g_loss']);
+    expect(Number.isFinite(logs['d_loss'])).toBe(true);
+    expect(Number.isFinite(logs['g_loss'])).toBe(true);
+    const changed = (a: Float32Array[], b: Float32Array[]) => a.map((w, i) => w.some((v, j) => v !== b[i]![j]));
+    const trainableG = model.generator.net.weights.map((w) => w.trainable);
+    // Every trainable weight moved; so did batch norm's moving statistics (non-trainable, updated by the forward pass).
+    expect(changed(gBefore, weights(model.generator))).toEqual(trainableG.map(() => true));
+    expect(changed(dBefore, weights(model.discriminator))).toEqual(dBefore.map(() => true));
+    x.dispose();
+  });
+
+  it('fit drives the step with History, and leaks no tensors from epoch to epoch', async () => {
+    setSeed(2);
+    const model = smallGan();
+    const history = await model.fit(squares(16), { epochs: 2, batchSize: 8, verbose: 0 });
+    expect(Object.keys(history.history).sort()).toEqual(['d_loss', 'g_loss']);
+    expect(history.history['d_loss']).toHaveLength(2);
+    const before = tf.memory().numTensors;
+    await model.fit(squares(16), { epochs: 1, batchSize: 8, verbose: 0 });
+    expect(tf.memory().numTensors).toBe(before);
+    const test = await model.evaluate(squares(8), { batchSize: 4 });
+    expect(Object.keys(test).sort()).toEqual(['d_loss', 'g_loss']);
+  });
+
+  it('save → loadGan restores both networks and both optimizers: training continues exactly', async () => {
+    setSeed(3);
+    const model = smallGan();
+    const x = tf.tensor(squares(8).data, [8, 28, 28, 1]);
+    model.trainStep(batchOf(x));
+    const dir = join(root, 'saved-gan');
+    await model.save(dir, { metadata: { preset: 'gan', note: 'x' } });
+    expect(existsSync(join(dir, 'generator', 'model.json'))).toBe(true);
+    expect(existsSync(join(dir, 'discriminator', 'model.json'))).toBe(true);
+    // Each folder is a complete TF.js layers model on its own.
+    expect((await loadModel(join(dir, 'generator'))).net.outputs[0]!.shape).toEqual([null, 28, 28, 1]);
+
+    const loaded = await loadGan(dir);
+    expect(loaded.metadata).toEqual({ preset: 'gan', note: 'x' });
+    expect(weights(loaded.generator)).toEqual(weights(model.generator));
+    expect(weights(loaded.discriminator)).toEqual(weights(model.discriminator));
+    expect(await optimizerWeights(loaded.generator)).toEqual(await optimizerWeights(model.generator));
+    expect(await optimizerWeights(loaded.discriminator)).toEqual(await optimizerWeights(model.discriminator));
+    expect(loaded.optimizer).toBe(loaded.discriminator.optimizer);
+
+    // The same next step (same random draws) from the original and from the reloaded model.
+    setSeed(4);
+    const a = model.trainStep(batchOf(x));
+    setSeed(4);
+    const b = loaded.trainStep(batchOf(x));
+    expect(b['d_loss']).toBeCloseTo(a['d_loss']!, 5);
+    expect(b['g_loss']).toBeCloseTo(a['g_loss']!, 5);
+    const close = (p: Float32Array[], q: Float32Array[]) => p.every((w, i) => w.every((v, j) => Math.abs(v - q[i]![j]!) < 1e-5));
+    expect(close(weights(loaded.generator), weights(model.generator))).toBe(true);
+    expect(close(weights(loaded.discriminator), weights(model.discriminator))).toBe(true);
+    x.dispose();
+  });
+
+  it('the preset reloads a save through its load hook, and finds none in an empty folder', async () => {
+    const dir = join(root, 'hooked');
+    await smallGan().save(dir);
+    expect(await gan.load!(dir)).toBeInstanceOf(GanModel);
+    expect(await gan.load!(join(root, 'nothing-here'))).toBeUndefined();
+  });
+});
+
+describe('sample grids and files', () => {
+  it('imageGrid tiles n images with padding, mapping [-1, 1] to 0–255', () => {
+    const images = tf.concat([tf.fill([2, 28, 28, 1], -1), tf.fill([3, 28, 28, 1], 1)]);
+    const grid = imageGrid(images, { padding: 2 });
+    // 5 images → 3 columns × 2 rows of 30-pixel cells, plus the closing 2-pixel border.
+    expect(grid.shape).toEqual([2 * 30 + 2, 3 * 30 + 2, 1]);
+    const g = grid.arraySync() as number[][][];
+    expect(g[0]![0]![0]).toBe(128); // padding
+    expect(g[2]![2]![0]).toBe(0); // first image: -1 → 0
+    expect(g[2]![2 + 30 * 2]![0]).toBe(255); // third image: 1 → 255
+    expect(g[32]![2 + 30 * 2]![0]).toBe(128); // missing sixth cell
+    tf.dispose([images, grid]);
+  });
+
+  it('SampleGrid writes samples/epoch-NNN.png after every epoch, from the same latent batch', async () => {
+    setSeed(5);
+    const model = smallGan();
+    const dir = join(root, 'samples');
+    await model.fit(squares(8), { epochs: 2, batchSize: 8, verbose: 0, callbacks: [new SampleGrid({ dir, count: 16 })] });
+    const png = await readFile(join(dir, 'epoch-002.png'));
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const image = (tf as unknown as { node: { decodePng(b: Uint8Array): Tensor } }).node.decodePng(png);
+    expect(image.shape).toEqual([4 * 30 + 2, 4 * 30 + 2, 1]);
+    image.dispose();
+    expect(existsSync(join(dir, 'epoch-001.png'))).toBe(true);
+    // The fixed batch: the same latent vectors give the same samples.
+    const a = model.generate(4, { seed: 42 });
+    const b = model.generate(4, { seed: 42 });
+    expect(a.dataSync()).toEqual(b.dataSync());
+    tf.dispose([a, b]);
+  });
+});

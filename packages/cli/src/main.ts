@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DatasetError } from '@dl/data';
-import { nonNegativeInteger, positiveInteger } from './parse-options.js';
+import { nonNegativeInteger, positiveInteger, positiveNumber } from './parse-options.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit code of usage errors and bad input (a bad flag, an unknown preset, a corrupt dataset file). */
@@ -20,6 +20,7 @@ program
   .option('--epochs <n>', 'epochs to train (default: the preset\'s)', positiveInteger)
   .option('--batch-size <n>', 'samples per gradient step (default: the preset\'s)', positiveInteger)
   .option('--limit <n>', 'train on the first N training samples only', positiveInteger)
+  .option('--learning-rate <x>', 'peak learning rate of the preset\'s schedule (default: the preset\'s)', positiveNumber)
   .option('--seed <n>', 'random seed for reproducible initialisation and shuffling', nonNegativeInteger)
   .option('--out <dir>', 'output folder (default: runs/<preset>-<timestamp>)')
   .option('--data-dir <dir>', 'read the dataset files from this folder only')

@@ -9,6 +9,13 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
+/** commander parser for options like `--learning-rate X`: a finite number > 0 (e.g. 0.001 or 1e-3). */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0 (e.g. 1e-3), got '${value}'.`);
+  return n;
+}
+
 /** commander parser for `--seed N`: any whole number ≥ 0. */
 export function nonNegativeInteger(value: string): number {
   const n = Number(value);

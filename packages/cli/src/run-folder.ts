@@ -14,6 +14,8 @@ export interface RunConfig {
   preset: string;
   epochs: number;
   batchSize: number;
+  /** `--learning-rate`: the preset's schedule peaks here instead of at its default. */
+  learningRate?: number;
   limit?: number;
   seed?: number;
   dataDir?: string;

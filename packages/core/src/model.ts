@@ -127,6 +127,14 @@ export class Model {
     return this.requireCompiled().optimizer;
   }
 
+  /**
+   * Every optimizer the training step uses: `[optimizer]`, or more for a custom step that trains several networks
+   * (a GAN). Learning-rate callbacks (LearningRateScheduler, ReduceLROnPlateau) adjust them all.
+   */
+  get optimizers(): Optimizer[] {
+    return [this.optimizer];
+  }
+
   /** Names of the values the built-in steps log: `loss`, then per-output losses and metrics. */
   get metricsNames(): string[] {
     return this.requireLoss().names;

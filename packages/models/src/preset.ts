@@ -30,6 +30,17 @@ export interface LoadDataOptions {
 export interface TrainDefaults {
   epochs: number;
   batchSize: number;
+  /** The optimizer's learning rate; for presets with a schedule, its peak. */
+  learningRate: number;
+}
+
+/** A training run, as the preset's callbacks need to know it. */
+export interface RunSettings {
+  epochs: number;
+  /** Overrides `defaults.learningRate` (the schedule's peak); `dl train --learning-rate`. */
+  learningRate?: number;
+  /** The run's folder, for callbacks that write files there (e.g. the GAN's per-epoch sample grids). */
+  outDir?: string;
 }
 
 /**
@@ -49,10 +60,10 @@ export interface Preset {
   /** The default dataset, preprocessed into the model's inputs and targets. */
   loadData(options?: LoadDataOptions): Promise<PresetData>;
   /**
-   * Callbacks that are part of the recipe (e.g. a learning-rate schedule), for a run of `epochs` epochs; `outDir`, when
-   * given, is the run's folder, for callbacks that write files there (e.g. the GAN's per-epoch sample grids).
+   * Callbacks that are part of the recipe, for the given run: the learning-rate schedule (which also applies
+   * `run.learningRate`), and for some presets files written into `run.outDir` (e.g. the GAN's sample grids).
    */
-  callbacks(run: { epochs: number; outDir?: string }): Callback[];
+  callbacks(run: RunSettings): Callback[];
   /**
    * For a model whose `save(dir)` writes a layout of its own (the GAN: `dir/generator/` and `dir/discriminator/`):
    * reloads it from `dir`, compiled, or returns undefined when `dir` holds no save. Without it, `loadModel(dir)` reads

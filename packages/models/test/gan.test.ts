@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadModel, setSeed, tf, type Model, type Tensor } from '@dl/core';
+import { getLearningRate, loadModel, setSeed, tf, type Model, type Tensor } from '@dl/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../data/test/idx-fixtures.js';
 import { dcganDiscriminator, dcganGenerator, gan, GanModel, getPreset, imageGrid, loadGan, SampleGrid } from '../src/index.js';
@@ -117,6 +117,14 @@ describe('GanModel training', () => {
     expect(changed(gBefore, weights(model.generator))).toEqual(trainableG.map(() => true));
     expect(changed(dBefore, weights(model.discriminator))).toEqual(dBefore.map(() => true));
     x.dispose();
+  });
+
+  it("the preset's learning-rate callback (dl train --learning-rate) sets both networks' optimizers", async () => {
+    const model = smallGan();
+    expect(model.optimizers).toEqual([model.discriminator.optimizer, model.generator.optimizer]);
+    await model.fit(squares(8), { epochs: 1, batchSize: 8, verbose: 0, callbacks: gan.callbacks({ epochs: 1, learningRate: 3e-3 }) });
+    expect(getLearningRate(model.discriminator.optimizer)).toBeCloseTo(3e-3, 10);
+    expect(getLearningRate(model.generator.optimizer)).toBeCloseTo(3e-3, 10);
   });
 
   it('fit drives the step with History, and leaks no tensors from epoch to epoch', async () => {

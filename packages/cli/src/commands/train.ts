@@ -11,6 +11,7 @@ import { resolvePreset } from './resolve-preset.js';
 export interface TrainCommandOptions {
   epochs?: number;
   batchSize?: number;
+  learningRate?: number;
   limit?: number;
   seed?: number;
   out?: string;
@@ -49,7 +50,7 @@ export async function train(presetName: string | undefined, options: TrainComman
   model.net.setUserDefinedMetadata(metadata);
   const nan = new TerminateOnNaN();
   // TerminateOnNaN before the checkpoint, so a diverged epoch is never saved as one to resume from.
-  const callbacks = [...preset.callbacks({ epochs: config.epochs, outDir }), nan, new RunCheckpoint(outDir, earlier)];
+  const callbacks = [...preset.callbacks({ epochs: config.epochs, outDir, ...(config.learningRate !== undefined ? { learningRate: config.learningRate } : {}) }), nan, new RunCheckpoint(outDir, earlier)];
   if (out.progressStream) callbacks.push(new ProgbarLogger({ stream: out.progressStream }));
   const interrupt = stopOnInterrupt(model, outDir);
   let fitted;
@@ -128,6 +129,7 @@ async function runSettings(presetName: string | undefined, options: TrainCommand
     preset: preset.name,
     epochs: options.epochs ?? preset.defaults.epochs,
     batchSize: options.batchSize ?? preset.defaults.batchSize,
+    ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.dataDir !== undefined ? { dataDir: resolve(options.dataDir) } : {}),

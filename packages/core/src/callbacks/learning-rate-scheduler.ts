@@ -6,7 +6,8 @@ export type Schedule = (epoch: number, learningRate: number) => number;
 
 /**
  * Sets the optimizer's learning rate at the start of each epoch from `schedule`, as Keras's LearningRateScheduler,
- * and logs it as `learningRate`.
+ * and logs it as `learningRate`. A model with several optimizers (`model.optimizers`, e.g. a GAN's two) has the
+ * schedule applied to each, from its own current rate.
  */
 export class LearningRateScheduler extends Callback {
   constructor(private readonly schedule: Schedule) {
@@ -14,8 +15,7 @@ export class LearningRateScheduler extends Callback {
   }
 
   override onEpochBegin(epoch: number): void {
-    const optimizer = this.model.optimizer;
-    setLearningRate(optimizer, this.schedule(epoch, getLearningRate(optimizer)));
+    for (const optimizer of this.model.optimizers) setLearningRate(optimizer, this.schedule(epoch, getLearningRate(optimizer)));
   }
 
   override onEpochEnd(_epoch: number, logs: Logs): void {

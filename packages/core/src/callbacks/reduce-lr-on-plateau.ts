@@ -98,7 +98,8 @@ export class ReduceLROnPlateau extends Callback {
       this.wait += 1;
       if (this.wait >= this.patience && lr > this.minLr) {
         const newLr = Math.max(lr * this.factor, this.minLr);
-        setLearningRate(optimizer, newLr);
+        // Every optimizer of the model (a GAN has two) by the same factor.
+        for (const each of this.model.optimizers) setLearningRate(each, Math.max(getLearningRate(each) * this.factor, this.minLr));
         if (this.verbose > 0) process.stdout.write(`Epoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${newLr}.\n`);
         this.cooldownCounter = this.cooldown;
         this.wait = 0;

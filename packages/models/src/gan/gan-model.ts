@@ -68,6 +68,11 @@ export class GanModel extends Model {
     return 'gan';
   }
 
+  /** The discriminator's optimizer and the generator's: what learning-rate callbacks adjust. */
+  override get optimizers(): Optimizer[] {
+    return [this.discriminator.optimizer, this.generator.optimizer];
+  }
+
   /** Size of the generator's latent vectors. */
   get latentDim(): number {
     return this.generator.net.inputs[0]!.shape[1] as number;

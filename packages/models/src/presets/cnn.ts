@@ -1,5 +1,6 @@
-import { LearningRateScheduler, layers, sequential, type CompileOptions, type Model } from '@dl/core';
+import { layers, sequential, type CompileOptions, type Model } from '@dl/core';
 import { mnist, type NDArray } from '@dl/data';
+import { cosineDecay } from '../cosine-decay.js';
 import type { LoadDataOptions, Preset, PresetData, Split } from '../preset.js';
 
 const LEARNING_RATE = 2e-3;
@@ -54,9 +55,9 @@ export const cnn: Preset = {
   name: 'cnn',
   description: 'Convolutional network for MNIST digits (the seed model): 3 conv layers, 2 dense',
   dataset: 'mnist',
-  defaults: { epochs: 5, batchSize: 64 },
+  defaults: { epochs: 5, batchSize: 64, learningRate: LEARNING_RATE },
   compileOptions,
   build,
   loadData,
-  callbacks: ({ epochs }) => [new LearningRateScheduler((epoch) => (LEARNING_RATE * (1 + Math.cos((Math.PI * epoch) / epochs))) / 2)],
+  callbacks: ({ epochs, learningRate = LEARNING_RATE }) => [cosineDecay(learningRate, epochs)],
 };

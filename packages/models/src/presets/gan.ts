@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { CompileOptions, OptimizerConfig } from '@dl/core';
+import { LearningRateScheduler, type CompileOptions, type OptimizerConfig } from '@dl/core';
 import { mnist, type NDArray } from '@dl/data';
 import { dcganDiscriminator, dcganGenerator } from '../gan/dcgan.js';
 import { GanModel, isGanSave, loadGan } from '../gan/gan-model.js';
@@ -47,10 +47,13 @@ export const gan: Preset = {
   name: 'gan',
   description: 'DCGAN for MNIST digits: a transposed-conv generator (latent 100 → 28×28) against a conv discriminator',
   dataset: 'mnist',
-  defaults: { epochs: 10, batchSize: 64 },
+  defaults: { epochs: 10, batchSize: 64, learningRate: ADAM.learningRate! },
   compileOptions,
   build,
   loadData,
-  callbacks: ({ outDir }) => (outDir === undefined ? [] : [new SampleGrid({ dir: join(outDir, 'samples') })]),
+  callbacks: ({ outDir, learningRate = ADAM.learningRate! }) => [
+    new LearningRateScheduler(() => learningRate),
+    ...(outDir === undefined ? [] : [new SampleGrid({ dir: join(outDir, 'samples') })]),
+  ],
   load: async (dir) => (isGanSave(dir) ? loadGan(dir) : undefined),
 };

@@ -1,5 +1,6 @@
-import { LearningRateScheduler, layers, sequential, type CompileOptions, type Model, type ShapedArray } from '@dl/core';
+import { layers, sequential, type CompileOptions, type Model, type ShapedArray } from '@dl/core';
 import { padSequences, type TextVectorization } from '@dl/data';
+import { cosineDecay } from '../cosine-decay.js';
 import { loadImdbSequences, type SequenceSplit } from '../imdb-text.js';
 import type { LoadDataOptions, Preset, PresetData, Split, TextSupport } from '../preset.js';
 
@@ -68,10 +69,10 @@ export const lstm: Preset = {
   name: 'lstm',
   description: 'LSTM sentiment classifier for IMDB reviews: Embedding(20000, 128) → LSTM(64) → Dense(1), last 200 tokens',
   dataset: 'imdb',
-  defaults: { epochs: 3, batchSize: 64 },
+  defaults: { epochs: 3, batchSize: 64, learningRate: LEARNING_RATE },
   compileOptions,
   build,
   loadData,
-  callbacks: ({ epochs }) => [new LearningRateScheduler((epoch) => (LEARNING_RATE * (1 + Math.cos((Math.PI * epoch) / epochs))) / 2)],
+  callbacks: ({ epochs, learningRate = LEARNING_RATE }) => [cosineDecay(learningRate, epochs)],
   text,
 };

@@ -1,5 +1,6 @@
-import { LearningRateScheduler, layers, sequential, type CompileOptions, type Model, type ShapedArray } from '@dl/core';
+import { layers, sequential, type CompileOptions, type Model, type ShapedArray } from '@dl/core';
 import { TextVectorization } from '@dl/data';
+import { cosineDecay } from '../cosine-decay.js';
 import { loadImdbSequences, type SequenceSplit } from '../imdb-text.js';
 import type { LoadDataOptions, Preset, PresetData, Split, TextSupport } from '../preset.js';
 
@@ -168,10 +169,10 @@ export const textClassifier: Preset = {
   name: 'text-classifier',
   description: 'Fast IMDB sentiment classifier: averaged embeddings of words and bigrams (fastText-style) → Dense(1)',
   dataset: 'imdb',
-  defaults: { epochs: 2, batchSize: 128 },
+  defaults: { epochs: 2, batchSize: 128, learningRate: LEARNING_RATE },
   compileOptions,
   build,
   loadData,
-  callbacks: ({ epochs }) => [new LearningRateScheduler((epoch) => (LEARNING_RATE * (1 + Math.cos((Math.PI * epoch) / epochs))) / 2)],
+  callbacks: ({ epochs, learningRate = LEARNING_RATE }) => [cosineDecay(learningRate, epochs)],
   text,
 };

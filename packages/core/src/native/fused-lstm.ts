@@ -11,28 +11,7 @@
  */
 import type { GradSaveFunc, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
-
-/** The parts of tfjs-node's NodeJSKernelBackend used here (it has no public typings for them). */
-interface NativeBackend {
-  binding: {
-    executeOp(name: string, attrs: OpAttr[], inputIds: number[], numOutputs: number): unknown[];
-    createTensor(shape: number[], dtype: number, values: Int32Array): number;
-    deleteTensor(id: number): void;
-    TF_INT64: number;
-    TF_FLOAT: number;
-    TF_ATTR_FLOAT: number;
-    TF_ATTR_BOOL: number;
-    TF_ATTR_TYPE: number;
-  };
-  getInputTensorIds(tensors: Tensor[]): number[];
-  createOutputTensor(metadata: unknown): Tensor;
-}
-
-interface OpAttr {
-  name: string;
-  type: number;
-  value: number | boolean;
-}
+import { nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
 
 export interface FusedLstmWeights {
   /** `[inputDim, 4·units]`, gates i, f, c, o. */
@@ -181,14 +160,6 @@ export function fusedLstm(
   });
 }
 
-function nativeBackend(): NativeBackend | null {
-  if (tf.getBackend() !== 'tensorflow') return null;
-  const backend = tf.backend() as unknown as Partial<NativeBackend>;
-  return typeof backend.binding?.executeOp === 'function' && typeof backend.createOutputTensor === 'function'
-    ? (backend as NativeBackend)
-    : null;
-}
-
 /** BlockLSTMV2 over `steps` steps; returns i, cs, f, o, ci, co, h, each `[steps, batch, units]`. */
 function blockLstm(backend: NativeBackend, steps: number, ...inputs: Tensor[]): Tensor[] {
   const b = backend.binding;
@@ -214,8 +185,7 @@ function execute(backend: NativeBackend, name: string, steps: number, inputs: Te
   // An int64 scalar as two little-endian int32 words (tfjs has no int64 tensors); freed right after the call.
   const seqLenMax = b.createTensor([], b.TF_INT64, new Int32Array([steps, 0]));
   try {
-    const outputs = b.executeOp(name, attrs, [seqLenMax, ...backend.getInputTensorIds(inputs)], numOutputs);
-    return outputs.map((m) => backend.createOutputTensor(m));
+    return runNativeOp(backend, name, attrs, [seqLenMax, ...inputs], numOutputs);
   } finally {
     b.deleteTensor(seqLenMax);
   }

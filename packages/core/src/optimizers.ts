@@ -1,5 +1,6 @@
 import { tf } from './backend.js';
 import type { Optimizer } from '@tensorflow/tfjs';
+import { FlatAdam } from './flat-adam.js';
 
 /** An optimizer by Keras name with its options, e.g. `{ name: 'adam', learningRate: 1e-3 }`. */
 export interface OptimizerConfig {
@@ -14,7 +15,8 @@ export interface OptimizerConfig {
 }
 
 const FACTORIES = {
-  adam: (c: OptimizerConfig) => tf.train.adam(c.learningRate ?? 1e-3, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.epsilon ?? 1e-7),
+  // tfjs's Adam with its update over all variables at once (flat-adam.ts).
+  adam: (c: OptimizerConfig) => new FlatAdam(c.learningRate ?? 1e-3, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.epsilon ?? 1e-7),
   sgd: (c: OptimizerConfig) => (c.momentum ? tf.train.momentum(c.learningRate ?? 0.01, c.momentum) : tf.train.sgd(c.learningRate ?? 0.01)),
   rmsprop: (c: OptimizerConfig) => tf.train.rmsprop(c.learningRate ?? 1e-3, 0.9, 0, c.epsilon ?? 1e-7),
 } as const;

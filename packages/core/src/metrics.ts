@@ -11,8 +11,11 @@ export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Scalar;
 export function accuracy(yTrue: Tensor, yPred: Tensor): Scalar {
   return tf.tidy((): Scalar => {
     const classes = yPred.shape[yPred.shape.length - 1] ?? 1;
-    const predicted = classes > 1 && yPred.rank > 1 ? tf.argMax(yPred, -1) : tf.greater(yPred.flatten(), 0.5);
-    return tf.mean(tf.cast(tf.equal(tf.cast(predicted, 'int32'), tf.cast(yTrue.flatten(), 'int32')), 'float32'));
+    const predicted = classes > 1 && yPred.rank > 1 ? tf.argMax(yPred, -1) : tf.cast(tf.greater(yPred.flatten(), 0.5), 'int32');
+    // Only the kernels needed: labels usually come as int32 [n] already.
+    const flat = yTrue.rank === 1 ? yTrue : yTrue.flatten();
+    const labels = flat.dtype === 'int32' ? flat : tf.cast(flat, 'int32');
+    return tf.mean(tf.cast(tf.equal(predicted, labels), 'float32'));
   });
 }
 

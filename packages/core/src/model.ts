@@ -21,6 +21,7 @@ import {
   type ModelData,
 } from './training/batches.js';
 import { CompiledLoss, type Losses, type MetricSpec } from './training/compiled-loss.js';
+import { softmaxOutputs, withLogits } from './training/softmax-logits.js';
 
 export interface CompileOptions {
   optimizer: OptimizerName | OptimizerConfig | Optimizer;
@@ -266,8 +267,8 @@ export class Model {
       let parts: Scalar[] = [];
       const total = optimizer.minimize(
         () => {
-          yPred = this.forward(batch.x, true).map((t) => tf.keep(t));
-          const computed = loss.compute(batch.y, yPred, batch.sampleWeight, this.net.calculateLosses() as Scalar[]);
+          const computed = this.computeLoss(batch, true);
+          yPred = computed.yPred.map((t) => tf.keep(t));
           parts = computed.parts.map((p) => tf.keep(p));
           return computed.total;
         },
@@ -287,10 +288,28 @@ export class Model {
   testStep(batch: Batch): Logs | Promise<Logs> {
     const loss = this.requireLoss();
     return tf.tidy(() => {
-      const yPred = this.forward(batch.x, false);
-      const { total, parts } = loss.compute(batch.y, yPred, batch.sampleWeight, this.net.calculateLosses() as Scalar[]);
+      const { yPred, total, parts } = this.computeLoss(batch, false);
       return readLogs(loss.names, [total, ...parts, ...loss.computeMetrics(batch.y, yPred)]);
     });
+  }
+
+  /**
+   * The forward pass and the compiled loss on `batch`. A softmax output trained with sparse categorical cross-entropy
+   * is computed as logits and its loss by TensorFlow's fused kernel, as Keras does (softmax-logits.ts); `yPred` holds
+   * its probabilities all the same.
+   */
+  private computeLoss(batch: Batch, training: boolean): { yPred: Tensor[]; total: Scalar; parts: Scalar[] } {
+    const loss = this.requireLoss();
+    const regularization = () => this.net.calculateLosses() as Scalar[];
+    const fromLogits = loss.fromLogits(softmaxOutputs(this.net));
+    if (!fromLogits.some(Boolean)) {
+      const yPred = this.forward(batch.x, training);
+      return { yPred, ...loss.compute(batch.y, yPred, batch.sampleWeight, regularization()) };
+    }
+    const outputs = withLogits(this.net, fromLogits, () => this.forward(batch.x, training));
+    const yPred = outputs.map((o, i) => (fromLogits[i] ? tf.softmax(o) : o));
+    const logits = outputs.map((o, i) => (fromLogits[i] ? o : undefined));
+    return { yPred, ...loss.compute(batch.y, yPred, batch.sampleWeight, regularization(), logits) };
   }
 
   /** Loss and metrics on arrays `(x, y)`, on arrays `x` alone (for a custom `testStep`) or a batch stream, averaged over all samples. */

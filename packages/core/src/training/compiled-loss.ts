@@ -3,9 +3,10 @@
  * layers' regularisation losses) and the metrics per output, with Keras's log names — `loss` and `accuracy` for a
  * single output; `loss`, `<output>_loss` and `<output>_<metric>` for several.
  */
-import type { Scalar, Tensor } from '@tensorflow/tfjs';
+import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
-import { getLoss, type LossFn, type LossName } from '../losses.js';
+import { getLoss, sparseCategoricalCrossentropy, type LossFn, type LossName } from '../losses.js';
+import { sparseSoftmaxCrossEntropyAvailable, sparseSoftmaxCrossEntropyWithLogits } from '../native/sparse-softmax-cross-entropy.js';
 import { getMetric, type MetricFn, type MetricName } from '../metrics.js';
 
 export type LossSpec = LossName | LossFn;
@@ -36,15 +37,30 @@ export class CompiledLoss {
   }
 
   /**
-   * The total loss to minimise and, for the logs, the per-output losses (when several). `sampleWeight` ([n]) weighs
-   * each sample's loss, as Keras does: the sum of weighted losses over the batch size.
+   * For each output: whether its loss can be computed from logits by the fused kernel, given which outputs end in a
+   * softmax (`softmaxOutputs`): Keras's sparse categorical cross-entropy on the native backend.
    */
-  compute(yTrue: Tensor[], yPred: Tensor[], sampleWeight: Tensor | undefined, regularization: Scalar[]): { total: Scalar; parts: Scalar[] } {
+  fromLogits(softmax: boolean[]): boolean[] {
+    const native = sparseSoftmaxCrossEntropyAvailable();
+    return this.losses.map((loss, i) => native && softmax[i] === true && loss === sparseCategoricalCrossentropy);
+  }
+
+  /**
+   * The total loss to minimise and, for the logs, the per-output losses (when several). `sampleWeight` ([n]) weighs
+   * each sample's loss, as Keras does: the sum of weighted losses over the batch size. Where `logits[i]` is given
+   * (outputs `fromLogits` allows), that output's loss is computed from it by the fused kernel rather than from `yPred[i]`.
+   */
+  compute(yTrue: Tensor[], yPred: Tensor[], sampleWeight: Tensor | undefined, regularization: Scalar[], logits: Array<Tensor | undefined> = []): { total: Scalar; parts: Scalar[] } {
     if (yTrue.length !== this.losses.length) {
       throw new Error(`the model has ${this.losses.length} output(s) (${this.outputNames.join(', ')}) but y has ${yTrue.length} array(s)`);
     }
-    const parts = this.losses.map((loss, i) => reduce(loss(yTrue[i]!, yPred[i]!), sampleWeight));
-    let total = parts.reduce((sum, p, i) => tf.add(sum, tf.mul(p, this.weights[i]!)), tf.scalar(0)) as Scalar;
+    const parts = this.losses.map((loss, i) => {
+      const z = logits[i];
+      return reduce(z ? sparseSoftmaxCrossEntropyWithLogits(yTrue[i]!, z as Tensor2D) : loss(yTrue[i]!, yPred[i]!), sampleWeight);
+    });
+    // Weights of 1 and no regularisation (the common case) add no kernels.
+    const weighted = parts.map((p, i) => (this.weights[i] === 1 ? p : tf.mul(p, this.weights[i]!)));
+    let total = weighted.reduce((sum, p) => tf.add(sum, p)) as Scalar;
     for (const r of regularization) total = tf.add(total, r);
     return { total, parts: parts.length > 1 ? parts : [] };
   }

@@ -4,6 +4,10 @@
  * (144 on the seed CNN). Each kernel call through tfjs-node costs tens of microseconds whatever its size, so for
  * networks of many small variables this is most of the optimizer's time.
  *
+ * On the native backend the arithmetic itself is TensorFlow's `ResourceApplyAdam` on flat resource variables
+ * (native/adam-slots.ts): one pass instead of a dozen, and the model's variables are refreshed from the flat parameters
+ * by one split. Elsewhere it runs as tfjs ops.
+ *
  * Same results as tfjs's AdamOptimizer (to float32 rounding: the bias corrections are folded into the step size,
  * `lr·√(1−β2ᵗ)/(1−β1ᵗ)`, and ε into `ε·√(1−β2ᵗ)`, which is the same update; β1ᵗ and β2ᵗ are kept on the host, rounded
  * to float32 as tfjs keeps them, so no kernel computes them), the same class name, config and saved
@@ -12,6 +16,8 @@
  */
 import type { NamedTensorMap, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from './backend.js';
+import { AdamSlots } from './native/adam-slots.js';
+import { nativeBackend } from './native/native-ops.js';
 
 /** A tensor with its name, as optimizers' weights and gradient lists hold them. */
 interface NamedTensor {
@@ -30,8 +36,12 @@ interface Layout {
 
 export class FlatAdam extends tf.AdamOptimizer {
   private layout: Layout | undefined;
+  /** The flat moments: tfjs variables, or (native backend) TensorFlow resources holding the parameters too. */
   private m: Variable | undefined;
   private v: Variable | undefined;
+  private slots: AdamSlots | undefined;
+  /** Native: the data each model variable held after the last update; anything else there was set from outside. */
+  private written: unknown[] = [];
   /** Moments by position from `setWeights`, used when the first update lays out the flat vectors. */
   private loaded: { m: NamedTensor[]; v: NamedTensor[] } | undefined;
   private accBeta: [number, number] | undefined;
@@ -50,30 +60,62 @@ export class FlatAdam extends tf.AdamOptimizer {
     const variables = named.map((g) => tf.engine().registeredVariables[g.name]!);
     this.ensureLayout(named);
     const { shapes, sizes } = this.layout!;
-    const m = this.m!;
-    const v = this.v!;
 
     // tfjs keeps β1ᵗ and β2ᵗ as float32 scalars multiplied each step; the same on the host gives the same corrections.
     const [accBeta1, accBeta2] = this.accBetas();
     const correction1 = Math.fround(1 - accBeta1);
     const correction2 = Math.sqrt(Math.fround(1 - accBeta2));
-    const stepSize = (this.learningRate * correction2) / correction1;
+    // tfjs adds ε to √v̂ = √v / correction2: the same as adding ε·correction2 to √v.
     const epsilon = this.epsilon * correction2;
+    const writeBack = (flatUpdateOrParams: Tensor, subtract: boolean) => {
+      const parts = sizes.length === 1 ? [flatUpdateOrParams] : tf.split(flatUpdateOrParams, sizes);
+      variables.forEach((variable, i) => {
+        const part = shapes[i]!.length === 1 ? parts[i]! : tf.reshape(parts[i]!, shapes[i]!);
+        variable.assign(subtract ? tf.sub(variable, part) : part);
+      });
+    };
     tf.tidy(() => {
       const g = flatten(named.map((n) => n.tensor));
+      if (this.slots) {
+        const slots = this.slots;
+        // The flat parameters follow the variables unless something else wrote to them (setWeights, a restore).
+        if (variables.some((variable, i) => dataIdOf(variable) !== this.written[i])) slots.assign('params', flatten(variables));
+        const { m: q, v: r } = this.kernelScale();
+        slots.apply({
+          learningRate: (this.learningRate * Math.sqrt(r)) / q,
+          beta1: this.beta1,
+          beta2: this.beta2,
+          beta1Power: accBeta1,
+          beta2Power: accBeta2,
+          epsilon: epsilon * Math.sqrt(r),
+        }, g);
+        writeBack(slots.read('params'), false);
+        this.written = variables.map(dataIdOf);
+        return;
+      }
+      const m = this.m!;
+      const v = this.v!;
+      const stepSize = (this.learningRate * correction2) / correction1;
       const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
       const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
       const update = tf.div(tf.mul(m1, stepSize), tf.add(tf.sqrt(v1), epsilon));
       m.assign(m1);
       v.assign(v1);
-      const parts = sizes.length === 1 ? [update] : tf.split(update, sizes);
-      variables.forEach((variable, i) => {
-        const part = shapes[i]!.length === 1 ? parts[i]! : tf.reshape(parts[i]!, shapes[i]!);
-        variable.assign(tf.sub(variable, part));
-      });
+      writeBack(update, true);
     });
     this.incrementIterations();
     this.accBeta = [Math.fround(accBeta1 * Math.fround(this.beta1)), Math.fround(accBeta2 * Math.fround(this.beta2))];
+  }
+
+  /**
+   * TensorFlow's kernel updates m += (g − m)·(1 − β1) with β1 in float32, tfjs m = m·β1 + g·(1 − β1) with 1 − β1 taken
+   * in float64 first: the same decay, but the gradient's weight differs (by 1.3e-5 for β2 = 0.999). So the kernel's
+   * moments are tfjs's times these constants; the step size and ε passed to it compensate, and saved moments are
+   * converted, so the updates and the saved state are tfjs's.
+   */
+  private kernelScale(): { m: number; v: number } {
+    const ratio = (beta: number) => (1 - Math.fround(beta)) / Math.fround(1 - beta);
+    return { m: ratio(this.beta1), v: ratio(this.beta2) };
   }
 
   /** β1ᵗ and β2ᵗ for the coming step t = iterations + 1, in float32 as tfjs's accBeta1/accBeta2 hold them. */
@@ -87,8 +129,7 @@ export class FlatAdam extends tf.AdamOptimizer {
     const weights = [await this.saveIterations()];
     if (this.layout) {
       const { mNames, vNames } = this.layout;
-      const ms = unflatten(this.m!, this.layout);
-      const vs = unflatten(this.v!, this.layout);
+      const [ms, vs] = this.moments();
       weights.push(...ms.map((tensor, i) => ({ name: mNames[i]!, tensor })), ...vs.map((tensor, i) => ({ name: vNames[i]!, tensor })));
     } else if (this.loaded) {
       // Not trained since setWeights: hand back what was loaded (copies: callers may dispose what they get).
@@ -119,36 +160,68 @@ export class FlatAdam extends tf.AdamOptimizer {
     let previous = this.loaded;
     if (this.layout) {
       const { mNames, vNames } = this.layout;
+      const [ms, vs] = this.moments();
       previous = {
-        m: unflatten(this.m!, this.layout).map((tensor, i) => ({ name: mNames[i]!, tensor: tf.keep(tensor) })),
-        v: unflatten(this.v!, this.layout).map((tensor, i) => ({ name: vNames[i]!, tensor: tf.keep(tensor) })),
+        m: ms.map((tensor, i) => ({ name: mNames[i]!, tensor: tf.keep(tensor) })),
+        v: vs.map((tensor, i) => ({ name: vNames[i]!, tensor: tf.keep(tensor) })),
       };
     }
     const layout: Layout = { shapes, sizes: shapes.map((s) => s.reduce((a: number, b: number) => a * b, 1)), mNames: [], vNames: [] };
     const moment = (which: 'm' | 'v', names: string[]) =>
-      tf.tidy(() => {
-        const parts = named.map((n, i) => {
+      flatten(
+        named.map((n, i) => {
           const saved = previous?.[which][i];
           if (saved && !sameShapes([saved.tensor.shape], [n.tensor.shape])) {
             throw new Error(`Adam: saved moment '${saved.name}' has shape [${saved.tensor.shape}] but variable '${n.name}' has [${n.tensor.shape}]`);
           }
           names.push(saved?.name ?? `${n.name}/${which}`);
           return saved ? saved.tensor : tf.zerosLike(n.tensor);
-        });
-        return flatten(parts).variable(false);
-      });
-    const m = moment('m', layout.mNames);
-    const v = moment('v', layout.vNames);
-    this.disposeState();
+        }),
+      );
+    const backend = nativeBackend();
+    this.disposeState(false);
+    tf.tidy(() => {
+      const [m, v] = [moment('m', layout.mNames), moment('v', layout.vNames)];
+      if (backend) {
+        this.slots = new AdamSlots(backend, layout.sizes.reduce((a, b) => a + b, 0));
+        const scale = this.kernelScale();
+        this.slots.assign('m', tf.mul(m, scale.m));
+        this.slots.assign('v', tf.mul(v, scale.v));
+        this.written = []; // the parameters are copied in at the first update
+      } else {
+        this.m = tf.keep(m.variable(false));
+        this.v = tf.keep(v.variable(false));
+      }
+    });
     tf.dispose([...(previous?.m ?? []), ...(previous?.v ?? [])].map((w) => w.tensor));
-    [this.layout, this.m, this.v] = [layout, m, v];
+    this.loaded = undefined;
+    this.layout = layout;
   }
 
-  private disposeState(): void {
-    tf.dispose([this.m, this.v].filter((t): t is Variable => t !== undefined));
-    if (this.loaded) tf.dispose([...this.loaded.m, ...this.loaded.v].map((w) => w.tensor));
-    this.layout = this.m = this.v = this.loaded = undefined;
+  /** The moments per variable, shaped as the variables (new tensors). */
+  private moments(): [Tensor[], Tensor[]] {
+    const layout = this.layout!;
+    return tf.tidy(() => {
+      const scale = this.kernelScale();
+      const [m, v] = this.slots ? [tf.div(this.slots.read('m'), scale.m), tf.div(this.slots.read('v'), scale.v)] : [this.m!, this.v!];
+      return [unflatten(m, layout), unflatten(v, layout)] as [Tensor[], Tensor[]];
+    });
   }
+
+  /** Frees the flat state (and, unless `keepLoaded`, moments loaded but not yet laid out). */
+  private disposeState(freeLoaded = true): void {
+    tf.dispose([this.m, this.v].filter((t): t is Variable => t !== undefined));
+    this.slots?.dispose();
+    if (freeLoaded && this.loaded) tf.dispose([...this.loaded.m, ...this.loaded.v].map((w) => w.tensor));
+    this.layout = this.m = this.v = this.slots = undefined;
+    this.written = [];
+    if (freeLoaded) this.loaded = undefined;
+  }
+}
+
+/** The identity of the data a variable holds (tfjs's `assign` swaps it). */
+function dataIdOf(t: Tensor): unknown {
+  return (t as unknown as { dataId: unknown }).dataId;
 }
 
 /** One flat vector of all `tensors`' values (no copy for a single 1-D tensor). */

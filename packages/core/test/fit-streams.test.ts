@@ -305,3 +305,30 @@ describe('evaluate on a stream', () => {
     await expect(model.evaluate(reiterable(() => [[data, separable(4).y]]), { steps: 2 } as never)).rejects.toThrow('evaluate: unknown option steps');
   });
 });
+
+describe('fit on arrays with stepsPerEpoch', () => {
+  // Six samples labelled 0–5 at batch size 2: three batches; the spy records the labels each step gets.
+  const x: ShapedArray = { data: new Float32Array(12), shape: [6, 2] };
+  const y: ShapedArray = { data: Float32Array.from([0, 1, 2, 3, 4, 5]), shape: [6] };
+
+  it('ends each epoch after stepsPerEpoch batches, as Keras does', async () => {
+    const model = batchSpy();
+    const params = new ParamsRecorder();
+    await model.fit(x, y, { epochs: 3, batchSize: 2, stepsPerEpoch: 2, shuffle: false, verbose: 0, callbacks: [params] });
+    expect(model.seen).toEqual([0, 2, 0, 2, 0, 2]);
+    expect(params.steps).toEqual([2, 2, 2]);
+  });
+
+  it('runs every batch without it', async () => {
+    const model = batchSpy();
+    await model.fit(x, y, { epochs: 1, batchSize: 2, shuffle: false, verbose: 0 });
+    expect(model.seen).toEqual([0, 2, 4]);
+  });
+
+  it('refuses more steps than the data has batches, naming both', async () => {
+    const model = batchSpy();
+    await expect(model.fit(x, y, { epochs: 1, batchSize: 2, stepsPerEpoch: 4, verbose: 0 })).rejects.toThrow(
+      'stepsPerEpoch 4 is more than the 3 batches of 6 training samples at batch size 2',
+    );
+  });
+});

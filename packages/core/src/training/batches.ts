@@ -64,6 +64,8 @@ export function toTensors(data: ModelData, owned: Tensor[]): Tensor[] {
 /** Arrays held whole: sliced into batches, reshuffled each epoch when asked. */
 export class ArrayBatches implements BatchSource {
   readonly samples: number;
+  /** `fit`'s `stepsPerEpoch`: each epoch ends after this many batches (of a fresh shuffle), as in Keras. */
+  stepsPerEpoch: number | undefined;
 
   constructor(
     private readonly x: Tensor[],
@@ -100,7 +102,8 @@ export class ArrayBatches implements BatchSource {
 
   *epoch(): Iterable<OwnedBatch> {
     const order = this.shuffle ? permutation(this.samples) : undefined;
-    for (let start = 0; start < this.samples; start += this.batchSize) {
+    const end = this.stepsPerEpoch === undefined ? this.samples : Math.min(this.samples, this.stepsPerEpoch * this.batchSize);
+    for (let start = 0; start < end; start += this.batchSize) {
       const size = Math.min(this.batchSize, this.samples - start);
       const take = (t: Tensor): Tensor => {
         if (!order) return t.slice(start, size);

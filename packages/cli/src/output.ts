@@ -6,6 +6,8 @@ export interface Output {
   json(value: unknown): void;
   /** Stream for progress bars and dataset notices, or undefined when quiet. */
   progressStream: NodeJS.WriteStream | undefined;
+  /** A dataset loader's `log` option: its notices (which source it read) on the progress stream; false when quiet. */
+  datasetLog: ((line: string) => void) | false;
 }
 
 export function makeOutput(options: { json?: boolean; quiet?: boolean }): Output {
@@ -18,5 +20,6 @@ export function makeOutput(options: { json?: boolean; quiet?: boolean }): Output
       if (options.json) process.stdout.write(`${JSON.stringify(value)}\n`);
     },
     progressStream: options.quiet ? undefined : stream,
+    datasetLog: options.quiet ? false : (line) => stream.write(`${line}\n`),
   };
 }

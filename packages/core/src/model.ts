@@ -132,6 +132,11 @@ export class Model {
     return this.requireCompiled().optimizer;
   }
 
+  /** Whether `compile` has been called (or the model was loaded compiled), as Keras's `model.compiled`. */
+  get isCompiled(): boolean {
+    return this.compiled !== undefined;
+  }
+
   /**
    * Every optimizer the training step uses: `[optimizer]`, or more for a custom step that trains several networks
    * (a GAN). Learning-rate callbacks (LearningRateScheduler, ReduceLROnPlateau) adjust them all.

@@ -34,13 +34,10 @@ export interface ImdbSequences {
  * IMDB's word index does, so it does not depend on `limit`.
  */
 export async function loadImdbSequences(numWords: number, options: LoadDataOptions = {}): Promise<ImdbSequences> {
-  const source = {
-    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    ...(options.log !== undefined ? { log: options.log } : {}),
-  };
+  const { limit, ...source } = options;
   const [[xTrain, yTrain], [xTest, yTest]] = await imdb.loadData({ ...source, numWords, startChar: null, oovChar: 1, indexFrom: 1 });
   const vectorizer = new TextVectorization({ maxTokens: numWords }).setVocabulary(wordsByRank(await imdb.getWordIndex(source), numWords - 2));
-  const n = Math.min(options.limit ?? Infinity, xTrain.length);
+  const n = Math.min(limit ?? Infinity, xTrain.length);
   return {
     train: { sequences: raggedRows(xTrain).slice(0, n), labels: { data: yTrain.data.subarray(0, n), shape: [n] } },
     test: { sequences: raggedRows(xTest), labels: yTest },

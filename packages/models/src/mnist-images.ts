@@ -7,11 +7,9 @@ import type { LoadDataOptions, PresetData, Split } from './preset.js';
  * `options.limit` keeps the first N training images.
  */
 export async function loadMnistImages(options: LoadDataOptions, range: readonly [number, number]): Promise<PresetData> {
-  const [[xTrain, yTrain], [xTest, yTest]] = await mnist.loadData({
-    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    ...(options.log !== undefined ? { log: options.log } : {}),
-  });
-  return { train: toModelInput(xTrain, yTrain, range, options.limit), test: toModelInput(xTest, yTest, range) };
+  const { limit, ...source } = options;
+  const [[xTrain, yTrain], [xTest, yTest]] = await mnist.loadData(source);
+  return { train: toModelInput(xTrain, yTrain, range, limit), test: toModelInput(xTest, yTest, range) };
 }
 
 function toModelInput(images: NDArray<Uint8Array>, labels: NDArray<Uint8Array>, [lo, hi]: readonly [number, number], limit?: number): Split {

@@ -29,7 +29,7 @@ export async function evaluateGan(dir: string, options: EvaluateGanOptions): Pro
   const loadData = async () =>
     (data ??= await cnn.loadData({
       ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-      log: out.progressStream ? (line) => out.progressStream!.write(`${line}\n`) : false,
+      log: out.datasetLog,
     }));
   const classifier = await mnistClassifier({
     ...(options.classifier !== undefined ? { dir: options.classifier } : {}),

@@ -28,7 +28,7 @@ export async function evaluate(dir: string, options: EvaluateCommandOptions): Pr
   model.compile(preset.compileOptions());
   const data = await preset.loadData({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    log: out.progressStream ? (line) => out.progressStream!.write(`${line}\n`) : false,
+    log: out.datasetLog,
   });
   const metrics = await model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
   out.info(`Test ${formatMetrics(metrics)} (${data.test.x.shape[0]} samples, ${preset.name} from ${modelDir})`);

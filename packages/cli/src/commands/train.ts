@@ -34,7 +34,7 @@ export async function train(presetName: string | undefined, options: TrainComman
   const data = await preset.loadData({
     ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
     ...(config.limit !== undefined ? { limit: config.limit } : {}),
-    log: out.progressStream ? (line) => out.progressStream!.write(`${line}\n`) : false,
+    log: out.datasetLog,
   });
   // Recorded once the data has loaded, so a bad --data-dir leaves no run folder behind.
   if (options.resume === undefined) await writeJson(join(outDir, RUN_JSON), config);

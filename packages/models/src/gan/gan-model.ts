@@ -60,8 +60,7 @@ export class GanModel extends Model {
       throw new Error(`the generator makes ${JSON.stringify(gOut)} but the discriminator takes ${JSON.stringify(dIn)}`);
     }
     // Already compiled networks (from loadGan) keep their optimizers and state.
-    const d = compiledOptimizer(discriminator);
-    if (d && compiledOptimizer(generator)) super.compile({ optimizer: d });
+    if (discriminator.isCompiled && generator.isCompiled) super.compile({ optimizer: discriminator.optimizer });
   }
 
   override get name(): string {
@@ -167,15 +166,6 @@ export async function loadGan(dir: string): Promise<GanModel> {
   const generator = await loadModel(join(dir, GENERATOR_DIR));
   const discriminator = await loadModel(join(dir, DISCRIMINATOR_DIR));
   return new GanModel(generator, discriminator);
-}
-
-/** The optimizer `model` was compiled with, or undefined. */
-function compiledOptimizer(model: Model): Optimizer | undefined {
-  try {
-    return model.optimizer;
-  } catch {
-    return undefined;
-  }
 }
 
 function trainable(model: Model): Variable[] {

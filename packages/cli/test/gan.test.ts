@@ -44,6 +44,10 @@ describe('dl train gan', () => {
       expect(existsSync(join(out, 'checkpoint', net, 'model.json'))).toBe(true);
     }
     expect(Object.keys(await readJson(join(out, 'metrics.json'))).sort()).toEqual(['d_loss', 'g_loss']);
+    // The moving average of the generator's weights, which samples come from, saved and checkpointed beside it.
+    const average = await readJson(join(out, 'generator-ema', 'model.json'));
+    expect((average['userDefinedMetadata'] as { movingAverage: { momentum: number; updates: number } }).movingAverage).toMatchObject({ momentum: 0.999 });
+    expect(existsSync(join(out, 'checkpoint', 'generator-ema', 'model.json'))).toBe(true);
   });
 
   it('writes a PNG grid of 64 samples after the epoch', async () => {
@@ -66,6 +70,7 @@ describe('dl generate', () => {
   it('writes a PNG grid, or raw samples in [-1, 1] as .json or .npy; --seed makes them reproducible', async () => {
     const png = await dl('generate', out, '--n', '10', '--seed', '3', '--out', join(root, 'g.png'));
     expect(png.code, png.stderr).toBe(0);
+    expect(png.stdout).toContain(`samples of ${join(out, 'generator-ema')}`);
     expect(pngSize(await readFile(join(root, 'g.png')))).toEqual([4 * 30 + 2, 3 * 30 + 2]);
 
     const json = await dl('generate', out, '--n', '3', '--seed', '3', '--out', join(root, 'g.json'));
@@ -108,8 +113,9 @@ describe('dl evaluate of a GAN run', () => {
     expect(result.stderr).toMatch(/real test \(300\)/);
     // No cached classifier in the empty cache and only a slice of MNIST: one is trained for this run, not cached.
     expect(result.stderr).toContain('Not caching the classifier');
-    const json = lastJsonLine(result.stdout) as { generated: Record<string, number>; real: Record<string, number>; classifier: string | null };
+    const json = lastJsonLine(result.stdout) as { generated: Record<string, number>; real: Record<string, number>; generator: string; classifier: string | null };
     expect(json.classifier).toBeNull();
+    expect(json.generator).toBe(join(out, 'generator-ema'));
     expect(json.real['inceptionScore']).toBeGreaterThan(json.generated['inceptionScore']!);
     expect(json.real['frechetDistance']).toBeLessThan(json.generated['frechetDistance']!);
     expect(existsSync(join(root, 'empty-cache', 'mnist-classifier'))).toBe(false);

@@ -1,6 +1,7 @@
 export { tf, backendInfo, type BackendInfo, type Tf } from './backend.js';
 /** TensorFlow.js's tensor types, so users need no direct dependency on it. */
 export type { Tensor, Scalar, Variable, Optimizer } from '@tensorflow/tfjs';
+export { cloneModel } from './clone-model.js';
 export { Model, sequential, loadModel, type Batch, type BatchStream, type ModelData, type StreamBatch, type CompileOptions, type FitOptions, type EvaluateOptions, type PredictOptions, type ModelMetadata, type SaveOptions } from './model.js';
 export * as layers from './layers.js';
 export { input, model, type InputOptions, type FunctionalModelOptions, type SymbolicTensor } from './functional.js';

@@ -8,12 +8,16 @@
  * `kernelRegularizer` / `biasRegularizer` take `l1(…)`, `l2(…)`, `l1l2(…)` from regularizers.ts.
  */
 import { tf, type Tf } from './backend.js';
+import { FusedConv2D } from './native/fused-conv2d-layer.js';
 import { FusedLSTM } from './native/fused-lstm-layer.js';
 
 type Args<K extends keyof Tf['layers']> = Tf['layers'][K] extends (args: infer A) => unknown ? A : never;
 
-/** Conv2D: 2-D convolution over `[height, width, channels]` inputs. */
-export const conv2d = (args: Args<'conv2d'>) => tf.layers.conv2d(kerasArgs('Conv2D', args));
+/**
+ * Conv2D: 2-D convolution over `[height, width, channels]` inputs. Runs convolution, bias and ReLU as TensorFlow's one
+ * fused kernel on the native backend when the options allow (native/fused-conv2d-layer.ts).
+ */
+export const conv2d = (args: Args<'conv2d'>) => new FusedConv2D(kerasArgs('Conv2D', args));
 /** Conv2DTranspose: transposed ("de-") convolution, upsampling by `strides`. */
 export const conv2dTranspose = (args: Args<'conv2dTranspose'>) => tf.layers.conv2dTranspose(kerasArgs('Conv2DTranspose', args));
 /** MaxPooling2D: maximum over `poolSize` windows (default 2×2, strides = poolSize). */

@@ -7,6 +7,7 @@ import { ProgbarLogger } from './callbacks/progbar-logger.js';
 import { checkInputShapes } from './input-shapes.js';
 import { readModelFiles, writeModelFiles } from './model-files.js';
 import { installNativeGradients } from './native/native-gradients.js';
+import { installNativeKernels } from './native/native-kernels.js';
 import { getOptimizer, type OptimizerConfig, type OptimizerName } from './optimizers.js';
 import { summaryLines } from './summary.js';
 import type { TensorLike } from './shaped-array.js';
@@ -82,8 +83,10 @@ export interface SaveOptions {
 
 export type { Batch, BatchStream, ModelData, StreamBatch } from './training/batches.js';
 
-// TensorFlow's single-kernel ReLU and max-pool gradients instead of tfjs's composites, for every model trained here.
+// TensorFlow's single-kernel ReLU and max-pool gradients instead of tfjs's composites, and oneDNN's max pooling, for
+// every model run here.
 installNativeGradients();
+installNativeKernels();
 
 const COMPILE_OPTIONS: ReadonlyArray<keyof CompileOptions> = ['optimizer', 'loss', 'lossWeights', 'metrics'];
 const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = [

@@ -1,4 +1,4 @@
-// TensorFlow's single-kernel ReLU and oneDNN max-pool gradients against tfjs's own gradient functions.
+// TensorFlow's single-kernel ReLU and LeakyReLU gradients and oneDNN's max-pool gradient against tfjs's own gradient functions.
 import type { GradConfig, Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { backendInfo, tf } from '../src/index.js';
@@ -32,6 +32,20 @@ describe('native gradients', () => {
     expect(maxAbsDiff(native!, reference)).toBe(0);
     // dy where x > 0, else zero (`+ 0` turns TensorFlow's -0 into 0).
     expect(Array.from(native!.dataSync(), (v) => v + 0)).toEqual(Array.from(dy.dataSync(), (v, i) => ([3, 4, 6].includes(i) ? v : 0)));
+    tf.dispose([x, dy, native!, reference]);
+  });
+
+  it("LeakyReLU's gradient is tfjs's, through one TensorFlow kernel", () => {
+    const x = tf.tensor1d([-2, -0.5, 0, 0.5, 3, -1e-3, 7]);
+    const dy = tf.randomNormal([7], 0, 1, 'float32', 4);
+    const before = nativeGradientCalls.leakyRelu;
+    const [native] = tf.grads((t: Tensor) => tf.sum(tf.mul(tf.leakyRelu(t, 0.2), dy)))([x]);
+    expect(nativeGradientCalls.leakyRelu).toBe(before + 1);
+    const reference = tfjsGradient(tfjsGradients.LeakyRelu!, dy, [x], { alpha: 0.2 });
+    expect(maxAbsDiff(native!, reference)).toBeLessThan(1e-7);
+    // dy above zero, 0.2 · dy at or below it.
+    const d = dy.dataSync();
+    Array.from(native!.dataSync()).forEach((v, i) => expect(v).toBeCloseTo([3, 4, 6].includes(i) ? d[i]! : 0.2 * d[i]!, 6));
     tf.dispose([x, dy, native!, reference]);
   });
 

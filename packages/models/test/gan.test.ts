@@ -5,15 +5,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getLearningRate, loadModel, setSeed, tf, type Model, type Tensor } from '@dl/core';
 import { describe, expect, it } from 'vitest';
-import { dcganDiscriminator, dcganGenerator, gan, GanModel, getPreset, imageGrid, loadGan, SampleGrid } from '../src/index.js';
+import { dcganDiscriminator, dcganGenerator, gan, GanModel, getPreset, imageGrid, loadGan, samplingGeneratorDir, SampleGrid, type GanOptions } from '../src/index.js';
 import { isolateDatasetsCache } from './isolated-datasets.js';
 
 const temp = isolateDatasetsCache();
 
 /** A small GAN of the preset's architecture (fewer filters), compiled with the preset's optimizer. */
-function smallGan(): GanModel {
+function smallGan(ganOptions: GanOptions = {}): GanModel {
   const options = { generatorFilters: 8, discriminatorFilters: 8 };
-  const model = new GanModel(dcganGenerator(options), dcganDiscriminator(options));
+  const model = new GanModel(dcganGenerator(options), dcganDiscriminator(options), ganOptions);
   model.compile(gan.compileOptions());
   return model;
 }
@@ -40,6 +40,8 @@ describe('gan preset: the networks', () => {
     expect(model).toBeInstanceOf(GanModel);
     expect(model.optimizer).toBe((model as GanModel).discriminator.optimizer);
     expect((model as GanModel).generator.optimizer).not.toBe(model.optimizer);
+    // Samples come from a moving average of the generator's weights.
+    expect((model as GanModel).generatorAverage?.momentum).toBe(0.999);
   });
 
   it('generator: latent 100 → Dense → Reshape → Conv2DTranspose with batch norm → 28×28×1 in [-1, 1] (tanh)', () => {
@@ -166,6 +168,74 @@ describe('GanModel training', () => {
     await smallGan().save(dir);
     expect(await gan.load!(dir)).toBeInstanceOf(GanModel);
     expect(await gan.load!(join(temp.root, 'nothing-here'))).toBeUndefined();
+  });
+});
+
+describe("the generator's moving average (emaMomentum)", () => {
+  it('after each step moves the average towards the live weights by the (ramped-up) momentum; samples come from it', () => {
+    setSeed(6);
+    const model = smallGan({ emaMomentum: 0.9 });
+    const average = model.generatorAverage!;
+    expect(weights(average.model)).toEqual(weights(model.generator));
+    const x = tf.tensor(squares(8).data, [8, 28, 28, 1]);
+    for (const [update, momentum] of [[1, 1 / 10], [2, 2 / 11]] as const) {
+      const before = weights(average.model);
+      model.trainStep(batchOf(x));
+      expect(average.updates).toBe(update);
+      const live = weights(model.generator);
+      weights(average.model).forEach((w, i) => {
+        const expected = before[i]!.map((b, j) => momentum * b + (1 - momentum) * live[i]![j]!);
+        for (let j = 0; j < w.length; j += 97) expect(w[j]).toBeCloseTo(expected[j]!, 5);
+      });
+    }
+    // Far from the start the momentum is the one asked for.
+    average.updates = 1000;
+    const before = weights(average.model);
+    model.trainStep(batchOf(x));
+    const live = weights(model.generator);
+    const kernel = weights(average.model)[0]!;
+    for (let j = 0; j < kernel.length; j += 211) expect(kernel[j]).toBeCloseTo(0.9 * before[0]![j]! + 0.1 * live[0]![j]!, 5);
+
+    const fromAverage = model.generate(4, { seed: 9 });
+    const z = model.latent(4, 9);
+    const expected = average.model.predict(z);
+    const live4 = model.generator.predict(z);
+    expect(fromAverage.dataSync()).toEqual(expected.dataSync());
+    expect(fromAverage.dataSync()).not.toEqual(live4.dataSync());
+    tf.dispose([x, fromAverage, z, expected, live4]);
+  });
+
+  it('save writes generator-ema/ beside the live generator; loadGan restores it, so sampling and resuming go on from it', async () => {
+    setSeed(7);
+    const model = smallGan({ emaMomentum: 0.99 });
+    const x = tf.tensor(squares(8).data, [8, 28, 28, 1]);
+    model.trainStep(batchOf(x));
+    model.trainStep(batchOf(x));
+    const dir = join(temp.root, 'saved-ema');
+    await model.save(dir, { metadata: { preset: 'gan' } });
+    expect(samplingGeneratorDir(dir)).toBe(join(dir, 'generator-ema'));
+    const loaded = await loadGan(dir);
+    expect(loaded.generatorAverage?.momentum).toBe(0.99);
+    expect(loaded.generatorAverage?.updates).toBe(2);
+    expect(weights(loaded.generatorAverage!.model)).toEqual(weights(model.generatorAverage!.model));
+    expect(weights(loaded.generator)).toEqual(weights(model.generator));
+    // The next step updates both averages alike.
+    setSeed(8);
+    model.trainStep(batchOf(x));
+    setSeed(8);
+    loaded.trainStep(batchOf(x));
+    const close = (p: Float32Array[], q: Float32Array[]) => p.every((w, i) => w.every((v, j) => Math.abs(v - q[i]![j]!) < 1e-5));
+    expect(close(weights(loaded.generatorAverage!.model), weights(model.generatorAverage!.model))).toBe(true);
+    // Without an average, the live generator is the one to sample from.
+    const plain = join(temp.root, 'saved-plain');
+    await smallGan().save(plain);
+    expect(samplingGeneratorDir(plain)).toBe(join(plain, 'generator'));
+    expect((await loadGan(plain)).generatorAverage).toBeUndefined();
+    x.dispose();
+  });
+
+  it('refuses a momentum outside (0, 1)', () => {
+    expect(() => smallGan({ emaMomentum: 1 })).toThrow(/momentum must be between 0 and 1/);
   });
 });
 

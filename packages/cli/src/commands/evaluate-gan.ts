@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { loadModel } from '@dl/core';
-import { cnn, evaluateMnistGenerator, GENERATOR_DIR, mnistClassifier, type ImageSetScores, type PresetData } from '@dl/models';
+import { cnn, evaluateMnistGenerator, mnistClassifier, samplingGeneratorDir, type ImageSetScores, type PresetData } from '@dl/models';
 import { makeOutput } from '../output.js';
 import { UsageError } from '../usage-error.js';
 import type { EvaluateCommandOptions } from './evaluate.js';
@@ -15,15 +14,16 @@ export interface EvaluateGanOptions extends EvaluateCommandOptions {
 }
 
 /**
- * `dl evaluate DIR` for a GAN run (`DIR/generator/`): the MNIST Inception Score and Fréchet distance of generated
+ * `dl evaluate DIR` for a GAN run (its generator's moving average `DIR/generator-ema/` when kept, else `DIR/generator/`): the MNIST Inception Score and Fréchet distance of generated
  * samples, beside the same figures for as many real test images (see @dl/models gan/evaluate.ts).
  */
 export async function evaluateGan(dir: string, options: EvaluateGanOptions): Promise<void> {
   const out = makeOutput(options);
-  const generator = await loadModel(join(dir, GENERATOR_DIR));
+  const generatorDir = samplingGeneratorDir(dir);
+  const generator = await loadModel(generatorDir);
   const shape = generator.net.outputs[0]!.shape;
   if (JSON.stringify(shape) !== JSON.stringify([null, 28, 28, 1])) {
-    throw new UsageError(`${join(dir, GENERATOR_DIR)} makes ${JSON.stringify(shape)} images; the scores need MNIST-sized ones [null, 28, 28, 1]`);
+    throw new UsageError(`${generatorDir} makes ${JSON.stringify(shape)} images; the scores need MNIST-sized ones [null, 28, 28, 1]`);
   }
   let data: PresetData | undefined;
   const loadData = async () =>
@@ -49,6 +49,7 @@ export async function evaluateGan(dir: string, options: EvaluateGanOptions): Pro
   const total = result.generated.samples;
   out.info(`Classes of the generated samples: ${result.generated.classCounts.map((c, digit) => `${digit}: ${((100 * c) / total).toFixed(1)}%`).join(', ')}`);
   const about = classifier.dir ?? 'trained for this run only';
+  out.info(`Generator: ${generatorDir}`);
   out.info(`Scored by the MNIST classifier ${about}; Fréchet distances to its features of the ${result.referenceSamples} training images`);
-  out.json({ ...result, classifier: classifier.dir ?? null });
+  out.json({ ...result, generator: generatorDir, classifier: classifier.dir ?? null });
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { loadModel, tf, writeFileAtomic } from '@dl/core';
-import { GENERATOR_DIR, isGanSave, writeImageGrid } from '@dl/models';
+import { GENERATOR_DIR, isGanSave, samplingGeneratorDir, writeImageGrid } from '@dl/models';
 import { dump as encodeNpy } from 'npyjs';
 import { makeOutput } from '../output.js';
 import { UsageError } from '../usage-error.js';
@@ -18,8 +18,8 @@ export interface GenerateCommandOptions {
 const FORMATS = ['.png', '.json', '.npy'] as const;
 
 /**
- * `dl generate DIR --out FILE`: samples from a trained GAN's generator (`DIR/generator/`, or DIR itself when it is a
- * generator's folder). By the extension of FILE: `.png`, a grid of the images; `.json`, `{ shape, range, data }` with
+ * `dl generate DIR --out FILE`: samples from a trained GAN's generator (the moving average `DIR/generator-ema/` when the
+ * run kept one, else `DIR/generator/`; or DIR itself when it is a generator's folder). By the extension of FILE: `.png`, a grid of the images; `.json`, `{ shape, range, data }` with
  * `data` the nested `[n][28][28][1]` array of the raw samples; `.npy`, the raw samples as a float32 numpy array of
  * shape `[n, 28, 28, 1]`. Raw samples are the generator's tanh output, in [-1, 1].
  */
@@ -29,7 +29,7 @@ export async function generate(dir: string, options: GenerateCommandOptions): Pr
   const format = extname(path).toLowerCase() as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) throw new UsageError(`--out ${options.out}: the file must end in ${FORMATS.join(', ')}`);
   const runDir = resolve(dir);
-  const generatorDir = isGanSave(runDir) ? join(runDir, GENERATOR_DIR) : runDir;
+  const generatorDir = isGanSave(runDir) ? samplingGeneratorDir(runDir) : runDir;
   if (!existsSync(join(generatorDir, 'model.json'))) {
     throw new UsageError(`${join(runDir, GENERATOR_DIR, 'model.json')} not found: DIR must be a folder written by \`dl train gan\` (e.g. runs/gan-…)`);
   }

@@ -2,8 +2,8 @@
  * tfjs-layers' LSTM, running on TensorFlow's fused BlockLSTM kernels (fused-lstm.ts) when it can.
  *
  * It is the tfjs `LSTM` class with only `call` overridden: same weights (`cell.kernel`, `cell.recurrentKernel`,
- * `cell.bias`), same config, and `getClassName()` stays 'LSTM', so model.json holds a plain LSTM that loads anywhere
- * (a loaded model gets tfjs's own LSTM; nothing is registered under 'LSTM').
+ * `cell.bias`), same config, and `getClassName()` stays 'LSTM', so model.json holds a plain LSTM that loads anywhere;
+ * registered under that name, so models loaded here get the fused kernel too.
  *
  * The fused path needs the native backend and the Keras defaults: tanh activation, sigmoid recurrent activation,
  * no dropout while training, no mask, not stateful (goBackwards, returnState and an initial state are fine).
@@ -11,6 +11,7 @@
  */
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
 import { tf, type Tf } from '../backend.js';
+import { tfjsLayerClass } from './tfjs-layer-class.js';
 import { fusedLstm, fusedLstmAvailable } from './fused-lstm.js';
 
 type LSTMLayer = ReturnType<Tf['layers']['lstm']>;
@@ -31,12 +32,7 @@ interface LstmCell {
   bias?: { read(): Tensor } | null;
 }
 
-/** tfjs-layers' LSTM class, from the serialization registry (the package exports only its factory). */
-const LSTMBase = (() => {
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap.LSTM;
-  if (entry == null) throw new Error("tfjs-layers' LSTM class is not registered");
-  return entry[0] as unknown as new (args: LSTMLayerArgs) => LSTMLayer;
-})();
+const LSTMBase = tfjsLayerClass<LSTMLayerArgs, LSTMLayer>('LSTM');
 
 export class FusedLSTM extends LSTMBase {
   /** Set to false to always run tfjs's generic step-by-step LSTM (e.g. to compare speeds). */

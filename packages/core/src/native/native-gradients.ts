@@ -1,15 +1,16 @@
 /**
- * Faster gradients for two ops every CNN uses, registered over tfjs's own when the native backend runs:
+ * Faster gradients for ops every CNN or GAN uses, registered over tfjs's own when the native backend runs:
  *
  * - ReLU: tfjs computes `dy · step(x)`, and tfjs-node builds `step` from six kernels over the whole activation
  *   (IsNan, Greater, two Fills, two Selects) plus a Cast and a Multiply; TensorFlow's `ReluGrad` is one kernel.
  *   On the seed CNN this was ~40% of a training step's kernel time.
+ * - LeakyReLU: tfjs computes `where(x > 0, dy, alpha · dy)` in three kernels; TensorFlow's `LeakyReluGrad` is one.
  * - MaxPool: TensorFlow's eager `MaxPoolGrad` is its slow reference kernel (~10 ms for one 64×26×26×32 batch);
  *   Keras runs oneDNN's max-pool gradient, which a graph rewrite substitutes. `_MklNativeMaxPoolGrad` is that kernel,
  *   reachable in eager mode by its kernel label. It needs the argmax workspace of oneDNN's forward kernel, which the
  *   gradient recomputes (cheaper than the reference gradient). Used when the TensorFlow build has it (probed once).
  *
- * Both give the same values as tfjs's gradients (tested, ties included); on any other backend, or for attributes the
+ * All give the same values as tfjs's gradients (tested, ties included); on any other backend, or for attributes the
  * native kernels do not take, tfjs's own gradient runs.
  */
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
@@ -17,9 +18,9 @@ import { tf } from '../backend.js';
 import { floatTypeAttr, nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
 
 let installed = false;
-let mklMaxPoolGrad: boolean | undefined;
+let mklMaxPool: boolean | undefined;
 /** Uses of each native gradient, for tests and benchmarks to confirm which path ran. */
-export const nativeGradientCalls = { relu: 0, maxPool: 0 };
+export const nativeGradientCalls = { relu: 0, leakyRelu: 0, maxPool: 0 };
 /** tfjs's own gradient configs that these replace (their fallback, and the reference in tests). */
 export const tfjsGradients: Record<string, GradConfig> = {};
 
@@ -38,11 +39,24 @@ export function installNativeGradients(): void {
       },
     };
   });
+  override('LeakyRelu', (original) => (dy, saved, attrs) => {
+    const backend = nativeBackend();
+    const [x] = saved as [Tensor];
+    const { alpha } = attrs as { alpha: number };
+    if (backend == null || x.dtype !== 'float32' || (dy as Tensor).dtype !== 'float32') return original.gradFunc(dy, saved, attrs);
+    return {
+      x: () => {
+        nativeGradientCalls.leakyRelu++;
+        const alphaAttr: OpAttr = { name: 'alpha', type: backend.binding.TF_ATTR_FLOAT, value: alpha };
+        return runNativeOp(backend, 'LeakyReluGrad', [floatTypeAttr(backend), alphaAttr], [dy as Tensor, x])[0]!;
+      },
+    };
+  });
   override('MaxPool', (original) => (dy, saved, attrs) => {
     const backend = nativeBackend();
     const [x, y] = saved as [Tensor, Tensor];
-    const nativeAttrs = backend && x.dtype === 'float32' ? maxPoolAttrs(backend, attrs) : null;
-    if (backend == null || nativeAttrs == null || !mklMaxPoolGradAvailable(backend)) return original.gradFunc(dy, saved, attrs);
+    const nativeAttrs = backend && x.dtype === 'float32' ? mklMaxPoolAttrs(backend, attrs, true) : null;
+    if (backend == null || nativeAttrs == null || !mklMaxPoolAvailable(backend)) return original.gradFunc(dy, saved, attrs);
     return {
       x: () => {
         nativeGradientCalls.maxPool++;
@@ -61,8 +75,11 @@ function override(kernelName: string, make: (original: GradConfig & { gradFunc: 
   tf.registerGradient({ ...original, gradFunc: make(original as GradConfig & { gradFunc: GradFunc }) });
 }
 
-/** The native attributes of a tfjs MaxPool (NHWC), or null for what the oneDNN kernel does not take. */
-function maxPoolAttrs(backend: NativeBackend, attrs: NamedAttrMap): OpAttr[] | null {
+/**
+ * The attributes of oneDNN's max-pool kernels for a tfjs MaxPool (NHWC), or null for what they do not take;
+ * `workspace`: whether the forward kernel records the argmax workspace its gradient needs.
+ */
+export function mklMaxPoolAttrs(backend: NativeBackend, attrs: NamedAttrMap, workspace: boolean): OpAttr[] | null {
   const { filterSize, strides, pad, dimRoundingMode } = attrs as { filterSize: number | [number, number]; strides: number | [number, number]; pad: unknown; dimRoundingMode?: unknown };
   if ((pad !== 'valid' && pad !== 'same') || dimRoundingMode != null) return null;
   const pair = (v: number | [number, number]) => (typeof v === 'number' ? [v, v] : v);
@@ -75,7 +92,7 @@ function maxPoolAttrs(backend: NativeBackend, attrs: NamedAttrMap): OpAttr[] | n
     { name: 'strides', type: b.TF_ATTR_INT, value: [1, sh!, sw!, 1] },
     { name: 'padding', type: b.TF_ATTR_STRING, value: pad.toUpperCase() },
     { name: 'data_format', type: b.TF_ATTR_STRING, value: 'NHWC' },
-    { name: 'workspace_enabled', type: b.TF_ATTR_BOOL, value: true },
+    { name: 'workspace_enabled', type: b.TF_ATTR_BOOL, value: workspace },
     // Selects oneDNN's kernel, which TensorFlow registers under this label.
     { name: '_kernel', type: b.TF_ATTR_STRING, value: 'MklNameChangeOp' },
   ];
@@ -92,20 +109,23 @@ function mklMaxPoolGradient(backend: NativeBackend, attrs: OpAttr[], x: Tensor, 
   }
 }
 
-function mklMaxPoolGradAvailable(backend: NativeBackend): boolean {
-  if (mklMaxPoolGrad === undefined) {
+/** Whether this TensorFlow build runs oneDNN's max-pool kernels (probed once, on their gradient). */
+export function mklMaxPoolAvailable(backend: NativeBackend): boolean {
+  if (mklMaxPool === undefined) {
+    // Meanwhile false: the probe's own tf.maxPool (native-kernels.ts) takes tfjs-node's kernel.
+    mklMaxPool = false;
     try {
       tf.tidy(() => {
         const x = tf.tensor4d([1, 3, 2, 0], [1, 2, 2, 1]);
         const y = tf.maxPool(x, 2, 2, 'valid');
-        const attrs = maxPoolAttrs(backend, { filterSize: 2, strides: 2, pad: 'valid' })!;
+        const attrs = mklMaxPoolAttrs(backend, { filterSize: 2, strides: 2, pad: 'valid' }, true)!;
         const g = mklMaxPoolGradient(backend, attrs, x, y, tf.onesLike(y)).dataSync();
         if (g.join() !== '0,1,0,0') throw new Error(`unexpected max-pool gradient ${g.join()}`);
       });
-      mklMaxPoolGrad = true;
+      mklMaxPool = true;
     } catch {
-      mklMaxPoolGrad = false;
+      mklMaxPool = false;
     }
   }
-  return mklMaxPoolGrad;
+  return mklMaxPool;
 }

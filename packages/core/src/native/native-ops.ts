@@ -31,7 +31,7 @@ export interface NativeBackend {
 export interface OpAttr {
   name: string;
   type: number;
-  value: number | boolean | string | number[];
+  value: number | boolean | string | number[] | string[];
 }
 
 /** The native backend when it is the active one, else null. */

@@ -13,7 +13,7 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, renameSync, lstatSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, renameSync, lstatSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -153,17 +153,24 @@ async function buildFromWheel(pkgDir: string, cacheDir: string): Promise<void> {
     renameSync(staged, join(cacheDir, 'deps'));
     linkInto(join(cacheDir, 'deps'), join(pkgDir, 'deps'));
 
+    // Built in a copy of the addon's sources: pnpm's folder for a patched package has '=' in its name, which breaks
+    // node-gyp's Makefiles. The addon finds TensorFlow through a relative rpath (../../deps/lib), so it moves freely.
+    const buildDir = join(workDir, 'tfjs-node');
+    mkdirSync(buildDir);
+    for (const entry of ['package.json', 'binding.gyp', 'binding']) cpSync(join(pkgDir, entry), join(buildDir, entry), { recursive: true });
+    symlinkSync(join(cacheDir, 'deps'), join(buildDir, 'deps'), 'dir');
     log(`building the tfjs-node addon from source (node-pre-gyp, Node headers in ${headers}; about 20 s)…`);
     const preGyp = join(dirname(require.resolve('@mapbox/node-pre-gyp/package.json', { paths: [pkgDir] })), 'bin', 'node-pre-gyp');
     const started = Date.now();
     const r = run(process.execPath, [preGyp, 'install', '--build-from-source'], {
-      cwd: pkgDir,
+      cwd: buildDir,
       env: { ...process.env, npm_config_nodedir: headers },
       timeout: 20 * 60_000,
     });
     if (!r.ok) throw new Error(`node-pre-gyp build failed:\n${r.output.trim().split('\n').slice(-15).join('\n')}`);
     log(`  built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    copyAtomically(addonPath(pkgDir), join(cacheDir, 'tfjs_binding.node'));
+    copyAtomically(addonPath(buildDir), addonPath(pkgDir));
+    copyAtomically(addonPath(buildDir), join(cacheDir, 'tfjs_binding.node'));
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

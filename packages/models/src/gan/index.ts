@@ -1,5 +1,6 @@
 /** The GAN preset's building blocks: the model, its networks, sample grids, scores and the scoring classifier. */
-export { GanModel, loadGan, isGanSave, GENERATOR_DIR, DISCRIMINATOR_DIR, type GanCompileOptions } from './gan-model.js';
+export { GanModel, loadGan, isGanSave, samplingGeneratorDir, GENERATOR_DIR, GENERATOR_EMA_DIR, DISCRIMINATOR_DIR, type GanCompileOptions, type GanOptions } from './gan-model.js';
+export { WeightAverage } from './weight-average.js';
 export { dcganGenerator, dcganDiscriminator, DCGAN_DEFAULTS, type DcganOptions } from './dcgan.js';
 export { imageGrid, encodePng, writeImageGrid, SampleGrid, type GridOptions, type SampleGridOptions } from './image-grid.js';
 export {

@@ -8,13 +8,18 @@ import type { LoadDataOptions, Preset, PresetData } from '../preset.js';
 
 /** DCGAN's optimizer for both networks: Adam with learning rate 2e-4 and β1 = 0.5. */
 const ADAM: OptimizerConfig = { name: 'adam', learningRate: 2e-4, beta1: 0.5 };
+/**
+ * Momentum of the moving average of the generator's weights that samples are drawn from. Measured (Inception Score,
+ * 2,000 samples, 5-epoch cnn classifier): +0.3 to +1.0 after one epoch, +0.05 to +0.1 after 4–7 epochs.
+ */
+const EMA_MOMENTUM = 0.999;
 
 function compileOptions(): CompileOptions {
   return { optimizer: ADAM };
 }
 
 function build(): GanModel {
-  const model = new GanModel(dcganGenerator(), dcganDiscriminator());
+  const model = new GanModel(dcganGenerator(), dcganDiscriminator(), { emaMomentum: EMA_MOMENTUM });
   model.compile({ optimizer: ADAM });
   return model;
 }
@@ -27,8 +32,9 @@ async function loadData(options: LoadDataOptions = {}): Promise<PresetData> {
  * `gan`: a DCGAN for MNIST digits, trained through core's `fit` with a custom `trainStep` that alternates one
  * discriminator and one generator update per batch (GanModel, gan/gan-model.ts); networks in gan/dcgan.ts.
  * The labels are loaded but unused (the GAN is unconditional); `evaluate` on the test split reports both losses.
- * A run folder holds `generator/` and `discriminator/` (TF.js layers models, each with its optimizer's state) and,
- * after every epoch, `samples/epoch-NNN.png`: a grid of the samples of one fixed latent batch.
+ * A run folder holds `generator/` and `discriminator/` (TF.js layers models, each with its optimizer's state),
+ * `generator-ema/` (the moving average of the generator's weights, which samples come from) and, after every epoch,
+ * `samples/epoch-NNN.png`: a grid of the samples of one fixed latent batch.
  */
 export const gan: Preset = {
   name: 'gan',

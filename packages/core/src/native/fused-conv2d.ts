@@ -1,0 +1,108 @@
+/**
+ * Convolution, bias and ReLU as TensorFlow's one `_FusedConv2D` kernel (oneDNN applies the bias and the ReLU as it
+ * writes the convolution's output), with a gradient of four native kernels: `ReluGrad`, `BiasAddGrad`,
+ * `Conv2DBackpropInput`, `Conv2DBackpropFilter`. This is what Keras's graph runs after TensorFlow's remapper fuses
+ * the three ops; tfjs instead writes and re-reads the whole activation twice (a broadcast Add, then a Relu), and
+ * tfjs-node composes its own "fused" kernel from the same three ops.
+ *
+ * Needs our patch of tfjs-node's addon (patches/), which lets `executeOp` pass `_FusedConv2D`'s list attributes.
+ */
+import type { NamedAttrMap, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs';
+import { tf } from '../backend.js';
+import { floatTypeAttr, nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
+
+export interface FusedConv2dOptions {
+  strides: [number, number];
+  padding: 'valid' | 'same';
+  /** 'relu' or 'linear' (bias only). */
+  activation: 'relu' | 'linear';
+}
+
+let available: boolean | undefined;
+
+/** Whether the native backend runs `_FusedConv2D` (the patched addon; probed once, on a tiny convolution). */
+export function fusedConv2dAvailable(): boolean {
+  const backend = nativeBackend();
+  if (backend == null) return false;
+  if (available === undefined) {
+    try {
+      tf.tidy(() => {
+        const x = tf.tensor4d([1, -2, 3, -4], [1, 2, 2, 1]);
+        const y = fusedConv2dForward(backend, x, tf.ones([1, 1, 1, 1]), tf.tensor1d([-1.5]), { strides: [1, 1], padding: 'valid', activation: 'relu' });
+        const values = y.dataSync().join();
+        if (values !== '0,0,1.5,0') throw new Error(`unexpected _FusedConv2D output ${values}`);
+      });
+      available = true;
+    } catch {
+      available = false;
+    }
+  }
+  return available;
+}
+
+/** The tfjs kernel running `_FusedConv2D` on the native backend, with its gradient registered beside it. */
+const KERNEL = 'DlFusedConv2D';
+let registered = false;
+
+/** `activation(conv2d(x, filter) + bias)` for NHWC `x` and `[h, w, in, out]` `filter`, differentiable in all three. */
+export function fusedConv2d(x: Tensor4D, filter: Tensor4D, bias: Tensor1D, options: FusedConv2dOptions): Tensor4D {
+  if (!registered) register();
+  return tf.engine().runKernel(KERNEL, { x, filter, bias }, { ...options } as unknown as NamedAttrMap) as Tensor4D;
+}
+
+function register(): void {
+  registered = true;
+  tf.registerKernel({
+    kernelName: KERNEL,
+    backendName: 'tensorflow',
+    kernelFunc: ({ inputs, attrs }) => {
+      const { x, filter, bias } = inputs as { x: Tensor; filter: Tensor; bias: Tensor };
+      return fusedConv2dForward(nativeBackend()!, x, filter, bias, attrs as unknown as FusedConv2dOptions);
+    },
+  });
+  // A gradient per input, computed only when asked for (a network's first layer needs no input gradient).
+  tf.registerGradient({
+    kernelName: KERNEL,
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const backend = nativeBackend()!;
+      const [x, filter, y] = saved as [Tensor4D, Tensor4D, Tensor4D];
+      const options = attrs as unknown as FusedConv2dOptions;
+      const conv = convAttrs(backend, options);
+      // Shared by the three; the backward pass's own scope frees it.
+      const dz = options.activation === 'relu' ? runNativeOp(backend, 'ReluGrad', [floatTypeAttr(backend)], [dy as Tensor, y])[0]! : (dy as Tensor);
+      return {
+        x: () => runNativeOp(backend, 'Conv2DBackpropInput', conv.conv, [tf.tensor1d(x.shape, 'int32'), filter, dz])[0]!,
+        filter: () => runNativeOp(backend, 'Conv2DBackpropFilter', conv.conv, [x, tf.tensor1d(filter.shape, 'int32'), dz])[0]!,
+        bias: () => runNativeOp(backend, 'BiasAddGrad', [floatTypeAttr(backend), conv.dataFormat], [dz])[0]!,
+      };
+    },
+  });
+}
+
+function fusedConv2dForward(backend: NativeBackend, x: Tensor, filter: Tensor, bias: Tensor, options: FusedConv2dOptions): Tensor4D {
+  const b = backend.binding;
+  const attrs: OpAttr[] = [
+    ...convAttrs(backend, options).conv,
+    { name: 'num_args', type: b.TF_ATTR_INT, value: 1 },
+    { name: 'TArgs', type: b.TF_ATTR_TYPE, value: [b.TF_FLOAT] },
+    { name: 'fused_ops', type: b.TF_ATTR_STRING, value: options.activation === 'relu' ? ['BiasAdd', 'Relu'] : ['BiasAdd'] },
+  ];
+  return runNativeOp(backend, '_FusedConv2D', attrs, [x, filter, bias])[0] as Tensor4D;
+}
+
+function convAttrs(backend: NativeBackend, options: FusedConv2dOptions): { conv: OpAttr[]; dataFormat: OpAttr } {
+  const b = backend.binding;
+  const dataFormat: OpAttr = { name: 'data_format', type: b.TF_ATTR_STRING, value: 'NHWC' };
+  return {
+    dataFormat,
+    conv: [
+      floatTypeAttr(backend),
+      { name: 'strides', type: b.TF_ATTR_INT, value: [1, options.strides[0], options.strides[1], 1] },
+      { name: 'padding', type: b.TF_ATTR_STRING, value: options.padding.toUpperCase() },
+      dataFormat,
+      { name: 'dilations', type: b.TF_ATTR_INT, value: [1, 1, 1, 1] },
+    ],
+  };
+}

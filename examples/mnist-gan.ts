@@ -4,7 +4,7 @@
  * Run from the repo root (after `pnpm install`):
  *
  *   pnpm --filter dl-examples mnist-gan               # 1 epoch: blurry but digit-like strokes
- *   EPOCHS=6 pnpm --filter dl-examples mnist-gan      # the `gan` preset's recipe (about 27 min on 2 cores)
+ *   EPOCHS=6 pnpm --filter dl-examples mnist-gan      # the `gan` preset's recipe (about 29 min on 2 cores)
  *   LIMIT=6000 pnpm --filter dl-examples mnist-gan    # the first 6,000 images only, for a quick try
  *
  * (`npx tsx examples/mnist-gan.ts` works too.) It writes a grid of samples after every epoch to
@@ -20,7 +20,7 @@ import { cnn, evaluateMnistGenerator, GanModel, loadGan, mnistClassifier, Sample
 
 const EPOCHS = positiveInt(process.env['EPOCHS'], 1);
 const LIMIT = positiveInt(process.env['LIMIT'], Infinity);
-const BATCH_SIZE = 64;
+const BATCH_SIZE = 32;
 const LATENT_DIM = 100;
 const OUT = process.env['OUT'] ?? join(tmpdir(), 'dl-examples', 'mnist-gan');
 

@@ -231,6 +231,9 @@ describe("the generator's moving average (emaMomentum)", () => {
     await smallGan().save(plain);
     expect(samplingGeneratorDir(plain)).toBe(join(plain, 'generator'));
     expect((await loadGan(plain)).generatorAverage).toBeUndefined();
+    // Saved over a folder that held an average, a model without one leaves none behind to be sampled by mistake.
+    await smallGan().save(dir);
+    expect(samplingGeneratorDir(dir)).toBe(join(dir, 'generator'));
     x.dispose();
   });
 

@@ -11,9 +11,10 @@
  *   Either folder also loads on its own with `loadModel`.
  */
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WeightAverage } from './weight-average.js';
 import { Model, loadModel, tf, type Batch, type CompileOptions, type Logs, type Optimizer, type SaveOptions, type Scalar, type Tensor, type Variable } from '@dl/core';
+import { WeightAverage } from './weight-average.js';
 
 export const GENERATOR_DIR = 'generator';
 /** The moving average of the generator's weights (GanOptions.emaMomentum), when the run kept one. */
@@ -145,8 +146,9 @@ export class GanModel extends Model {
   }
 
   /**
-   * `n` generated images (inference mode, from the generator's moving average when kept), from `latent` when given (`[n, latentDim]`), else from latent vectors drawn
-   * with `seed` (or from the global random stream, which `setSeed` makes reproducible). The caller disposes the result.
+   * `n` generated images (inference mode; from the generator's moving average when kept), from `latent` when given
+   * (`[n, latentDim]`), else from latent vectors drawn with `seed` (or from the global random stream, which `setSeed`
+   * makes reproducible). The caller disposes the result.
    */
   generate(n: number, options: { latent?: Tensor; seed?: number; batchSize?: number } = {}): Tensor {
     const z = options.latent ?? this.latent(n, options.seed);
@@ -176,6 +178,9 @@ export class GanModel extends Model {
     if (average) {
       const movingAverage: MovingAverageMetadata = { momentum: average.momentum, updates: average.updates };
       await average.model.save(join(dir, GENERATOR_EMA_DIR), { metadata: { ...metadata, movingAverage }, includeOptimizer: false });
+    } else {
+      // An average left by an earlier save would otherwise be what `samplingGeneratorDir` picks.
+      await rm(join(dir, GENERATOR_EMA_DIR), { recursive: true, force: true });
     }
     await this.discriminator.save(join(dir, DISCRIMINATOR_DIR), each);
   }

@@ -63,7 +63,8 @@ export class GanModel extends Model {
   /** The moving average of the generator's weights, when kept (GanOptions.emaMomentum). */
   readonly generatorAverage: WeightAverage | undefined;
   private readonly ganLoss: (targets: Tensor, outputs: Tensor) => Scalar;
-  private readonly realTarget: number;
+  /** The discriminator's target for real images (GanOptions.realTarget). */
+  readonly realTarget: number;
 
   constructor(generator: Model, discriminator: Model, options: GanOptions = {}) {
     super(discriminator.net);
@@ -201,19 +202,20 @@ interface MovingAverageMetadata {
 
 /**
  * Reads what `GanModel.save` wrote into `dir`: both networks, compiled with their optimizers' state when saved so, and
- * the generator's moving average when there is one.
+ * the generator's moving average when there is one. `options`: the losses' settings to train on with (they are not
+ * saved; a preset passes its own, so a resumed run trains as it started).
  */
-export async function loadGan(dir: string): Promise<GanModel> {
+export async function loadGan(dir: string, options: Pick<GanOptions, 'loss' | 'realTarget'> = {}): Promise<GanModel> {
   const generator = await loadModel(join(dir, GENERATOR_DIR));
   const discriminator = await loadModel(join(dir, DISCRIMINATOR_DIR));
   const averageDir = join(dir, GENERATOR_EMA_DIR);
-  if (!existsSync(join(averageDir, 'model.json'))) return new GanModel(generator, discriminator);
+  if (!existsSync(join(averageDir, 'model.json'))) return new GanModel(generator, discriminator, options);
   const averaged = await loadModel(averageDir);
   const saved = averaged.metadata?.['movingAverage'] as Partial<MovingAverageMetadata> | undefined;
   if (typeof saved?.momentum !== 'number' || typeof saved.updates !== 'number') {
     throw new Error(`${join(averageDir, 'model.json')} lacks its movingAverage metadata ({ momentum, updates }): it was not written by GanModel.save; remove the folder to resume without the average`);
   }
-  return new GanModel(generator, discriminator, { generatorAverage: new WeightAverage(averaged, saved.momentum, saved.updates) });
+  return new GanModel(generator, discriminator, { ...options, generatorAverage: new WeightAverage(averaged, saved.momentum, saved.updates) });
 }
 
 function trainable(model: Model): Variable[] {

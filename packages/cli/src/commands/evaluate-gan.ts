@@ -14,8 +14,9 @@ export interface EvaluateGanOptions extends EvaluateCommandOptions {
 }
 
 /**
- * `dl evaluate DIR` for a GAN run (its generator's moving average `DIR/generator-ema/` when kept, else `DIR/generator/`): the MNIST Inception Score and Fréchet distance of generated
- * samples, beside the same figures for as many real test images (see @dl/models gan/evaluate.ts).
+ * `dl evaluate DIR` for a GAN run (its generator's moving average `DIR/generator-ema/` when kept, else
+ * `DIR/generator/`): the MNIST Inception Score and Fréchet distance of generated samples, beside the same figures for
+ * as many real test images (see @dl/models gan/evaluate.ts).
  */
 export async function evaluateGan(dir: string, options: EvaluateGanOptions): Promise<void> {
   const out = makeOutput(options);

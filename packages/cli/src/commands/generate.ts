@@ -19,9 +19,10 @@ const FORMATS = ['.png', '.json', '.npy'] as const;
 
 /**
  * `dl generate DIR --out FILE`: samples from a trained GAN's generator (the moving average `DIR/generator-ema/` when the
- * run kept one, else `DIR/generator/`; or DIR itself when it is a generator's folder). By the extension of FILE: `.png`, a grid of the images; `.json`, `{ shape, range, data }` with
- * `data` the nested `[n][28][28][1]` array of the raw samples; `.npy`, the raw samples as a float32 numpy array of
- * shape `[n, 28, 28, 1]`. Raw samples are the generator's tanh output, in [-1, 1].
+ * run kept one, else `DIR/generator/`; or DIR itself when it is a generator's folder). By the extension of FILE:
+ * `.png`, a grid of the images; `.json`, `{ shape, range, data }` with `data` the nested `[n][28][28][1]` array of the
+ * raw samples; `.npy`, the raw samples as a float32 numpy array of shape `[n, 28, 28, 1]`. Raw samples are the
+ * generator's tanh output, in [-1, 1].
  */
 export async function generate(dir: string, options: GenerateCommandOptions): Promise<void> {
   if (options.out === undefined) throw new UsageError('--out FILE is required: a .png grid, or the raw samples as .json or .npy');

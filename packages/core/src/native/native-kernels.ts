@@ -2,16 +2,16 @@
  * Faster forward kernels registered over tfjs-node's own, on the native backend:
  *
  * - MaxPool: tfjs-node runs TensorFlow's eager `MaxPool`, Eigen's kernel; Keras's graph runs oneDNN's, which a graph
- *   rewrite substitutes. `_MklNativeMaxPool` is that kernel, reachable in eager mode by its kernel label (as the
- *   max-pool gradient in native-gradients.ts); measured about twice as fast on the seed CNN's largest pooling.
+ *   rewrite substitutes. `_MklNativeMaxPool` is that kernel, reachable in eager mode by its kernel label
+ *   (mkl-max-pool.ts); measured about twice as fast on the seed CNN's largest pooling.
  *   Same values: a maximum is a maximum.
  *
  * Attributes the oneDNN kernel does not take, and any other backend, keep tfjs-node's kernel.
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
+import { mklMaxPoolAttrs, mklMaxPoolAvailable } from './mkl-max-pool.js';
 import { nativeBackend, runNativeOp } from './native-ops.js';
-import { mklMaxPoolAttrs, mklMaxPoolAvailable } from './native-gradients.js';
 
 let installed = false;
 /** Uses of each kernel, for tests and benchmarks to confirm which path ran. */

@@ -36,15 +36,15 @@ const images: ShapedArray = {
   shape: [n, 28, 28, 1],
 };
 
-// 2. The generator: a latent vector → a 7×7×128 seed → two transposed convolutions that double the size → 28×28×1.
+// 2. The generator: a latent vector → a 7×7×192 seed → two transposed convolutions that double the size → 28×28×1.
 //    Batch normalisation after the hidden layers (which therefore need no bias), tanh at the end.
 const generator = sequential(
   [
-    layers.dense({ units: 7 * 7 * 128, useBias: false, inputShape: [LATENT_DIM] }),
+    layers.dense({ units: 7 * 7 * 192, useBias: false, inputShape: [LATENT_DIM] }),
     layers.batchNormalization(),
     layers.leakyReLU({ alpha: 0.2 }),
-    layers.reshape({ targetShape: [7, 7, 128] }),
-    layers.conv2dTranspose({ filters: 64, kernelSize: 5, strides: 2, padding: 'same', useBias: false }),
+    layers.reshape({ targetShape: [7, 7, 192] }),
+    layers.conv2dTranspose({ filters: 96, kernelSize: 5, strides: 2, padding: 'same', useBias: false }),
     layers.batchNormalization(),
     layers.leakyReLU({ alpha: 0.2 }),
     layers.conv2dTranspose({ filters: 1, kernelSize: 5, strides: 2, padding: 'same', activation: 'tanh' }),

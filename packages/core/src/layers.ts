@@ -8,8 +8,10 @@
  * `kernelRegularizer` / `biasRegularizer` take `l1(…)`, `l2(…)`, `l1l2(…)` from regularizers.ts.
  */
 import { tf, type Tf } from './backend.js';
+import { FusedBatchNormalization } from './native/fused-batch-norm-layer.js';
 import { FusedConv2D } from './native/fused-conv2d-layer.js';
 import { FusedLSTM } from './native/fused-lstm-layer.js';
+import { NativeDropout } from './native/native-dropout-layer.js';
 
 type Args<K extends keyof Tf['layers']> = Tf['layers'][K] extends (args: infer A) => unknown ? A : never;
 
@@ -36,10 +38,16 @@ export const flatten = (args: Args<'flatten'> = {}) => tf.layers.flatten(kerasAr
 export const reshape = (args: Args<'reshape'>) => tf.layers.reshape(kerasArgs('Reshape', args));
 /** Dense: fully connected, `activation(x·kernel + bias)` on the last axis. */
 export const dense = (args: Args<'dense'>) => tf.layers.dense(kerasArgs('Dense', args));
-/** Dropout: zeroes a `rate` fraction of the inputs while training, scaling the rest by 1/(1 − rate). */
-export const dropout = (args: Args<'dropout'>) => tf.layers.dropout(kerasArgs('Dropout', args));
-/** BatchNormalization: normalizes with batch statistics while training, moving mean/variance (non-trainable) after. */
-export const batchNormalization = (args: Args<'batchNormalization'> = {}) => tf.layers.batchNormalization(kerasArgs('BatchNormalization', args));
+/**
+ * Dropout: zeroes a `rate` fraction of the inputs while training, scaling the rest by 1/(1 − rate). Draws its mask
+ * with TensorFlow's random kernel on the native backend (native/native-dropout-layer.ts).
+ */
+export const dropout = (args: Args<'dropout'>) => new NativeDropout(kerasArgs('Dropout', args));
+/**
+ * BatchNormalization: normalizes with batch statistics while training, moving mean/variance (non-trainable) after.
+ * Trains with TensorFlow's one fused kernel on the native backend (native/fused-batch-norm-layer.ts).
+ */
+export const batchNormalization = (args: Args<'batchNormalization'> = {}) => new FusedBatchNormalization(kerasArgs('BatchNormalization', args));
 /** LayerNormalization: normalizes each sample over its last axis. */
 export const layerNormalization = (args: Args<'layerNormalization'> = {}) => tf.layers.layerNormalization(kerasArgs('LayerNormalization', args));
 /** Embedding: integer ids in `[0, inputDim)` → learned vectors of size `outputDim`. */

@@ -54,7 +54,7 @@ describe('gan preset: the networks', () => {
     ]);
     expect(net.layers.at(-1)!.getConfig()['activation']).toBe('tanh');
     expect(net.layers.map((l) => l.outputShape)).toEqual([
-      [null, 6272], [null, 6272], [null, 6272], [null, 7, 7, 128], [null, 14, 14, 64], [null, 14, 14, 64], [null, 14, 14, 64], [null, 28, 28, 1],
+      [null, 9408], [null, 9408], [null, 9408], [null, 7, 7, 192], [null, 14, 14, 96], [null, 14, 14, 96], [null, 14, 14, 96], [null, 28, 28, 1],
     ]);
     const images = generator.predict(tf.randomNormal([3, 100]).mul(5));
     expect(images.shape).toEqual([3, 28, 28, 1]);

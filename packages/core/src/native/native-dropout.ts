@@ -1,0 +1,46 @@
+/**
+ * Dropout with its random numbers from TensorFlow's `StatelessRandomUniform` kernel. tfjs draws dropout's uniform
+ * numbers in JavaScript, one at a time (≈ 7–9 ms for the 800 k values of a `[64, 14, 14, 64]` activation, more than
+ * the convolution before it); the native kernel fills them in a fraction of that. Its two seeds come from
+ * `Math.random`, which `setSeed` seeds, so runs stay reproducible.
+ */
+import type { Tensor } from '@tensorflow/tfjs';
+import { tf } from '../backend.js';
+import { nativeBackend, runNativeOp, type NativeBackend } from './native-ops.js';
+
+/** Whether the native backend is active (StatelessRandomUniform is a stock TensorFlow kernel). */
+export function nativeDropoutAvailable(): boolean {
+  return nativeBackend() !== null;
+}
+
+/**
+ * `x` with a `rate` fraction of its entries zeroed and the rest scaled by 1/(1 − rate), as `tf.dropout`; one mask of
+ * `noiseShape` (default `x.shape`) broadcast over `x`. Differentiable in `x` (the gradient is the same mask).
+ */
+export function nativeDropout(x: Tensor, rate: number, noiseShape: number[] = x.shape): Tensor {
+  const backend = nativeBackend();
+  if (backend === null) throw new Error(`nativeDropout needs the 'tensorflow' backend, not '${tf.getBackend()}'`);
+  if (!(rate > 0 && rate < 1)) throw new Error(`dropout rate must be in (0, 1), got ${rate}`);
+  return tf.tidy(() => {
+    const keep = 1 - rate;
+    // floor(u + keep) is 1 with probability keep: tf.dropout's mask, from native uniform numbers.
+    const multiplier = tf.div(tf.floor(tf.add(uniform(backend, noiseShape), keep)), keep);
+    return tf.mul(x, multiplier);
+  });
+}
+
+/** Uniform numbers in [0, 1) of `shape`. */
+function uniform(backend: NativeBackend, shape: number[]): Tensor {
+  const { TF_ATTR_TYPE, TF_FLOAT, TF_INT32 } = backend.binding;
+  const seed = tf.tensor1d([seedInt(), seedInt()], 'int32');
+  const attrs = [
+    { name: 'dtype', type: TF_ATTR_TYPE, value: TF_FLOAT },
+    { name: 'T', type: TF_ATTR_TYPE, value: TF_INT32 },
+    { name: 'Tseed', type: TF_ATTR_TYPE, value: TF_INT32 },
+  ];
+  return runNativeOp(backend, 'StatelessRandomUniform', attrs, [tf.tensor1d(shape, 'int32'), seed])[0]!;
+}
+
+function seedInt(): number {
+  return Math.floor(Math.random() * 0x7fffffff);
+}

@@ -1,17 +1,12 @@
 // BatchNormalization while training as TensorFlow's FusedBatchNormV3 (+ FusedBatchNormGradV3) against tfjs's own.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { layers, loadModel, sequential, setSeed, tf } from '../src/index.js';
 import { FusedBatchNormalization } from '../src/native/fused-batch-norm-layer.js';
 import { fusedBatchNormAvailable } from '../src/native/fused-batch-norm.js';
-import { tempDir } from './helpers.js';
-
-function maxAbsDiff(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
-}
+import { layerGradients, maxAbsDiff, tempDir } from './helpers.js';
 
 /** A built layers.batchNormalization for inputs of `shape`, with random gamma/beta and non-trivial moving statistics. */
 function randomBatchNorm(shape: number[], momentum = 0.9): FusedBatchNormalization {
@@ -29,18 +24,12 @@ function trainingCall(layer: FusedBatchNormalization, fused: boolean, x: Variabl
   const before = [layer.fusedCalls, layer.genericCalls];
   // getWeights gives the variables themselves: copies, to restore.
   const saved = layer.getWeights().map((w) => w.clone());
-  const trainable = layer.trainableWeights.map((w) => w.read() as Variable);
-  let y: Tensor | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    y = tf.keep(layer.apply(x, { training: true }) as Tensor);
-    return tf.sum(tf.mul(y, tf.randomNormal(y.shape, 0, 1, 'float32', 3))) as Scalar;
-  }, [x, ...trainable]);
-  value.dispose();
+  const { y, grads } = layerGradients(layer, x, 3);
   expect([layer.fusedCalls - before[0]!, layer.genericCalls - before[1]!]).toEqual(fused ? [1, 0] : [0, 1]);
   const moving = layer.getWeights().slice(2).map((w) => w.clone());
   layer.setWeights(saved);
   tf.dispose(saved);
-  return { y: y!, grads: [x, ...trainable].map((v) => grads[v.name]!), moving };
+  return { y, grads, moving };
 }
 
 describe('fused BatchNormalization kernel', () => {

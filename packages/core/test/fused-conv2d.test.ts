@@ -1,19 +1,14 @@
 // Conv2D + bias + ReLU as TensorFlow's one _FusedConv2D kernel (with native gradients) against tfjs-layers' Conv2D.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { backendInfo, layers, loadModel, sequential, setSeed, tf } from '../src/index.js';
 import { FusedConv2D } from '../src/native/fused-conv2d-layer.js';
 import { fusedConv2dAvailable } from '../src/native/fused-conv2d.js';
-import { tempDir } from './helpers.js';
+import { layerGradients, maxAbsDiff, tempDir } from './helpers.js';
 
 type ConvArgs = Parameters<typeof layers.conv2d>[0];
-
-function maxAbsDiff(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
-}
 
 /** A built layers.conv2d on `[2, 9, 9, 3]` inputs, with random weights (a non-trivial bias included). */
 function randomConv(args: Partial<ConvArgs>): FusedConv2D {
@@ -28,15 +23,9 @@ function randomConv(args: Partial<ConvArgs>): FusedConv2D {
 function outputAndGradients(layer: FusedConv2D, fused: boolean, x: Variable): { y: Tensor; grads: Tensor[] } {
   layer.fusedKernel = fused;
   const before = [layer.fusedCalls, layer.genericCalls];
-  const weights = layer.trainableWeights.map((w) => w.read() as Variable);
-  let y: Tensor | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    y = tf.keep(layer.apply(x, { training: true }) as Tensor);
-    return tf.sum(tf.mul(y, tf.randomNormal(y.shape, 0, 1, 'float32', 7))) as Scalar;
-  }, [x, ...weights]);
-  value.dispose();
+  const result = layerGradients(layer, x, 7);
   expect([layer.fusedCalls - before[0]!, layer.genericCalls - before[1]!]).toEqual(fused ? [1, 0] : [0, 1]);
-  return { y: y!, grads: [x, ...weights].map((v) => grads[v.name]!) };
+  return result;
 }
 
 describe('fused Conv2D kernel', () => {

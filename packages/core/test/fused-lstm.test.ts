@@ -6,14 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendInfo, input, layers, loadModel, model, sequential, setSeed, tf, type SymbolicTensor } from '../src/index.js';
 import { FusedLSTM } from '../src/native/fused-lstm-layer.js';
 import { fusedLstm, fusedLstmAvailable } from '../src/native/fused-lstm.js';
-import { tempDir } from './helpers.js';
+import { maxAbsDiff, tempDir } from './helpers.js';
 
 const [BATCH, STEPS, INPUT, UNITS] = [3, 5, 4, 6];
-
-function maxAbsDiff(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
-}
 
 /** A built layers.lstm with random weights (including a non-trivial bias). */
 function randomLstm(options: { returnSequences?: boolean; returnState?: boolean; useBias?: boolean; goBackwards?: boolean } = {}): FusedLSTM {

@@ -2,7 +2,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Callback, layers, sequential, type Logs, type Model, type ShapedArray } from '../src/index.js';
+import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import { expect } from 'vitest';
+import { Callback, layers, sequential, tf, type Logs, type Model, type ShapedArray } from '../src/index.js';
 
 /** A small deterministic PRNG (mulberry32), independent of setSeed, so the data never depends on the global seed. */
 export function rng(seed: number): () => number {
@@ -134,6 +136,33 @@ export function fakeStream(isTTY: boolean, columns = 120): FakeStream {
 export function stripAnsi(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/\x1b\[\d*G/g, '\n').replace(/\x1b(?:\[[0-9;?]*[A-Za-z]|[78])/g, '');
+}
+
+/** The largest absolute difference between two tensors, which must have the same shape. */
+export function maxAbsDiff(a: Tensor, b: Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+/** The parts of a tfjs layer that `layerGradients` uses. */
+interface GradientLayer {
+  apply(x: Tensor, kwargs: { training: boolean }): unknown;
+  trainableWeights: Array<{ read(): Tensor }>;
+}
+
+/**
+ * A layer's output on `x` in training mode, and the gradients of a random projection of it (the same for a given
+ * `seed`) with respect to `x` and then each trainable weight: what the native-kernel tests compare against tfjs's.
+ */
+export function layerGradients(layer: GradientLayer, x: Variable, seed: number): { y: Tensor; grads: Tensor[] } {
+  const variables = [x, ...layer.trainableWeights.map((w) => w.read() as Variable)];
+  let y: Tensor | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    y = tf.keep(layer.apply(x, { training: true }) as Tensor);
+    return tf.sum(tf.mul(y, tf.randomNormal(y.shape, 0, 1, 'float32', seed))) as Scalar;
+  }, variables);
+  value.dispose();
+  return { y: y!, grads: variables.map((v) => grads[v.name]!) };
 }
 
 export function tempDir(): Promise<string> {

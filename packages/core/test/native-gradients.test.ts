@@ -3,13 +3,9 @@ import type { GradConfig, Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { backendInfo, tf } from '../src/index.js';
 import { installNativeGradients, nativeGradientCalls, tfjsGradients } from '../src/native/native-gradients.js';
+import { maxAbsDiff } from './helpers.js';
 
 installNativeGradients();
-
-function maxAbsDiff(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
-}
 
 /** tfjs-core's own gradient (which dl's replaces), evaluated directly. */
 function tfjsGradient(config: GradConfig, dy: Tensor, saved: Tensor[], attrs: Record<string, unknown>): Tensor {

@@ -3,12 +3,7 @@ import type { Tensor, Tensor2D } from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { setSeed, sparseCategoricalCrossentropy, tf, type Model } from '../src/index.js';
 import { sparseSoftmaxCrossEntropyWithLogits } from '../src/native/sparse-softmax-cross-entropy.js';
-import { classifier, separable, weightsOf } from './helpers.js';
-
-function maxAbsDiff(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
-}
+import { classifier, maxAbsDiff, separable, weightsOf } from './helpers.js';
 
 describe('sparseSoftmaxCrossEntropyWithLogits', () => {
   it.each([

@@ -16,6 +16,7 @@
  */
 import type { NamedTensorMap, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from './backend.js';
+import { afterEachCall, beforeEachCall, hostTensors } from './graph/step-hooks.js';
 import { AdamSlots } from './native/adam-slots.js';
 import { nativeBackend } from './native/native-ops.js';
 
@@ -61,12 +62,6 @@ export class FlatAdam extends tf.AdamOptimizer {
     this.ensureLayout(named);
     const { shapes, sizes } = this.layout!;
 
-    // tfjs keeps β1ᵗ and β2ᵗ as float32 scalars multiplied each step; the same on the host gives the same corrections.
-    const [accBeta1, accBeta2] = this.accBetas();
-    const correction1 = Math.fround(1 - accBeta1);
-    const correction2 = Math.sqrt(Math.fround(1 - accBeta2));
-    // tfjs adds ε to √v̂ = √v / correction2: the same as adding ε·correction2 to √v.
-    const epsilon = this.epsilon * correction2;
     const writeBack = (flatUpdateOrParams: Tensor, subtract: boolean) => {
       const parts = sizes.length === 1 ? [flatUpdateOrParams] : tf.split(flatUpdateOrParams, sizes);
       variables.forEach((variable, i) => {
@@ -79,32 +74,49 @@ export class FlatAdam extends tf.AdamOptimizer {
       if (this.slots) {
         const slots = this.slots;
         // The flat parameters follow the variables unless something else wrote to them (setWeights, a restore).
-        if (variables.some((variable, i) => dataIdOf(variable) !== this.written[i])) slots.assign('params', flatten(variables));
-        const { m: q, v: r } = this.kernelScale();
-        slots.apply({
-          learningRate: (this.learningRate * Math.sqrt(r)) / q,
-          beta1: this.beta1,
-          beta2: this.beta2,
-          beta1Power: accBeta1,
-          beta2Power: accBeta2,
-          epsilon: epsilon * Math.sqrt(r),
-        }, g);
+        // Host work around the kernels goes through step-hooks.ts, so a traced step (graph/) repeats it every call.
+        beforeEachCall(() => {
+          if (variables.some((variable, i) => dataIdOf(variable) !== this.written[i])) tf.tidy(() => slots.assign('params', flatten(variables)));
+        });
+        const scalars = hostTensors(() => {
+          const [accBeta1, accBeta2] = this.accBetas();
+          const epsilon = this.epsilon * Math.sqrt(Math.fround(1 - accBeta2));
+          const { m: q, v: r } = this.kernelScale();
+          return AdamSlots.scalars({
+            learningRate: (this.learningRate * Math.sqrt(r)) / q,
+            beta1: this.beta1,
+            beta2: this.beta2,
+            beta1Power: accBeta1,
+            beta2Power: accBeta2,
+            epsilon: epsilon * Math.sqrt(r),
+          });
+        });
+        slots.apply(scalars, g);
         writeBack(slots.read('params'), false);
-        this.written = variables.map(dataIdOf);
-        return;
+        afterEachCall(() => (this.written = variables.map(dataIdOf)));
+      } else {
+        // tfjs keeps β1ᵗ and β2ᵗ as float32 scalars multiplied each step; the same on the host gives the same corrections.
+        const [accBeta1, accBeta2] = this.accBetas();
+        const correction1 = Math.fround(1 - accBeta1);
+        const correction2 = Math.sqrt(Math.fround(1 - accBeta2));
+        // tfjs adds ε to √v̂ = √v / correction2: the same as adding ε·correction2 to √v.
+        const epsilon = this.epsilon * correction2;
+        const m = this.m!;
+        const v = this.v!;
+        const stepSize = (this.learningRate * correction2) / correction1;
+        const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
+        const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        const update = tf.div(tf.mul(m1, stepSize), tf.add(tf.sqrt(v1), epsilon));
+        m.assign(m1);
+        v.assign(v1);
+        writeBack(update, true);
       }
-      const m = this.m!;
-      const v = this.v!;
-      const stepSize = (this.learningRate * correction2) / correction1;
-      const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
-      const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-      const update = tf.div(tf.mul(m1, stepSize), tf.add(tf.sqrt(v1), epsilon));
-      m.assign(m1);
-      v.assign(v1);
-      writeBack(update, true);
     });
-    this.incrementIterations();
-    this.accBeta = [Math.fround(accBeta1 * Math.fround(this.beta1)), Math.fround(accBeta2 * Math.fround(this.beta2))];
+    afterEachCall(() => {
+      const [accBeta1, accBeta2] = this.accBetas();
+      this.incrementIterations();
+      this.accBeta = [Math.fround(accBeta1 * Math.fround(this.beta1)), Math.fround(accBeta2 * Math.fround(this.beta2))];
+    });
   }
 
   /**

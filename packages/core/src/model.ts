@@ -4,11 +4,12 @@ import { tf } from './backend.js';
 import { Callback, type Logs, type TrainingParams } from './callbacks/callback.js';
 import { History } from './callbacks/history.js';
 import { ProgbarLogger } from './callbacks/progbar-logger.js';
+import { GraphFunction } from './graph/graph-function.js';
 import { checkInputShapes } from './input-shapes.js';
 import { readModelFiles, writeModelFiles } from './model-files.js';
 import { installNativeGradients } from './native/native-gradients.js';
 import { installNativeKernels } from './native/native-kernels.js';
-import { getOptimizer, type OptimizerConfig, type OptimizerName } from './optimizers.js';
+import { getOptimizer, runsInGraph, type OptimizerConfig, type OptimizerName } from './optimizers.js';
 import { summaryLines } from './summary.js';
 import type { TensorLike } from './shaped-array.js';
 import {
@@ -103,6 +104,10 @@ const PREDICT_OPTIONS: ReadonlyArray<keyof PredictOptions> = ['batchSize'];
  */
 export class Model {
   private compiled: { optimizer: Optimizer; loss: CompiledLoss | undefined } | undefined;
+  /** The default training step as graph functions, per batch layout (inputs, targets, sample weights); reset by compile. */
+  private trainFunctions = new Map<string, GraphFunction>();
+  /** The forward pass at inference as a graph function, for `predict`. */
+  private predictFunction: GraphFunction | undefined;
   private compileConfig: CompileOptions | undefined;
   /** A callback sets this to end `fit` after the current batch. */
   stopTraining = false;
@@ -120,6 +125,7 @@ export class Model {
       (Array.isArray(options.loss) ? options.loss.every((l) => typeof l === 'string') : named(options.loss) && Object.values(options.loss).every((l) => typeof l === 'string'));
     // Named losses, metrics and optimizer configs are saved with the model, so loadModel returns it compiled.
     this.compileConfig = named(options.optimizer) && namedLoss && (options.metrics ?? []).every((m) => typeof m === 'string') ? options : undefined;
+    this.trainFunctions = new Map();
     this.compiled = {
       optimizer: getOptimizer(options.optimizer),
       loss: options.loss === undefined ? undefined : new CompiledLoss(this.outputNames, options.loss, options.lossWeights, options.metrics ?? []),
@@ -242,23 +248,11 @@ export class Model {
   private async runEpoch(source: BatchSource, callbacks: Callback[], classWeight: Tensor | undefined): Promise<{ means: Logs; steps: number }> {
     const totals = new RunningMeans();
     let step = 0;
-    for await (const { batch, owned } of source.epoch()) {
+    for await (const next of this.trainingSteps(source, classWeight)) {
       for (const c of callbacks) await c.onTrainBatchBegin(step);
-      let logs: Logs;
-      try {
-        if (source instanceof StreamBatches) checkInputShapes(this.net, batch.x);
-        if (classWeight) {
-          const w = tf.tidy(() => tf.gather(classWeight, tf.cast(batch.y[0]!.flatten(), 'int32')));
-          owned.push(w);
-          batch.sampleWeight = batch.sampleWeight ? tf.mul(batch.sampleWeight, w) : w;
-          if (batch.sampleWeight !== w) owned.push(batch.sampleWeight);
-        }
-        logs = await this.trainStep(batch);
-      } finally {
-        tf.dispose(owned);
-      }
-      totals.add(logs, batch.size);
-      for (const c of callbacks) await c.onTrainBatchEnd(step, { ...logs, batch: step, size: batch.size });
+      const logs = await next.run();
+      totals.add(logs, next.size);
+      for (const c of callbacks) await c.onTrainBatchEnd(step, { ...logs, batch: step, size: next.size });
       step++;
       // Native kernels run synchronously: yield to the event loop so timers (the progress bar) and signals
       // (Ctrl-C setting stopTraining) are handled between batches.
@@ -270,6 +264,64 @@ export class Model {
   }
 
   /**
+   * The epoch's training steps. Usually `trainStep` on each batch; with arrays, the built-in step and dl's Adam, the
+   * graph step gathers each batch's rows itself, so no eager op runs between two steps.
+   */
+  private async *trainingSteps(source: BatchSource, classWeight: Tensor | undefined): AsyncIterable<{ size: number; run(): Logs | Promise<Logs> }> {
+    const { optimizer } = this.requireCompiled();
+    if (source instanceof ArrayBatches && classWeight === undefined && this.trainStep === Model.prototype.trainStep && runsInGraph(optimizer)) {
+      const arrays = source.arrays;
+      for (const { start, rows, size } of source.rowsPerBatch()) {
+        yield { size, run: () => this.trainRows(arrays, rows ?? range(start, size)) };
+      }
+      return;
+    }
+    for await (const { batch, owned } of source.epoch()) {
+      yield {
+        size: batch.size,
+        run: async () => {
+          try {
+            if (source instanceof StreamBatches) checkInputShapes(this.net, batch.x);
+            if (classWeight) {
+              const w = tf.tidy(() => tf.gather(classWeight, tf.cast(batch.y[0]!.flatten(), 'int32')));
+              owned.push(w);
+              batch.sampleWeight = batch.sampleWeight ? tf.mul(batch.sampleWeight, w) : w;
+              if (batch.sampleWeight !== w) owned.push(batch.sampleWeight);
+            }
+            return await this.trainStep(batch);
+          } finally {
+            tf.dispose(owned);
+          }
+        },
+      };
+    }
+  }
+
+  /** The built-in step on rows `rows` of whole arrays, gathered inside the step's graph. */
+  private trainRows(arrays: { x: Tensor[]; y: Tensor[]; sampleWeight?: Tensor }, rows: Int32Array): Logs {
+    const { optimizer } = this.requireCompiled();
+    const loss = this.requireLoss();
+    const layout = { x: arrays.x.length, y: arrays.y.length, weighted: arrays.sampleWeight !== undefined };
+    const key = `rows ${JSON.stringify(layout)}`;
+    let step = this.trainFunctions.get(key);
+    if (!step) {
+      step = new GraphFunction((inputs) => {
+        const indices = inputs.at(-1)!;
+        const batch = unpackBatch(inputs.slice(0, -1).map((t) => tf.gather(t, indices)), layout);
+        return [this.trainValues(optimizer, loss, batch)];
+      }, 'train_step');
+      this.trainFunctions.set(key, step);
+    }
+    const indices = tf.tensor1d(rows, 'int32');
+    try {
+      const [values] = step.run([...arrays.x, ...arrays.y, ...(arrays.sampleWeight ? [arrays.sampleWeight] : []), indices]);
+      return readLogs(loss.names, values!);
+    } finally {
+      indices.dispose();
+    }
+  }
+
+  /**
    * One gradient step on `batch`; returns the values to log (`loss`, metrics). Override it — in a subclass or by
    * assignment — for custom training such as a GAN's alternating updates; `fit` drives it with every callback and the
    * progress bar. Tensors it creates should be disposed (wrap the body in `tf.tidy`).
@@ -277,26 +329,41 @@ export class Model {
   trainStep(batch: Batch): Logs | Promise<Logs> {
     const { optimizer } = this.requireCompiled();
     const loss = this.requireLoss();
-    return tf.tidy(() => {
-      let yPred: Tensor[] = [];
-      let parts: Scalar[] = [];
-      const total = optimizer.minimize(
-        () => {
-          const computed = this.computeLoss(batch, true);
-          yPred = computed.yPred.map((t) => tf.keep(t));
-          parts = computed.parts.map((p) => tf.keep(p));
-          return computed.total;
-        },
-        true,
-        this.trainableVariables(),
-      ) as Scalar;
-      try {
-        return readLogs(loss.names, [total, ...parts, ...loss.computeMetrics(batch.y, yPred)]);
-      } finally {
-        // Kept to outlive minimize's own scope, so no enclosing tidy frees them.
-        tf.dispose([...yPred, ...parts]);
+    // With dl's Adam (whose host-side work is declared to traced steps), the step runs as one TensorFlow graph.
+    if (runsInGraph(optimizer)) {
+      const layout = { x: batch.x.length, y: batch.y.length, weighted: batch.sampleWeight !== undefined };
+      const key = JSON.stringify(layout);
+      let step = this.trainFunctions.get(key);
+      if (!step) {
+        step = new GraphFunction((inputs) => [this.trainValues(optimizer, loss, unpackBatch(inputs, layout))], 'train_step');
+        this.trainFunctions.set(key, step);
       }
-    });
+      const [values] = step.run(packBatch(batch));
+      return readLogs(loss.names, values!);
+    }
+    return readLogs(loss.names, tf.tidy(() => this.trainValues(optimizer, loss, batch)));
+  }
+
+  /** One gradient step's logged values (loss, per-output losses, metrics) as one vector. */
+  private trainValues(optimizer: Optimizer, loss: CompiledLoss, batch: Batch): Tensor {
+    let yPred: Tensor[] = [];
+    let parts: Scalar[] = [];
+    const total = optimizer.minimize(
+      () => {
+        const computed = this.computeLoss(batch, true);
+        yPred = computed.yPred.map((t) => tf.keep(t));
+        parts = computed.parts.map((p) => tf.keep(p));
+        return computed.total;
+      },
+      true,
+      this.trainableVariables(),
+    ) as Scalar;
+    try {
+      return tf.stack([total, ...parts, ...loss.computeMetrics(batch.y, yPred)]);
+    } finally {
+      // Kept to outlive minimize's own scope, so no enclosing tidy frees them.
+      tf.dispose([...yPred, ...parts]);
+    }
   }
 
   /** Loss and metrics on one batch without training; override alongside `trainStep` when needed. */
@@ -304,7 +371,7 @@ export class Model {
     const loss = this.requireLoss();
     return tf.tidy(() => {
       const { yPred, total, parts } = this.computeLoss(batch, false);
-      return readLogs(loss.names, [total, ...parts, ...loss.computeMetrics(batch.y, yPred)]);
+      return readLogs(loss.names, tf.stack([total, ...parts, ...loss.computeMetrics(batch.y, yPred)]));
     });
   }
 
@@ -366,11 +433,31 @@ export class Model {
    */
   predict<T extends Tensor | Tensor[] = Tensor>(x: ModelData, options: PredictOptions = {}): T {
     checkOptions(options, PREDICT_OPTIONS, 'predict');
+    const batchSize = options.batchSize ?? 32;
+    checkPositiveInteger(batchSize, 'batchSize');
     const owned: Tensor[] = [];
     const xs = toTensors(x, owned);
     try {
       checkInputShapes(this.net, xs);
-      return this.net.predict(xs.length === 1 ? xs[0]! : xs, { batchSize: options.batchSize ?? 32 }) as T;
+      // Batch by batch through one graph function (the forward pass at inference), as Keras's predict.
+      this.predictFunction ??= new GraphFunction((inputs) => this.forward(inputs, false), 'predict');
+      const n = xs[0]!.shape[0]!;
+      const perBatch: Tensor[][] = [];
+      try {
+        for (let start = 0; start < n; start += batchSize) {
+          const size = Math.min(batchSize, n - start);
+          const batch = xs.map((t) => (start === 0 && size === n ? t : tf.slice(t, start, size)));
+          try {
+            perBatch.push(this.predictFunction.run(batch));
+          } finally {
+            tf.dispose(batch.filter((t) => !xs.includes(t)));
+          }
+        }
+        const outputs = perBatch[0]!.map((_, k) => (perBatch.length === 1 ? perBatch[0]![k]! : tf.concat(perBatch.map((b) => b[k]!))));
+        return (outputs.length === 1 ? outputs[0] : outputs) as T;
+      } finally {
+        if (perBatch.length > 1) tf.dispose(perBatch.flat());
+      }
     } finally {
       tf.dispose(owned);
     }
@@ -497,12 +584,30 @@ class RunningMeans {
   }
 }
 
-/** Scalars to numbers with a single device read. */
-function readLogs(names: string[], values: Scalar[]): Logs {
-  const data = tf.stack(values).dataSync();
+/** The logged values, one vector, to numbers with a single device read (the vector is disposed). */
+function readLogs(names: string[], values: Tensor): Logs {
+  const data = values.dataSync();
+  values.dispose();
   const logs: Logs = {};
   names.forEach((name, i) => (logs[name] = data[i]!));
   return logs;
+}
+
+/** `count` consecutive row numbers from `start`. */
+function range(start: number, count: number): Int32Array {
+  return Int32Array.from({ length: count }, (_, i) => start + i);
+}
+
+/** A batch as one list of tensors (a traced step's inputs): x, then y, then the sample weights if any. */
+function packBatch(batch: Batch): Tensor[] {
+  return [...batch.x, ...batch.y, ...(batch.sampleWeight ? [batch.sampleWeight] : [])];
+}
+
+/** `packBatch`'s inverse, for `x` inputs, `y` targets and maybe sample weights. */
+function unpackBatch(inputs: Tensor[], layout: { x: number; y: number; weighted: boolean }): Batch {
+  const batch: Batch = { x: inputs.slice(0, layout.x), y: inputs.slice(layout.x, layout.x + layout.y), size: inputs[0]!.shape[0]! };
+  if (layout.weighted) batch.sampleWeight = inputs[layout.x + layout.y]!;
+  return batch;
 }
 
 /** Per-class weights indexed by label; classes not named weigh 1. `outputWidth` 1 is a sigmoid output (classes 0, 1). */

@@ -42,3 +42,12 @@ export function setLearningRate(optimizer: Optimizer, value: number): void {
   if (typeof o.setLearningRate === 'function') o.setLearningRate(value);
   else o.learningRate = value;
 }
+
+/**
+ * Whether a step using `optimizer` may run as a graph (GraphFunction): dl's Adam declares its per-step host values
+ * (step size, bias corrections) to traced steps; tfjs's other optimizers would have their learning rate fixed into
+ * the graph, so learning-rate callbacks could not change it, and their steps stay eager.
+ */
+export function runsInGraph(optimizer: Optimizer): boolean {
+  return optimizer instanceof FlatAdam;
+}

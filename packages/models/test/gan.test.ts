@@ -130,6 +130,29 @@ describe('GanModel training', () => {
     expect(Object.keys(test).sort()).toEqual(['d_loss', 'g_loss']);
   });
 
+  it('runs its step as one TensorFlow graph, with the losses and weights of eager training', async () => {
+    const train = async () => {
+      setSeed(6);
+      const model = smallGan({ emaMomentum: 0.9 });
+      const history = await model.fit(squares(48), { epochs: 2, batchSize: 8, verbose: 0 });
+      const step = (model as unknown as { trainFunction?: { calls: { graph: number; eager: number } } }).trainFunction;
+      const generator = weights(model.generatorAverage!.model);
+      return { history: history.history, calls: step?.calls, generator, updates: model.generatorAverage!.updates };
+    };
+    const graph = await train();
+    expect(graph.calls!.graph).toBeGreaterThan(graph.calls!.eager);
+    process.env['DL_GRAPH'] = '0';
+    const eager = await train().finally(() => delete process.env['DL_GRAPH']);
+    expect(eager.calls!.graph).toBe(0);
+    for (const key of ['d_loss', 'g_loss']) {
+      graph.history[key]!.forEach((v, i) => expect(v).toBeCloseTo(eager.history[key]![i] as number, 4));
+    }
+    // The moving average's host-side count and momentum ramp advance with every graph call too.
+    expect(graph.updates).toBe(12);
+    expect(eager.updates).toBe(12);
+    expect(graph.generator.every((w, i) => w.every((v, j) => Math.abs(v - eager.generator[i]![j]!) < 1e-4))).toBe(true);
+  });
+
   it('save → loadGan restores both networks and both optimizers: training continues exactly', async () => {
     setSeed(3);
     const model = smallGan();

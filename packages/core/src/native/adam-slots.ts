@@ -7,6 +7,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
+import { registerResource, releaseResource } from '../graph/step-hooks.js';
 import { floatTypeAttr, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
 
 export type Slot = 'params' | 'm' | 'v';
@@ -42,6 +43,13 @@ export class AdamSlots {
       return out!.id;
     };
     this.handles = { params: handle('params'), m: handle('m'), v: handle('v') };
+    // Traced steps (graph/) capture these by handle.
+    for (const id of Object.values(this.handles)) registerResource(id);
+  }
+
+  /** The step's scalar inputs, in the order `apply` takes them. */
+  static scalars(step: AdamStep): Tensor[] {
+    return [step.beta1Power, step.beta2Power, step.learningRate, step.beta1, step.beta2, step.epsilon].map((s) => tf.scalar(s));
   }
 
   /** Sets a slot to `value` (flat, `[size]`). */
@@ -57,24 +65,22 @@ export class AdamSlots {
 
   /**
    * One Adam step with the flat gradient `grad`: TensorFlow's update `params -= lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε)`,
-   * with `m`, `v` updated first.
+   * with `m`, `v` updated first. `scalars` are `AdamSlots.scalars(step)`.
    */
-  apply(step: AdamStep, grad: Tensor): void {
+  apply(scalars: Tensor[], grad: Tensor): void {
     const b = this.backend.binding;
-    tf.tidy(() => {
-      const scalars = [step.beta1Power, step.beta2Power, step.learningRate, step.beta1, step.beta2, step.epsilon].map((s) => tf.scalar(s));
-      b.executeOp(
-        'ResourceApplyAdam',
-        [floatTypeAttr(this.backend), { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false }, { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false }],
-        [this.handles.params, this.handles.m, this.handles.v, ...this.backend.getInputTensorIds([...scalars, grad])],
-        0,
-      );
-    });
+    b.executeOp(
+      'ResourceApplyAdam',
+      [floatTypeAttr(this.backend), { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false }, { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false }],
+      [this.handles.params, this.handles.m, this.handles.v, ...this.backend.getInputTensorIds([...scalars, grad])],
+      0,
+    );
   }
 
   dispose(): void {
     const b = this.backend.binding;
     for (const id of Object.values(this.handles)) {
+      releaseResource(id);
       b.executeOp('DestroyResourceOp', [{ name: 'ignore_lookup_error', type: b.TF_ATTR_BOOL, value: true }], [id], 0);
       b.deleteTensor(id);
     }

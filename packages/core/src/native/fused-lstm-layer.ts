@@ -13,6 +13,8 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
 import { tf, type Tf } from '../backend.js';
 import { tfjsLayerClass } from './tfjs-layer-class.js';
 import { fusedLstm, fusedLstmAvailable } from './fused-lstm.js';
+import { isTracing } from '../graph/step-hooks.js';
+import { unrolledLstm } from '../graph/unrolled-lstm.js';
 
 type LSTMLayer = ReturnType<Tf['layers']['lstm']>;
 export type LSTMLayerArgs = Parameters<Tf['layers']['lstm']>[0];
@@ -85,7 +87,8 @@ export class FusedLSTM extends LSTMBase {
         }
       }
       // goBackwards, as tfjs's rnn(): the steps in reverse, outputs in the order processed (not re-reversed).
-      const outputs = fusedLstm(
+      // Traced into a graph, the unrolled form runs faster than the fused kernels (graph/unrolled-lstm.ts).
+      const outputs = (isTracing() ? unrolledLstm : fusedLstm)(
         this.goBackwards ? tf.reverse(x as Tensor3D, 1) : (x as Tensor3D),
         {
           kernel: cell.kernel!.read() as Tensor2D,

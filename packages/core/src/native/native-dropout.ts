@@ -6,6 +6,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
+import { hostTensors } from '../graph/step-hooks.js';
 import { nativeBackend, runNativeOp, type NativeBackend } from './native-ops.js';
 
 /** Whether the native backend is active (StatelessRandomUniform is a stock TensorFlow kernel). */
@@ -32,13 +33,14 @@ export function nativeDropout(x: Tensor, rate: number, noiseShape: number[] = x.
 /** Uniform numbers in [0, 1) of `shape`. */
 function uniform(backend: NativeBackend, shape: number[]): Tensor {
   const { TF_ATTR_TYPE, TF_FLOAT, TF_INT32 } = backend.binding;
-  const seed = tf.tensor1d([seedInt(), seedInt()], 'int32');
+  // A host value: a traced step (graph/) takes new seeds at every call.
+  const [seed] = hostTensors(() => [tf.tensor1d([seedInt(), seedInt()], 'int32')]);
   const attrs = [
     { name: 'dtype', type: TF_ATTR_TYPE, value: TF_FLOAT },
     { name: 'T', type: TF_ATTR_TYPE, value: TF_INT32 },
     { name: 'Tseed', type: TF_ATTR_TYPE, value: TF_INT32 },
   ];
-  return runNativeOp(backend, 'StatelessRandomUniform', attrs, [tf.tensor1d(shape, 'int32'), seed])[0]!;
+  return runNativeOp(backend, 'StatelessRandomUniform', attrs, [tf.tensor1d(shape, 'int32'), seed!])[0]!;
 }
 
 function seedInt(): number {

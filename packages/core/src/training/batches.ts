@@ -101,17 +101,29 @@ export class ArrayBatches implements BatchSource {
   }
 
   *epoch(): Iterable<OwnedBatch> {
+    for (const { start, rows, size } of this.rowsPerBatch()) {
+      const take = (t: Tensor): Tensor => (rows === undefined ? t.slice(start, size) : tf.tidy(() => tf.gather(t, tf.tensor1d(rows, 'int32'))));
+      const batch: Batch = { x: this.x.map(take), y: this.y.map(take), size };
+      if (this.sampleWeight) batch.sampleWeight = take(this.sampleWeight);
+      yield { batch, owned: [...batch.x, ...batch.y, ...(batch.sampleWeight ? [batch.sampleWeight] : [])] };
+    }
+  }
+
+  /** The arrays whole, in the order of a batch: inputs, targets, then the sample weights if any. */
+  get arrays(): { x: Tensor[]; y: Tensor[]; sampleWeight?: Tensor } {
+    return { x: this.x, y: this.y, ...(this.sampleWeight ? { sampleWeight: this.sampleWeight } : {}) };
+  }
+
+  /**
+   * Which rows of the arrays each batch of the next epoch holds, for a step that gathers them itself: `size` rows from
+   * `start`, or when shuffling the `rows` of a fresh permutation.
+   */
+  *rowsPerBatch(): Iterable<{ start: number; rows: Int32Array | undefined; size: number }> {
     const order = this.shuffle ? permutation(this.samples) : undefined;
     const end = this.stepsPerEpoch === undefined ? this.samples : Math.min(this.samples, this.stepsPerEpoch * this.batchSize);
     for (let start = 0; start < end; start += this.batchSize) {
       const size = Math.min(this.batchSize, this.samples - start);
-      const take = (t: Tensor): Tensor => {
-        if (!order) return t.slice(start, size);
-        return tf.tidy(() => tf.gather(t, tf.tensor1d(order.subarray(start, start + size), 'int32')));
-      };
-      const batch: Batch = { x: this.x.map(take), y: this.y.map(take), size };
-      if (this.sampleWeight) batch.sampleWeight = take(this.sampleWeight);
-      yield { batch, owned: [...batch.x, ...batch.y, ...(batch.sampleWeight ? [batch.sampleWeight] : [])] };
+      yield { start, rows: order?.subarray(start, start + size), size };
     }
   }
 

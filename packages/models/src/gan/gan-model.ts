@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Model, loadModel, tf, type Batch, type CompileOptions, type Logs, type Optimizer, type SaveOptions, type Scalar, type Tensor, type Variable } from '@dl/core';
+import { GraphFunction, Model, hostTensors, loadModel, runsInGraph, tf, type Batch, type CompileOptions, type Logs, type Optimizer, type SaveOptions, type Scalar, type Tensor, type Variable } from '@dl/core';
 import { WeightAverage } from './weight-average.js';
 
 export const GENERATOR_DIR = 'generator';
@@ -65,6 +65,8 @@ export class GanModel extends Model {
   private readonly ganLoss: (targets: Tensor, outputs: Tensor) => Scalar;
   /** The discriminator's target for real images (GanOptions.realTarget). */
   readonly realTarget: number;
+  /** The training step as a graph function (reset by compile). */
+  private trainFunction: GraphFunction | undefined;
 
   constructor(generator: Model, discriminator: Model, options: GanOptions = {}) {
     super(discriminator.net);
@@ -109,6 +111,7 @@ export class GanModel extends Model {
     this.discriminator.compile({ optimizer });
     this.generator.compile({ optimizer: generatorOptimizer ?? optimizer });
     super.compile({ optimizer: this.discriminator.optimizer });
+    this.trainFunction = undefined;
   }
 
   /**
@@ -117,20 +120,29 @@ export class GanModel extends Model {
    * 2. the generator, on fresh latent vectors, to make the discriminator say 1 (the non-saturating GAN loss).
    */
   override trainStep(batch: Batch): Logs {
-    const real = batch.x[0]!;
-    const n = batch.size;
     const { generator: g, discriminator: d } = this;
-    return tf.tidy(() => {
+    const step = ([real]: Tensor[]): Tensor[] => {
+      const n = real!.shape[0]!;
+      // Latent vectors are host values: a step run as a graph draws new ones at every call.
+      const [zFake, zGen] = hostTensors(() => [this.latent(n), this.latent(n)]);
       // Generated outside minimize: the discriminator's update does not reach the generator.
-      const fake = g.forward([this.latent(n)], true)[0]!;
+      const fake = g.forward([zFake!], true)[0]!;
       const targets = tf.concat([tf.fill([n, 1], this.realTarget), tf.zeros([n, 1])]);
-      const dLoss = d.optimizer.minimize(() => this.ganLoss(targets, d.forward([tf.concat([real, fake])], true)[0]!), true, trainable(d))!;
-      const z = this.latent(n);
-      const gLoss = g.optimizer.minimize(() => this.ganLoss(tf.ones([n, 1]), d.forward(g.forward([z], true), true)[0]!), true, trainable(g))!;
+      const dLoss = d.optimizer.minimize(() => this.ganLoss(targets, d.forward([tf.concat([real!, fake])], true)[0]!), true, trainable(d))!;
+      const gLoss = g.optimizer.minimize(() => this.ganLoss(tf.ones([n, 1]), d.forward(g.forward([zGen!], true), true)[0]!), true, trainable(g))!;
       this.generatorAverage?.update(g);
-      const [dValue, gValue] = tf.stack([dLoss, gLoss]).dataSync();
-      return { d_loss: dValue!, g_loss: gValue! };
-    });
+      return [tf.stack([dLoss, gLoss])];
+    };
+    let values: Tensor;
+    if (runsInGraph(d.optimizer) && runsInGraph(g.optimizer)) {
+      this.trainFunction ??= new GraphFunction(step, 'gan_train_step');
+      values = this.trainFunction.run([batch.x[0]!])[0]!;
+    } else {
+      values = tf.tidy(() => step([batch.x[0]!])[0]!);
+    }
+    const [dValue, gValue] = values.dataSync();
+    values.dispose();
+    return { d_loss: dValue!, g_loss: gValue! };
   }
 
   /** The same two losses on held-out real images, without training (dropout off, batch-norm moving statistics). */

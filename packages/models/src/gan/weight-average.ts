@@ -5,7 +5,7 @@
  * Averaging in GAN Training"; the "generator EMA" of Karras et al.'s progressive GANs). Batch normalisation's moving
  * statistics are averaged alike.
  */
-import { cloneModel, tf, type Model, type Variable } from '@dl/core';
+import { afterEachCall, cloneModel, hostTensors, tf, type Model, type Variable } from '@dl/core';
 
 export class WeightAverage {
   /**
@@ -30,16 +30,18 @@ export class WeightAverage {
 
   /** Moves the average towards `source`'s current weights. */
   update(source: Model): void {
-    const m = Math.min(this.momentum, (1 + this.updates) / (10 + this.updates));
     const from = source.net.weights;
     const to = this.model.net.weights;
     if (from.length !== to.length) throw new Error(`the average holds ${to.length} weights, the source ${from.length}: not the same architecture`);
     tf.tidy(() => {
+      // Host values and bookkeeping through core's step hooks, so a step traced into a graph repeats them each call.
+      const [m] = hostTensors(() => [tf.scalar(Math.min(this.momentum, (1 + this.updates) / (10 + this.updates)))]);
+      const rest = tf.sub(1, m!);
       to.forEach((w, i) => {
         const average = w.read() as Variable;
-        average.assign(tf.add(tf.mul(average, m), tf.mul(from[i]!.read(), 1 - m)));
+        average.assign(tf.add(tf.mul(average, m!), tf.mul(from[i]!.read(), rest)));
       });
     });
-    this.updates++;
+    afterEachCall(() => this.updates++);
   }
 }

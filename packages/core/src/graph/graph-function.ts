@@ -1,0 +1,186 @@
+/**
+ * A step (a training or inference step over tfjs ops) run as one TensorFlow graph function, as Keras runs its steps
+ * through `tf.function`: each tfjs op costs tens of microseconds of JavaScript and binding overhead, a graph runs all
+ * of them from C++ in one call, on TensorFlow's graph executor with its graph optimizations (Grappler).
+ *
+ * On the native backend, for each input signature (shapes and dtypes): the step runs eagerly while it is traced
+ * (step-trace.ts) until two consecutive traces agree — the first calls create optimizer state, later ones repeat —
+ * then the trace becomes a GraphDef, registered as a function in TensorFlow's eager context, and every later call
+ * runs it: the host hooks (step-hooks.ts), one `executeOp` of the function on the current inputs, variables and host
+ * values, then the variables take their new values. A step that cannot be traced (it reads values on the host, say)
+ * keeps running eagerly, as does everything on other backends or with `DL_GRAPH=0`.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Tensor } from '@tensorflow/tfjs';
+import { tf } from '../backend.js';
+import { nativeBackend, type NativeBackend, type OpAttr } from '../native/native-ops.js';
+import { encodeGraphDef, type GraphNode } from './graph-def.js';
+import { isResource } from './step-hooks.js';
+import { traceStep, type Ref, type StepTrace } from './step-trace.js';
+
+/** Traces that may disagree before a signature gives up and stays eager (a step that changes every call). */
+const MAX_TRACES = 4;
+const RESOURCE = 20;
+let functionCount = 0;
+
+interface Signature {
+  traces: number;
+  previous?: string;
+  compiled?: Compiled;
+  /** Why this signature runs eagerly for good. */
+  eagerReason?: string;
+}
+
+interface Compiled {
+  name: string;
+  trace: StepTrace;
+}
+
+export class GraphFunction {
+  private readonly signatures = new Map<string, Signature>();
+  /** Calls run as a graph and eagerly (tracing included), for tests and benchmarks. */
+  readonly calls = { graph: 0, eager: 0 };
+
+  /** `step` maps input tensors to output tensors; it may assign variables and use step-hooks.ts. */
+  constructor(
+    private readonly step: (inputs: Tensor[]) => Tensor[],
+    readonly label = 'step',
+  ) {}
+
+  /** Why the last signature called runs eagerly, if it does for good. */
+  get eagerReason(): string | undefined {
+    return [...this.signatures.values()].at(-1)?.eagerReason;
+  }
+
+  /** The op types of the last signature's graph, once it has one (for tests and benchmarks). */
+  get graphOps(): string[] | undefined {
+    return [...this.signatures.values()].at(-1)?.compiled?.trace.ops.map((o) => o.op);
+  }
+
+  /** The step's outputs on `inputs` (new tensors, the caller's to dispose). */
+  run(inputs: Tensor[]): Tensor[] {
+    const backend = nativeBackend();
+    const eager = () => {
+      this.calls.eager++;
+      return tf.tidy(() => this.step(inputs));
+    };
+    if (backend === null || process.env['DL_GRAPH'] === '0') return eager();
+    const key = inputs.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ');
+    let signature = this.signatures.get(key);
+    if (!signature) this.signatures.set(key, (signature = { traces: 0 }));
+    // A function that captured a resource since released (an optimizer reset by setWeights) is traced anew.
+    if (signature.compiled && !signature.compiled.trace.args.every((a) => a.kind !== 'resource' || isResource(a.id))) {
+      signature.compiled = undefined;
+      signature.previous = undefined;
+      signature.traces = 0;
+    }
+    if (signature.compiled) return this.replay(backend, signature.compiled, inputs);
+    if (signature.eagerReason !== undefined) return eager();
+
+    this.calls.eager++;
+    signature.traces++;
+    const { outputs, trace } = traceStep(backend, (xs) => tf.tidy(() => this.step(xs)), inputs);
+    // The first calls may differ from the rest (an optimizer creates its state), so a problem or a change only
+    // counts once it persists.
+    const canonical = trace.problem === null ? canonicalTrace(trace) : undefined;
+    if (canonical !== undefined && canonical === signature.previous) {
+      signature.compiled = this.compile(backend, trace);
+    } else if (signature.traces >= MAX_TRACES) {
+      this.stayEager(signature, trace.problem ?? `its ops differ from one call to the next (${MAX_TRACES} traces)`);
+    }
+    signature.previous = canonical;
+    return outputs;
+  }
+
+  private stayEager(signature: Signature, reason: string): void {
+    signature.eagerReason = reason;
+    if (process.env['DL_GRAPH_DEBUG'] === '1') process.stderr.write(`[dl graph] ${this.label} runs eagerly: ${reason}\n`);
+  }
+
+  private compile(backend: NativeBackend, trace: StepTrace): Compiled {
+    const { TF_ATTR_TYPE } = backend.binding;
+    const TF_ATTR_SHAPE = 5;
+    const nodes: GraphNode[] = [];
+    trace.args.forEach((a, i) => {
+      const attrs: OpAttr[] =
+        a.kind === 'resource'
+          ? [{ name: 'dtype', type: TF_ATTR_TYPE, value: RESOURCE }]
+          : [{ name: 'dtype', type: TF_ATTR_TYPE, value: a.dtype }, { name: 'shape', type: TF_ATTR_SHAPE, value: a.shape }];
+      nodes.push({ name: `arg${i}`, op: 'Placeholder', inputs: [], attrs });
+    });
+    trace.consts.forEach((c, i) => {
+      nodes.push({ name: `const${i}`, op: 'Const', inputs: [], attrs: [{ name: 'dtype', type: TF_ATTR_TYPE, value: c.dtype }, { name: 'value', tensor: c }] });
+    });
+    // Ops on resources keep their recorded order through control dependencies (as tf.function's automatic ones).
+    let lastEffect: string | undefined;
+    trace.ops.forEach((o, i) => {
+      const inputs = o.inputs.map(endpoint);
+      if (o.touchesResource) {
+        if (lastEffect) inputs.push(`^${lastEffect}`);
+        lastEffect = `op${i}`;
+      }
+      nodes.push({ name: `op${i}`, op: o.op, inputs, attrs: o.attrs });
+    });
+    const name = `dl_${this.label.replace(/\W/g, '_')}_${process.pid}_${functionCount++}`;
+    const outputs = [...trace.outputs, ...trace.updates.map((u) => u.value)].map(endpoint);
+    const binding = backend.binding as unknown as { registerFunction(name: string, graph: Uint8Array, inputs: string[], outputs: string[]): void };
+    const graphDef = encodeGraphDef(nodes);
+    binding.registerFunction(name, graphDef, trace.args.map((_, i) => `arg${i}:0`), outputs);
+    const dump = process.env['DL_GRAPH_DUMP'];
+    if (dump) writeFileSync(join(dump, `${name}.pb`), graphDef);
+    return { name, trace };
+  }
+
+  private replay(backend: NativeBackend, { name, trace }: Compiled, inputs: Tensor[]): Tensor[] {
+    this.calls.graph++;
+    const fed: Tensor[] = [];
+    for (const hook of trace.hooks) {
+      if ('feed' in hook) fed.push(...hook.feed());
+      else if ('before' in hook) hook.before();
+    }
+    const ids = trace.args.map((a) => {
+      switch (a.kind) {
+        case 'input':
+          return backend.getInputTensorIds([inputs[a.index]!])[0]!;
+        case 'variable':
+          return backend.getInputTensorIds([a.variable])[0]!;
+        case 'feed':
+          return backend.getInputTensorIds([fed[a.index]!])[0]!;
+        case 'resource':
+          return a.id;
+      }
+    });
+    const n = trace.outputs.length;
+    let results: Tensor[];
+    try {
+      results = backend.binding.executeOp(name, [], ids, n + trace.updates.length).map((m) => backend.createOutputTensor(m));
+    } finally {
+      tf.dispose(fed);
+    }
+    trace.updates.forEach(({ variable }, k) => {
+      variable.assign(results[n + k]!);
+      results[n + k]!.dispose();
+    });
+    for (const hook of trace.hooks) if ('after' in hook) hook.after();
+    return results.slice(0, n);
+  }
+}
+
+function endpoint(ref: Ref): string {
+  if ('op' in ref) return `op${ref.op}:${ref.output}`;
+  if ('const' in ref) return `const${ref.const}:0`;
+  return `arg${ref.arg}:0`;
+}
+
+/** The trace as a string that two runs of the same step share exactly (closures and handle ids left out). */
+function canonicalTrace(trace: StepTrace): string {
+  return JSON.stringify({
+    ops: trace.ops.map((o) => [o.op, o.attrs, o.inputs, o.numOutputs]),
+    consts: trace.consts.map((c) => [c.dtype, c.shape, Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength).toString('base64')]),
+    args: trace.args.map((a) => (a.kind === 'variable' ? ['variable', a.variable.name] : a.kind === 'resource' ? ['resource', a.id] : [a.kind, a.index, a.dtype, a.shape])),
+    hooks: trace.hooks.map((h) => ('feed' in h ? `feed${h.count}` : 'before' in h ? 'before' : 'after')),
+    outputs: trace.outputs,
+    updates: trace.updates.map((u) => [u.variable.name, u.value]),
+  });
+}

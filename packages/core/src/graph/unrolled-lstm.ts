@@ -1,0 +1,148 @@
+/**
+ * The LSTM a traced step (graph-function.ts) records: the recurrence unrolled into small ops, with a hand-written
+ * backward pass, for TensorFlow's graph executor to run. Eagerly every op costs a JavaScript round trip, so the fused
+ * BlockLSTM kernels win there (fused-lstm.ts); inside a graph an op costs microseconds, and the unrolled form does less
+ * work than BlockLSTM's per-step kernels: the input projection of all steps is one large matmul, and so are the
+ * weight gradients, leaving only `h·U` and the gate arithmetic inside the loop (as Keras's own LSTM on TensorFlow).
+ *
+ * Same arguments, results and gradients as `fusedLstm` (Keras gate order i, f, c, o; tanh and sigmoid).
+ */
+import type { GradSaveFunc, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
+import { tf } from '../backend.js';
+import type { FusedLstmOptions, FusedLstmWeights } from '../native/fused-lstm.js';
+import { floatTypeAttr, nativeBackend, runNativeOp, type OpAttr } from '../native/native-ops.js';
+
+type Binary = (a: Tensor, b: Tensor) => Tensor2D;
+
+export function unrolledLstm(
+  x: Tensor3D,
+  weights: FusedLstmWeights,
+  initialState: [Tensor2D, Tensor2D] | null = null,
+  options: FusedLstmOptions = {},
+): Tensor[] {
+  const { kernel, recurrentKernel } = weights;
+  const bias = weights.bias ?? null;
+  const [batch, steps, inputDim] = x.shape;
+  const units = recurrentKernel.shape[0];
+  const returnSequences = options.returnSequences ?? false;
+  const returnState = options.returnState ?? false;
+  const inputs: Tensor[] = [x, kernel, recurrentKernel];
+  if (bias != null) inputs.push(bias);
+  if (initialState != null) inputs.push(...initialState);
+
+  const backend = nativeBackend();
+  if (backend === null) throw new Error(`unrolledLstm needs the native 'tensorflow' backend, not '${tf.getBackend()}'`);
+  const T = floatTypeAttr(backend);
+  const { TF_ATTR_BOOL } = backend.binding;
+  // Single TensorFlow ops (their gradients are written out below, so tfjs need not differentiate them).
+  const run = (name: string, xs: Tensor[], attrs: OpAttr[] = [], n = 1) => runNativeOp(backend, name, [T, ...attrs], xs, n);
+  const matMul = (a: Tensor, b: Tensor, transposeB = false) =>
+    run('MatMul', [a, b], [{ name: 'transpose_a', type: TF_ATTR_BOOL, value: false }, { name: 'transpose_b', type: TF_ATTR_BOOL, value: transposeB }])[0] as Tensor2D;
+  const binary = (name: string) => (a: Tensor, b: Tensor) => run(name, [a, b])[0] as Tensor2D;
+  const [add, mul, sigmoidGrad, tanhGrad] = ['AddV2', 'Mul', 'SigmoidGrad', 'TanhGrad'].map(binary) as [Binary, Binary, Binary, Binary];
+
+  // tanh(x) = 2·sigmoid(2x) − 1: with the cell-gate columns of the weights doubled, one sigmoid over all four gates
+  // gives every gate, and one SigmoidGrad their gradients. `scale` doubles those columns; the backward pass applies
+  // it twice (chain rule through the doubled weights and the doubled pre-activation), i.e. `scale²`.
+  const columnScale = (factor: number) =>
+    tf.concat([tf.ones([2 * units]), tf.fill([units], factor), tf.ones([units])]);
+
+  const op = tf.customGrad((...args: Array<Tensor | GradSaveFunc>) => {
+    const save = args[args.length - 1] as GradSaveFunc;
+    const tensors = args.slice(0, -1) as Tensor[];
+    const [xIn, k, rk] = tensors as [Tensor3D, Tensor2D, Tensor2D];
+    let next = 3;
+    const b = bias != null ? tensors[next++]! : null;
+    let h: Tensor2D = initialState != null ? (tensors[next++] as Tensor2D) : tf.zeros([batch, units]);
+    let c: Tensor2D = initialState != null ? (tensors[next++] as Tensor2D) : tf.zeros([batch, units]);
+    const h0 = h;
+
+    const scale = columnScale(2);
+    const rkScaled = tf.mul(rk, scale);
+    // All steps' input projections at once: [steps, batch, 4·units].
+    const xT = tf.transpose(xIn, [1, 0, 2]);
+    let projected = matMul(tf.reshape(xT, [steps * batch, inputDim]), tf.mul(k, scale));
+    if (b != null) projected = add(projected, tf.mul(b, scale));
+    const perStep = tf.unstack(tf.reshape(projected, [steps, batch, 4 * units]));
+    const saved: Tensor[] = [];
+    const hs: Tensor2D[] = [];
+    for (let t = 0; t < steps; t++) {
+      const gates = run('Sigmoid', [add(perStep[t]!, matMul(h, rkScaled))])[0]!;
+      const [i, f, cellGate, o] = tf.split(gates, 4, 1) as Tensor2D[];
+      const g = tf.sub(tf.mul(cellGate!, 2), 1) as Tensor2D;
+      const cPrev = c;
+      c = add(mul(f!, cPrev), mul(i!, g));
+      const tc = run('Tanh', [c])[0]!;
+      h = mul(o!, tc);
+      saved.push(gates, i!, f!, g, o!, tc, cPrev);
+      hs.push(h);
+    }
+    // Saved for the backward pass: x (time-major), the weights, h before every step, and per step its gates.
+    save([xT, k, rk, tf.stack([h0, ...hs.slice(0, -1)]), ...saved]);
+
+    let value: Tensor;
+    const outputs = returnSequences ? tf.stack(hs, 1) : h;
+    if (!returnState) value = outputs;
+    else if (returnSequences) value = tf.concat([outputs, tf.expandDims(c, 1)], 1);
+    else value = tf.stack([h, c], 1);
+
+    const gradFunc = (dy: Tensor, s: Tensor[]): Tensor[] => {
+      const [sxT, sk, srk, hPrev, ...perStepSaved] = s as [Tensor3D, Tensor2D, Tensor2D, Tensor3D, ...Tensor2D[]];
+      // The incoming gradient as per-step gradients of h, and of the final c.
+      let dhSteps: Tensor2D[] | null = null;
+      let dh: Tensor2D;
+      let dc: Tensor2D | null = null;
+      if (!returnState) {
+        if (returnSequences) dhSteps = tf.unstack(dy, 1) as Tensor2D[];
+        dh = returnSequences ? dhSteps![steps - 1]! : (dy as Tensor2D);
+      } else if (returnSequences) {
+        dhSteps = tf.unstack(tf.slice(dy, [0, 0, 0], [batch, steps, units]), 1) as Tensor2D[];
+        dh = dhSteps[steps - 1]!;
+        dc = tf.reshape(tf.slice(dy, [0, steps, 0], [batch, 1, units]), [batch, units]);
+      } else {
+        dh = tf.reshape(tf.slice(dy, [0, 0, 0], [batch, 1, units]), [batch, units]);
+        dc = tf.reshape(tf.slice(dy, [0, 1, 0], [batch, 1, units]), [batch, units]);
+      }
+      const scale2 = columnScale(4);
+      const rkBack = tf.mul(srk, scale2);
+      // Per step: the gradient of the pre-activations before the cell-gate columns' factor (folded into scale2).
+      const dzs: Tensor2D[] = new Array(steps);
+      for (let t = steps - 1; t >= 0; t--) {
+        if (t < steps - 1 && dhSteps) dh = add(dh, dhSteps[t]!);
+        const [gates, i, f, g, o, tc, cPrev] = perStepSaved.slice(7 * t, 7 * t + 7) as Tensor2D[];
+        let dcTotal = tanhGrad(tc!, mul(dh, o!));
+        if (dc != null) dcTotal = add(dcTotal, dc);
+        const dGates = tf.concat([mul(dcTotal, g!), mul(dcTotal, cPrev!), mul(dcTotal, i!), mul(dh, tc!)], 1);
+        dzs[t] = sigmoidGrad(gates!, dGates);
+        dc = mul(dcTotal, f!);
+        dh = matMul(dzs[t]!, rkBack, true);
+      }
+      // The weight gradients as single large matmuls over all steps.
+      const dz = tf.reshape(tf.stack(dzs), [steps * batch, 4 * units]);
+      const dx = tf.transpose(tf.reshape(matMul(dz, tf.mul(sk, scale2), true), [steps, batch, inputDim]), [1, 0, 2]);
+      const grads: Tensor[] = [
+        dx,
+        tf.mul(tf.matMul(tf.reshape(sxT, [steps * batch, inputDim]), dz, true, false), scale2),
+        tf.mul(tf.matMul(tf.reshape(hPrev, [steps * batch, units]), dz, true, false), scale2),
+      ];
+      if (bias != null) grads.push(tf.mul(tf.sum(dz, 0), scale2));
+      if (initialState != null) grads.push(dh, dc!);
+      return grads;
+    };
+    return { value, gradFunc };
+  });
+
+  return tf.tidy(() => {
+    const packed = op(...inputs);
+    if (!returnState) return [packed];
+    if (returnSequences) {
+      const output = tf.slice(packed, [0, 0, 0], [batch, steps, units]);
+      const h = tf.reshape(tf.slice(packed, [0, steps - 1, 0], [batch, 1, units]), [batch, units]);
+      const c = tf.reshape(tf.slice(packed, [0, steps, 0], [batch, 1, units]), [batch, units]);
+      return [output, h, c];
+    }
+    const h = tf.reshape(tf.slice(packed, [0, 0, 0], [batch, 1, units]), [batch, units]);
+    const c = tf.reshape(tf.slice(packed, [0, 1, 0], [batch, 1, units]), [batch, units]);
+    return [h, h, c];
+  });
+}

@@ -9,6 +9,7 @@
  */
 import type { NamedAttrMap, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
+import { isTracing } from '../graph/step-hooks.js';
 import { floatTypeAttr, nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
 
 export interface FusedConv2dOptions {
@@ -83,6 +84,13 @@ function register(): void {
 
 function fusedConv2dForward(backend: NativeBackend, x: Tensor, filter: Tensor, bias: Tensor, options: FusedConv2dOptions): Tensor4D {
   const b = backend.binding;
+  if (isTracing()) {
+    // In a graph, TensorFlow's optimizer fuses Conv2D + BiasAdd (+ Relu) itself, and also with an activation layer
+    // that follows (LeakyReLU); handed an already fused op it would try the latter and fail on the whole graph.
+    const { conv, dataFormat } = convAttrs(backend, options);
+    const z = runNativeOp(backend, 'BiasAdd', [floatTypeAttr(backend), dataFormat], [runNativeOp(backend, 'Conv2D', conv, [x, filter])[0]!, bias])[0]!;
+    return (options.activation === 'relu' ? runNativeOp(backend, 'Relu', [floatTypeAttr(backend)], [z])[0]! : z) as Tensor4D;
+  }
   const attrs: OpAttr[] = [
     ...convAttrs(backend, options).conv,
     { name: 'num_args', type: b.TF_ATTR_INT, value: 1 },

@@ -8,12 +8,14 @@ import { join } from 'node:path';
 import {
   CSVLogger,
   EarlyStopping,
+  GraphFunction,
   LearningRateScheduler,
   Model,
   ModelCheckpoint,
   ReduceLROnPlateau,
   TensorBoard,
   TerminateOnNaN,
+  hostTensors,
   input,
   layers,
   loadModel,
@@ -113,6 +115,25 @@ class SquaredErrorModel extends Model {
 const regressor = new SquaredErrorModel(tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [8] })] }));
 regressor.compile({ optimizer: 'sgd' });
 await regressor.fit(x, { data: Float32Array.from(labels), shape: [n, 1] }, { epochs: 2, verbose: 0 });
+
+// 5b. The same kind of step run as one TensorFlow graph, as the built-in step is: GraphFunction traces it, and what
+// the host draws anew for every step (here input noise) goes through hostTensors.
+class NoisyRegressor extends Model {
+  private readonly step = new GraphFunction(([x, y]) => {
+    const [noise] = hostTensors(() => [tf.randomNormal(x!.shape, 0, 0.01)]);
+    return [this.optimizer.minimize(() => tf.losses.meanSquaredError(y!, this.forward([tf.add(x!, noise!)], true)[0]!), true) as Scalar];
+  }, 'noisy_step');
+
+  override trainStep(batch: Batch): Logs {
+    const [loss] = this.step.run([batch.x[0]!, batch.y[0]!]);
+    const value = loss!.dataSync()[0]!;
+    loss!.dispose();
+    return { loss: value };
+  }
+}
+const noisy = new NoisyRegressor(tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [8] })] }));
+noisy.compile({ optimizer: 'adam' });
+await noisy.fit(x, { data: Float32Array.from(labels), shape: [n, 1] }, { epochs: 2, verbose: 0 });
 
 // 6. summary(): Keras's table; `dl summary <preset|DIR>` prints the same for presets and saved models.
 classifier.summary();

@@ -182,9 +182,12 @@ export async function main(workload: WorkloadName): Promise<void> {
   }
 }
 
-/** Layers that count which implementation ran (dl's LSTM: fused kernel or step by step), as `{ layer: counts }`. */
+/**
+ * Layers that count which implementation ran (their eager calls: tracing, or steps that stay eager), as
+ * `{ layer: counts }`, and under `steps` how many step calls ran as a TensorFlow graph.
+ */
 function kernelNotes(built: Built): Record<string, Record<string, number>> {
-  const notes: Record<string, Record<string, number>> = {};
+  const notes: Record<string, Record<string, number>> = { steps: built.model.graphCalls };
   for (const net of Object.values(built.networks)) {
     for (const layer of net.net.layers) {
       const counts = Object.entries(layer as unknown as Record<string, unknown>).filter(([k, v]) => /Calls$/.test(k) && typeof v === 'number');

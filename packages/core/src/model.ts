@@ -154,6 +154,24 @@ export class Model {
     return [this.optimizer];
   }
 
+  /**
+   * How many calls of this model's steps (training, and `predict`'s forward pass) ran as a TensorFlow graph, and how
+   * many eagerly (tracing included): to check that a model trains as a graph (graph/graph-function.ts).
+   */
+  get graphCalls(): { graph: number; eager: number } {
+    const total = { graph: 0, eager: 0 };
+    for (const f of this.graphFunctions()) {
+      total.graph += f.calls.graph;
+      total.eager += f.calls.eager;
+    }
+    return total;
+  }
+
+  /** The graph functions behind this model's steps (a subclass with its own adds them). */
+  protected graphFunctions(): GraphFunction[] {
+    return [...this.trainFunctions.values(), ...(this.predictFunction ? [this.predictFunction] : [])];
+  }
+
   /** Names of the values the built-in steps log: `loss`, then per-output losses and metrics. */
   get metricsNames(): string[] {
     return this.requireLoss().names;

@@ -137,6 +137,21 @@ describe('GraphFunction', () => {
     expect(fn.calls.graph).toBe(4);
   });
 
+  it('hands back new tensors, also where the step returns its input unchanged', () => {
+    const fn = new GraphFunction(([x]) => [x!, tf.add(x!, 1)]);
+    const x = tf.tensor1d([1, 2]);
+    for (let i = 0; i < 5; i++) {
+      const [same, plusOne] = fn.run([x]);
+      expect(same).not.toBe(x);
+      expect(Array.from(same!.dataSync())).toEqual([1, 2]);
+      expect(Array.from(plusOne!.dataSync())).toEqual([2, 3]);
+      tf.dispose([same!, plusOne!]);
+    }
+    expect(fn.calls.graph).toBe(3);
+    expect(x.isDisposed).toBe(false);
+    x.dispose();
+  });
+
   it("follows Adam's learning rate when a callback changes it, and retraces after the optimizer's state is replaced", async () => {
     setSeed(3);
     const model = convNet();

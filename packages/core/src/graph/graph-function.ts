@@ -63,7 +63,7 @@ export class GraphFunction {
     const backend = nativeBackend();
     const eager = () => {
       this.calls.eager++;
-      return tf.tidy(() => this.step(inputs));
+      return this.callStep(inputs);
     };
     if (backend === null || process.env['DL_GRAPH'] === '0') return eager();
     const key = inputs.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ');
@@ -80,7 +80,7 @@ export class GraphFunction {
 
     this.calls.eager++;
     signature.traces++;
-    const { outputs, trace } = traceStep(backend, (xs) => tf.tidy(() => this.step(xs)), inputs);
+    const { outputs, trace } = traceStep(backend, (xs) => this.callStep(xs), inputs);
     // The first calls may differ from the rest (an optimizer creates its state), so a problem or a change only
     // counts once it persists.
     const canonical = trace.problem === null ? canonicalTrace(trace) : undefined;
@@ -91,6 +91,11 @@ export class GraphFunction {
     }
     signature.previous = canonical;
     return outputs;
+  }
+
+  /** The step run eagerly; outputs are new tensors even where the step hands back an input or a variable. */
+  private callStep(inputs: Tensor[]): Tensor[] {
+    return tf.tidy(() => this.step(inputs).map((t) => (inputs.includes(t) || t instanceof tf.Variable ? tf.clone(t) : t)));
   }
 
   private stayEager(signature: Signature, reason: string): void {

@@ -82,8 +82,11 @@ export function traceStep(backend: NativeBackend, step: (inputs: Tensor[]) => Te
     argIds.set(id, trace.args.length - 1);
     return { arg: trace.args.length - 1 };
   };
+  /** Where a handle already seen in this trace comes from. */
+  const seen = (id: number): Ref | undefined =>
+    produced.get(id) ?? (constIds.has(id) ? { const: constIds.get(id)! } : argIds.has(id) ? { arg: argIds.get(id)! } : undefined);
   const refOf = (id: number, op: string): Ref => {
-    const known = produced.get(id) ?? (constIds.has(id) ? { const: constIds.get(id)! } : argIds.has(id) ? { arg: argIds.get(id)! } : undefined);
+    const known = seen(id);
     if (known) return known;
     const info = (t: Tensor) => ({ dtype: dtypeNumber(original, t.dtype), shape: t.shape });
     if (inputIds.has(id)) return argOf(id, { kind: 'input', index: inputIds.get(id)!, ...info(inputs[inputIds.get(id)!]!) });
@@ -182,8 +185,10 @@ export function traceStep(backend: NativeBackend, step: (inputs: Tensor[]) => Te
   const keep = new Set<number>();
   const endRef = (id: number, what: string): Ref => {
     keep.add(id);
-    const ref = produced.get(id) ?? (constIds.has(id) ? { const: constIds.get(id)! } : argIds.has(id) ? { arg: argIds.get(id)! } : undefined);
+    const ref = seen(id);
     if (ref) return ref;
+    // An input handed back as it came.
+    if (inputIds.has(id)) return refOf(id, what);
     fail(`${what} is not computed by the step`);
     return { const: -1 };
   };

@@ -145,6 +145,10 @@ export class GanModel extends Model {
     return { d_loss: dValue!, g_loss: gValue! };
   }
 
+  protected override graphFunctions(): GraphFunction[] {
+    return [...super.graphFunctions(), ...(this.trainFunction ? [this.trainFunction] : [])];
+  }
+
   /** The same two losses on held-out real images, without training (dropout off, batch-norm moving statistics). */
   override testStep(batch: Batch): Logs {
     const n = batch.size;

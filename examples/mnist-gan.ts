@@ -4,7 +4,7 @@
  * Run from the repo root (after `pnpm install`):
  *
  *   pnpm --filter dl-examples mnist-gan               # 1 epoch: blurry but digit-like strokes
- *   EPOCHS=6 pnpm --filter dl-examples mnist-gan      # the `gan` preset's recipe (about 29 min on 2 cores)
+ *   EPOCHS=8 pnpm --filter dl-examples mnist-gan      # the `gan` preset's recipe (about 23 min on 2 cores)
  *   LIMIT=6000 pnpm --filter dl-examples mnist-gan    # the first 6,000 images only, for a quick try
  *
  * (`npx tsx examples/mnist-gan.ts` works too.) It writes a grid of samples after every epoch to

@@ -158,6 +158,9 @@ function runDl(args: string[], cwd: string, env: NodeJS.ProcessEnv, runDir: stri
     };
     const onOutput = () => {
       if (firstEpochAtMs === undefined && /^Epoch \d+\/\d+$/m.test(stderr)) firstEpochAtMs = Date.now() - started;
+      // A start-up kill aimed past the end of start-up (the guess is long for a fast machine) strikes as training
+      // begins, rather than after a run that may be over by then.
+      if (plan?.kind === 'time' && firstEpochAtMs !== undefined) kill();
       if (armed || plan === undefined) return;
       if ((plan.kind === 'epoch' || plan.kind === 'checkpoint') && new RegExp(`^Epoch ${plan.epoch}/\\d+$`, 'm').test(stderr)) {
         armed = true;

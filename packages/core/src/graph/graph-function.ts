@@ -9,6 +9,9 @@
  * runs it: the host hooks (step-hooks.ts), one `executeOp` of the function on the current inputs, variables and host
  * values, then the variables take their new values. A step that cannot be traced (it reads values on the host, say)
  * keeps running eagerly, as does everything on other backends or with `DL_GRAPH=0`.
+ *
+ * As with `tf.function`, JavaScript in the step runs only while tracing: once compiled, a branch on something other
+ * than the inputs' shapes (a flag flipped later) is not seen again; such values belong in `hostTensors`.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

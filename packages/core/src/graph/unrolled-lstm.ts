@@ -9,7 +9,7 @@
  */
 import type { GradSaveFunc, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
-import type { FusedLstmOptions, FusedLstmWeights } from '../native/fused-lstm.js';
+import { packLstmOutputs, unpackLstmGradient, unpackLstmOutputs, type FusedLstmOptions, type FusedLstmWeights } from '../native/fused-lstm.js';
 import { floatTypeAttr, nativeBackend, runNativeOp, type OpAttr } from '../native/native-ops.js';
 
 type Binary = (a: Tensor, b: Tensor) => Tensor2D;
@@ -24,8 +24,6 @@ export function unrolledLstm(
   const bias = weights.bias ?? null;
   const [batch, steps, inputDim] = x.shape;
   const units = recurrentKernel.shape[0];
-  const returnSequences = options.returnSequences ?? false;
-  const returnState = options.returnState ?? false;
   const inputs: Tensor[] = [x, kernel, recurrentKernel];
   if (bias != null) inputs.push(bias);
   if (initialState != null) inputs.push(...initialState);
@@ -82,29 +80,15 @@ export function unrolledLstm(
     // Saved for the backward pass: x (time-major), the weights, h before every step, and per step its gates.
     save([xT, k, rk, tf.stack([h0, ...hs.slice(0, -1)]), ...saved]);
 
-    let value: Tensor;
-    const outputs = returnSequences ? tf.stack(hs, 1) : h;
-    if (!returnState) value = outputs;
-    else if (returnSequences) value = tf.concat([outputs, tf.expandDims(c, 1)], 1);
-    else value = tf.stack([h, c], 1);
+    const value = packLstmOutputs({ sequence: () => tf.stack(hs, 1), h: () => h, c: () => c }, options);
 
     const gradFunc = (dy: Tensor, s: Tensor[]): Tensor[] => {
       const [sxT, sk, srk, hPrev, ...perStepSaved] = s as [Tensor3D, Tensor2D, Tensor2D, Tensor3D, ...Tensor2D[]];
       // The incoming gradient as per-step gradients of h, and of the final c.
-      let dhSteps: Tensor2D[] | null = null;
-      let dh: Tensor2D;
-      let dc: Tensor2D | null = null;
-      if (!returnState) {
-        if (returnSequences) dhSteps = tf.unstack(dy, 1) as Tensor2D[];
-        dh = returnSequences ? dhSteps![steps - 1]! : (dy as Tensor2D);
-      } else if (returnSequences) {
-        dhSteps = tf.unstack(tf.slice(dy, [0, 0, 0], [batch, steps, units]), 1) as Tensor2D[];
-        dh = dhSteps[steps - 1]!;
-        dc = tf.reshape(tf.slice(dy, [0, steps, 0], [batch, 1, units]), [batch, units]);
-      } else {
-        dh = tf.reshape(tf.slice(dy, [0, 0, 0], [batch, 1, units]), [batch, units]);
-        dc = tf.reshape(tf.slice(dy, [0, 1, 0], [batch, 1, units]), [batch, units]);
-      }
+      const g = unpackLstmGradient(dy, [batch, steps, units], options);
+      const dhSteps = g.sequence ? (tf.unstack(g.sequence, 1) as Tensor2D[]) : null;
+      let dh = dhSteps ? dhSteps[steps - 1]! : g.h!;
+      let dc = g.c;
       const scale2 = columnScale(4);
       const rkBack = tf.mul(srk, scale2);
       // Per step: the gradient of the pre-activations before the cell-gate columns' factor (folded into scale2).
@@ -135,17 +119,5 @@ export function unrolledLstm(
     return { value, gradFunc };
   });
 
-  return tf.tidy(() => {
-    const packed = op(...inputs);
-    if (!returnState) return [packed];
-    if (returnSequences) {
-      const output = tf.slice(packed, [0, 0, 0], [batch, steps, units]);
-      const h = tf.reshape(tf.slice(packed, [0, steps - 1, 0], [batch, 1, units]), [batch, units]);
-      const c = tf.reshape(tf.slice(packed, [0, steps, 0], [batch, 1, units]), [batch, units]);
-      return [output, h, c];
-    }
-    const h = tf.reshape(tf.slice(packed, [0, 0, 0], [batch, 1, units]), [batch, units]);
-    const c = tf.reshape(tf.slice(packed, [0, 1, 0], [batch, 1, units]), [batch, units]);
-    return [h, h, c];
-  });
+  return tf.tidy(() => unpackLstmOutputs(op(...inputs), [batch, steps, units], options));
 }

@@ -65,8 +65,6 @@ export function fusedLstm(
   if (backend == null) throw new Error(`fusedLstm needs the native 'tensorflow' backend; the active backend is '${tf.getBackend()}'`);
   const { kernel, recurrentKernel } = weights;
   const bias = weights.bias ?? null;
-  const returnSequences = options.returnSequences ?? false;
-  const returnState = options.returnState ?? false;
   if (x.rank !== 3) throw new Error(`fusedLstm: x must be [batch, steps, features], got shape [${x.shape}]`);
   const [batch, steps, inputDim] = x.shape;
   const units = recurrentKernel.shape[0];
@@ -96,34 +94,15 @@ export function fusedLstm(
     save([xT, w, b, h0, c0, ...outs]);
 
     const lastStep = (t: Tensor3D) => tf.reshape(tf.slice(t, [steps - 1, 0, 0], [1, batch, units]), [batch, units]);
-    let value: Tensor;
-    if (!returnState) {
-      value = returnSequences ? tf.transpose(h, [1, 0, 2]) : lastStep(h);
-    } else if (returnSequences) {
-      // [batch, steps + 1, units]: every h, then the final c.
-      value = tf.concat([tf.transpose(h, [1, 0, 2]), tf.expandDims(lastStep(cs), 1)], 1);
-    } else {
-      // [batch, 2, units]: the final h and c.
-      value = tf.stack([lastStep(h), lastStep(cs)], 1);
-    }
+    const value = packLstmOutputs({ sequence: () => tf.transpose(h, [1, 0, 2]), h: () => lastStep(h), c: () => lastStep(cs) }, options);
 
     const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] => {
       const [sxT, sw, sb, sh0, sc0, ...fwd] = saved as [Tensor3D, Tensor2D, Tensor1D, Tensor2D, Tensor2D, ...Tensor3D[]];
       // Gradient on one [batch, units] step, placed at the last of `steps` time-major steps.
       const atLastStep = (g: Tensor) => tf.pad(tf.reshape(g, [1, batch, units]), [[steps - 1, 0], [0, 0], [0, 0]]);
-      const zeros = () => tf.zeros([steps, batch, units]);
-      let hGrad: Tensor;
-      let csGrad: Tensor;
-      if (!returnState) {
-        hGrad = returnSequences ? tf.transpose(dy, [1, 0, 2]) : atLastStep(dy);
-        csGrad = zeros();
-      } else if (returnSequences) {
-        hGrad = tf.transpose(tf.slice(dy, [0, 0, 0], [batch, steps, units]), [1, 0, 2]);
-        csGrad = atLastStep(tf.slice(dy, [0, steps, 0], [batch, 1, units]));
-      } else {
-        hGrad = atLastStep(tf.slice(dy, [0, 0, 0], [batch, 1, units]));
-        csGrad = atLastStep(tf.slice(dy, [0, 1, 0], [batch, 1, units]));
-      }
+      const g = unpackLstmGradient(dy, [batch, steps, units], options);
+      const hGrad = g.sequence ? tf.transpose(g.sequence, [1, 0, 2]) : atLastStep(g.h!);
+      const csGrad = g.c ? atLastStep(g.c) : tf.zeros([steps, batch, units]);
       const zp = tf.zeros([units]);
       const [xGrad, csPrevGrad, hPrevGrad, wGrad, wciGrad, wcfGrad, wcoGrad, bGrad] = blockLstmGrad(
         backend, steps, [sxT, sc0, sh0, sw, zp, zp, zp, sb, ...fwd, csGrad, hGrad],
@@ -144,20 +123,42 @@ export function fusedLstm(
     return { value, gradFunc };
   });
 
-  return tf.tidy(() => {
-    const packed = op(...inputs);
-    if (!returnState) return [packed];
-    if (returnSequences) {
-      const output = tf.slice(packed, [0, 0, 0], [batch, steps, units]);
-      const h = tf.reshape(tf.slice(packed, [0, steps - 1, 0], [batch, 1, units]), [batch, units]);
-      const c = tf.reshape(tf.slice(packed, [0, steps, 0], [batch, 1, units]), [batch, units]);
-      return [output, h, c];
-    }
-    const h = tf.reshape(tf.slice(packed, [0, 0, 0], [batch, 1, units]), [batch, units]);
-    const c = tf.reshape(tf.slice(packed, [0, 1, 0], [batch, 1, units]), [batch, units]);
-    // As tfjs-layers' RNN: the output and the h state are the same tensor.
-    return [h, h, c];
-  });
+  return tf.tidy(() => unpackLstmOutputs(op(...inputs), [batch, steps, units], options));
+}
+
+/*
+ * A custom gradient returns one tensor, so an LSTM's outputs travel packed in one, by `returnSequences` /
+ * `returnState`: the last h `[batch, units]`; every h `[batch, steps, units]`; the last h and c `[batch, 2, units]`;
+ * every h, then the last c `[batch, steps + 1, units]`. Shared by this LSTM and the unrolled one (graph/).
+ */
+
+/** The packed value, from what the options ask for (each part computed only when needed). */
+export function packLstmOutputs(parts: { sequence: () => Tensor; h: () => Tensor; c: () => Tensor }, options: FusedLstmOptions): Tensor {
+  if (!options.returnState) return options.returnSequences ? parts.sequence() : parts.h();
+  if (options.returnSequences) return tf.concat([parts.sequence(), tf.expandDims(parts.c(), 1)], 1);
+  return tf.stack([parts.h(), parts.c()], 1);
+}
+
+/** The gradient of the packed value: of every h `[batch, steps, units]` or of the last h, and of the last c if any. */
+export function unpackLstmGradient(
+  dy: Tensor,
+  [batch, steps, units]: [number, number, number],
+  options: FusedLstmOptions,
+): { sequence: Tensor3D | null; h: Tensor2D | null; c: Tensor2D | null } {
+  const step = (t: number) => tf.reshape(tf.slice(dy, [0, t, 0], [batch, 1, units]), [batch, units]) as Tensor2D;
+  if (!options.returnState) return options.returnSequences ? { sequence: dy as Tensor3D, h: null, c: null } : { sequence: null, h: dy as Tensor2D, c: null };
+  if (options.returnSequences) return { sequence: tf.slice(dy, [0, 0, 0], [batch, steps, units]) as Tensor3D, h: null, c: step(steps) };
+  return { sequence: null, h: step(0), c: step(1) };
+}
+
+/** The layer's outputs from the packed value: `[output]`, or `[output, h, c]` with `returnState`. */
+export function unpackLstmOutputs(packed: Tensor, [batch, steps, units]: [number, number, number], options: FusedLstmOptions): Tensor[] {
+  if (!options.returnState) return [packed];
+  const step = (t: number) => tf.reshape(tf.slice(packed, [0, t, 0], [batch, 1, units]), [batch, units]);
+  if (options.returnSequences) return [tf.slice(packed, [0, 0, 0], [batch, steps, units]), step(steps - 1), step(steps)];
+  const h = step(0);
+  // As tfjs-layers' RNN: the output and the h state are the same tensor.
+  return [h, h, step(1)];
 }
 
 /** BlockLSTMV2 over `steps` steps; returns i, cs, f, o, ci, co, h, each `[steps, batch, units]`. */

@@ -24,7 +24,6 @@ import { traceStep, type Ref, type StepTrace } from './step-trace.js';
 
 /** Traces that may disagree before a signature gives up and stays eager (a step that changes every call). */
 const MAX_TRACES = 4;
-const RESOURCE = 20;
 let functionCount = 0;
 
 interface Signature {
@@ -107,13 +106,12 @@ export class GraphFunction {
   }
 
   private compile(backend: NativeBackend, trace: StepTrace): Compiled {
-    const { TF_ATTR_TYPE } = backend.binding;
-    const TF_ATTR_SHAPE = 5;
+    const { TF_ATTR_TYPE, TF_ATTR_SHAPE, TF_RESOURCE } = backend.binding;
     const nodes: GraphNode[] = [];
     trace.args.forEach((a, i) => {
       const attrs: OpAttr[] =
         a.kind === 'resource'
-          ? [{ name: 'dtype', type: TF_ATTR_TYPE, value: RESOURCE }]
+          ? [{ name: 'dtype', type: TF_ATTR_TYPE, value: TF_RESOURCE }]
           : [{ name: 'dtype', type: TF_ATTR_TYPE, value: a.dtype }, { name: 'shape', type: TF_ATTR_SHAPE, value: a.shape }];
       nodes.push({ name: `arg${i}`, op: 'Placeholder', inputs: [], attrs });
     });

@@ -88,7 +88,7 @@ export function traceStep(backend: NativeBackend, step: (inputs: Tensor[]) => Te
   const refOf = (id: number, op: string): Ref => {
     const known = seen(id);
     if (known) return known;
-    const info = (t: Tensor) => ({ dtype: dtypeNumber(original, t.dtype), shape: t.shape });
+    const info = (t: Tensor) => ({ dtype: backend.getDTypeInteger(t.dtype), shape: t.shape });
     if (inputIds.has(id)) return argOf(id, { kind: 'input', index: inputIds.get(id)!, ...info(inputs[inputIds.get(id)!]!) });
     if (variableIds.has(id)) return argOf(id, { kind: 'variable', variable: variableIds.get(id)!, ...info(variableIds.get(id)!) });
     if (isResource(id)) return argOf(id, { kind: 'resource', id });
@@ -106,7 +106,7 @@ export function traceStep(backend: NativeBackend, step: (inputs: Tensor[]) => Te
         trace.ops.push({ op: name, attrs: structuredClone(attrs), inputs: inputRefs, numOutputs, touchesResource });
         out.forEach((o, i) => {
           produced.set(o.id, { op: trace.ops.length - 1, output: i });
-          if (o.dtype === RESOURCE) resourceValued.add(o.id);
+          if (o.dtype === original.TF_RESOURCE) resourceValued.add(o.id);
           alive.add(o.id);
         });
         return out;
@@ -156,7 +156,7 @@ export function traceStep(backend: NativeBackend, step: (inputs: Tensor[]) => Te
       });
       const ids = hostPaused(() => backend.getInputTensorIds(tensors));
       ids.forEach((id, k) => {
-        argOf(id, { kind: 'feed', index: feeds++, dtype: dtypeNumber(original, tensors[k]!.dtype), shape: tensors[k]!.shape });
+        argOf(id, { kind: 'feed', index: feeds++, dtype: backend.getDTypeInteger(tensors[k]!.dtype), shape: tensors[k]!.shape });
       });
       trace.hooks.push({ feed: compute, count: tensors.length });
       return tensors;
@@ -201,19 +201,4 @@ export function traceStep(backend: NativeBackend, step: (inputs: Tensor[]) => Te
   const leaked = [...alive].filter((id) => !keep.has(id));
   if (leaked.length) fail(`the step keeps ${leaked.length} tensor(s) it made beyond what it returns and assigns`);
   return { outputs, trace };
-}
-
-const RESOURCE = 20;
-
-function dtypeNumber(binding: Binding, dtype: string): number {
-  switch (dtype) {
-    case 'float32':
-      return binding.TF_FLOAT;
-    case 'int32':
-      return binding.TF_INT32;
-    case 'bool':
-      return (binding as unknown as { TF_BOOL: number }).TF_BOOL;
-    default:
-      throw new Error(`graph: a traced step cannot take ${dtype} tensors`);
-  }
 }

@@ -34,7 +34,7 @@ export class AdamSlots {
     const handle = (slot: Slot): number => {
       const attrs: OpAttr[] = [
         floatTypeAttr(backend, 'dtype'),
-        { name: 'shape', type: (b as unknown as { TF_ATTR_SHAPE: number }).TF_ATTR_SHAPE, value: [size] },
+        { name: 'shape', type: b.TF_ATTR_SHAPE, value: [size] },
         { name: 'container', type: b.TF_ATTR_STRING, value: '' },
         // Resource names are per process; a counter keeps every optimizer's apart.
         { name: 'shared_name', type: b.TF_ATTR_STRING, value: `dl_adam_${process.pid}_${nextId++}_${slot}` },

@@ -47,11 +47,10 @@ export function installNativeKernels(): void {
     nativeKernelCalls.gather++;
     const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
     const { TF_ATTR_INT, TF_ATTR_TYPE, TF_INT32 } = backend.binding;
-    const dtype = (t: TensorInfo) => (t.dtype === 'int32' ? TF_INT32 : backend.binding.TF_FLOAT);
     const attrs = [
       { name: 'batch_dims', type: TF_ATTR_INT, value: batchDims },
-      { name: 'Tparams', type: TF_ATTR_TYPE, value: dtype(x) },
-      { name: 'Tindices', type: TF_ATTR_TYPE, value: dtype(indices) },
+      { name: 'Tparams', type: TF_ATTR_TYPE, value: backend.getDTypeInteger(x.dtype) },
+      { name: 'Tindices', type: TF_ATTR_TYPE, value: backend.getDTypeInteger(indices.dtype) },
       { name: 'Taxis', type: TF_ATTR_TYPE, value: TF_INT32 },
     ];
     return tf.tidy(() => runNativeOp(backend, 'GatherV2', attrs, [x as never, indices as never, tf.scalar(axis, 'int32')])[0]!);

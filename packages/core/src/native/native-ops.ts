@@ -18,13 +18,17 @@ export interface NativeBackend {
     TF_INT64: number;
     TF_FLOAT: number;
     TF_UINT8: number;
+    TF_RESOURCE: number;
     TF_ATTR_STRING: number;
     TF_ATTR_INT: number;
     TF_ATTR_FLOAT: number;
     TF_ATTR_BOOL: number;
     TF_ATTR_TYPE: number;
+    TF_ATTR_SHAPE: number;
   };
   getInputTensorIds(tensors: Tensor[]): number[];
+  /** TensorFlow's dtype number for a tfjs dtype (throws for dtypes TensorFlow's binding does not take). */
+  getDTypeInteger(dtype: string): number;
   createOutputTensor(metadata: unknown): Tensor;
 }
 

@@ -319,20 +319,15 @@ export class Model {
   private trainRows(arrays: { x: Tensor[]; y: Tensor[]; sampleWeight?: Tensor }, rows: Int32Array): Logs {
     const { optimizer } = this.requireCompiled();
     const loss = this.requireLoss();
-    const layout = { x: arrays.x.length, y: arrays.y.length, weighted: arrays.sampleWeight !== undefined };
-    const key = `rows ${JSON.stringify(layout)}`;
-    let step = this.trainFunctions.get(key);
-    if (!step) {
-      step = new GraphFunction((inputs) => {
-        const indices = inputs.at(-1)!;
-        const batch = unpackBatch(inputs.slice(0, -1).map((t) => tf.gather(t, indices)), layout);
-        return [this.trainValues(optimizer, loss, batch)];
-      }, 'train_step');
-      this.trainFunctions.set(key, step);
-    }
+    const layout = layoutOf(arrays);
+    const step = this.builtInTrainFunction(`rows ${JSON.stringify(layout)}`, (inputs) => {
+      const indices = inputs.at(-1)!;
+      const batch = unpackBatch(inputs.slice(0, -1).map((t) => tf.gather(t, indices)), layout);
+      return [this.trainValues(optimizer, loss, batch)];
+    });
     const indices = tf.tensor1d(rows, 'int32');
     try {
-      const [values] = step.run([...arrays.x, ...arrays.y, ...(arrays.sampleWeight ? [arrays.sampleWeight] : []), indices]);
+      const [values] = step.run([...packBatch(arrays), indices]);
       return readLogs(loss.names, values!);
     } finally {
       indices.dispose();
@@ -349,17 +344,19 @@ export class Model {
     const loss = this.requireLoss();
     // With dl's Adam (whose host-side work is declared to traced steps), the step runs as one TensorFlow graph.
     if (runsInGraph(optimizer)) {
-      const layout = { x: batch.x.length, y: batch.y.length, weighted: batch.sampleWeight !== undefined };
-      const key = JSON.stringify(layout);
-      let step = this.trainFunctions.get(key);
-      if (!step) {
-        step = new GraphFunction((inputs) => [this.trainValues(optimizer, loss, unpackBatch(inputs, layout))], 'train_step');
-        this.trainFunctions.set(key, step);
-      }
+      const layout = layoutOf(batch);
+      const step = this.builtInTrainFunction(JSON.stringify(layout), (inputs) => [this.trainValues(optimizer, loss, unpackBatch(inputs, layout))]);
       const [values] = step.run(packBatch(batch));
       return readLogs(loss.names, values!);
     }
     return readLogs(loss.names, tf.tidy(() => this.trainValues(optimizer, loss, batch)));
+  }
+
+  /** The built-in step's graph function under `key` (one per batch layout), made from `body` on first use. */
+  private builtInTrainFunction(key: string, body: (inputs: Tensor[]) => Tensor[]): GraphFunction {
+    let step = this.trainFunctions.get(key);
+    if (!step) this.trainFunctions.set(key, (step = new GraphFunction(body, 'train_step')));
+    return step;
   }
 
   /** One gradient step's logged values (loss, per-output losses, metrics) as one vector. */
@@ -616,13 +613,24 @@ function range(start: number, count: number): Int32Array {
   return Int32Array.from({ length: count }, (_, i) => start + i);
 }
 
+/** How many inputs and targets a batch has, and whether it has sample weights: what its graph step depends on. */
+interface BatchLayout {
+  x: number;
+  y: number;
+  weighted: boolean;
+}
+
+function layoutOf(batch: Pick<Batch, 'x' | 'y' | 'sampleWeight'>): BatchLayout {
+  return { x: batch.x.length, y: batch.y.length, weighted: batch.sampleWeight !== undefined };
+}
+
 /** A batch as one list of tensors (a traced step's inputs): x, then y, then the sample weights if any. */
-function packBatch(batch: Batch): Tensor[] {
+function packBatch(batch: Pick<Batch, 'x' | 'y' | 'sampleWeight'>): Tensor[] {
   return [...batch.x, ...batch.y, ...(batch.sampleWeight ? [batch.sampleWeight] : [])];
 }
 
 /** `packBatch`'s inverse, for `x` inputs, `y` targets and maybe sample weights. */
-function unpackBatch(inputs: Tensor[], layout: { x: number; y: number; weighted: boolean }): Batch {
+function unpackBatch(inputs: Tensor[], layout: BatchLayout): Batch {
   const batch: Batch = { x: inputs.slice(0, layout.x), y: inputs.slice(layout.x, layout.x + layout.y), size: inputs[0]!.shape[0]! };
   if (layout.weighted) batch.sampleWeight = inputs[layout.x + layout.y]!;
   return batch;

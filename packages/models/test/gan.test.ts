@@ -53,6 +53,8 @@ describe('gan preset: the networks', () => {
       'Dense', 'BatchNormalization', 'LeakyReLU', 'Reshape', 'Conv2DTranspose', 'BatchNormalization', 'LeakyReLU', 'Conv2DTranspose',
     ]);
     expect(net.layers.at(-1)!.getConfig()['activation']).toBe('tanh');
+    // 4×4 kernels at stride 2: every output pixel gets the same number of taps (no checkerboard pattern).
+    for (const conv of net.layers.filter((l) => l.getClassName() === 'Conv2DTranspose')) expect(conv.getConfig()['kernelSize']).toEqual([4, 4]);
     expect(net.layers.map((l) => l.outputShape)).toEqual([
       [null, 9408], [null, 9408], [null, 9408], [null, 7, 7, 192], [null, 14, 14, 96], [null, 14, 14, 96], [null, 14, 14, 96], [null, 28, 28, 1],
     ]);
@@ -70,7 +72,10 @@ describe('gan preset: the networks', () => {
     expect(net.inputs[0]!.shape).toEqual([null, 28, 28, 1]);
     expect(net.outputs[0]!.shape).toEqual([null, 1]);
     expect(net.layers.map((l) => l.getClassName())).toEqual(['Conv2D', 'LeakyReLU', 'Dropout', 'Conv2D', 'LeakyReLU', 'Dropout', 'Flatten', 'Dense']);
-    for (const conv of net.layers.filter((l) => l.getClassName() === 'Conv2D')) expect(conv.getConfig()['strides']).toEqual([2, 2]);
+    for (const conv of net.layers.filter((l) => l.getClassName() === 'Conv2D')) {
+      expect(conv.getConfig()['strides']).toEqual([2, 2]);
+      expect(conv.getConfig()['kernelSize']).toEqual([5, 5]);
+    }
     expect(net.layers.map((l) => l.outputShape).slice(0, 4)).toEqual([[null, 14, 14, 64], [null, 14, 14, 64], [null, 14, 14, 64], [null, 7, 7, 128]]);
     expect(net.layers.at(-1)!.getConfig()['activation']).toBe('linear');
     const logits = discriminator.predict(tf.zeros([2, 28, 28, 1]));

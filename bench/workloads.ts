@@ -66,7 +66,7 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
   },
   'gan-train': {
     name: 'gan-train',
-    title: 'DCGAN training (the `gan` preset): one discriminator and one generator update per step',
+    title: 'DCGAN training (the `gan` preset): one generator and one discriminator update per step, the generator run once',
     batchSize: 64,
     steps: 100,
     warmup: 3,

@@ -4,7 +4,7 @@
  * Run from the repo root (after `pnpm install`):
  *
  *   pnpm --filter dl-examples mnist-gan               # 1 epoch: blurry but digit-like strokes
- *   EPOCHS=9 pnpm --filter dl-examples mnist-gan      # the `gan` preset's recipe (about 25 min on 2 cores)
+ *   EPOCHS=14 pnpm --filter dl-examples mnist-gan     # the `gan` preset's recipe (about 26 min on 2 cores)
  *   LIMIT=6000 pnpm --filter dl-examples mnist-gan    # the first 6,000 images only, for a quick try
  *
  * (`npx tsx examples/mnist-gan.ts` works too.) It writes a grid of samples after every epoch to
@@ -68,8 +68,8 @@ const discriminator = sequential(
   { name: 'discriminator' },
 );
 
-// 4. GanModel overrides Model.trainStep: per batch of real images, one discriminator update (real → 1, generated → 0)
-//    and one generator update (make the discriminator say 1), each network with its own Adam (2e-4, β1 0.5).
+// 4. GanModel overrides Model.trainStep: per batch of real images, one generator update (make the discriminator say 1)
+//    then one discriminator update (real → 1, those generated images → 0); each network has its own Adam (2e-4, β1 0.5).
 //    emaMomentum keeps a moving average of the generator's weights, which draws cleaner digits than the last step's.
 const gan = new GanModel(generator, discriminator, { emaMomentum: 0.999 });
 gan.compile({ optimizer: { name: 'adam', learningRate: 2e-4, beta1: 0.5 } });

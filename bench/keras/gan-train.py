@@ -2,9 +2,10 @@
 `gan` preset (mirrored from the spec; without that preset, the TensorFlow DCGAN tutorial networks of
 bench/dl/networks.ts) and the same optimizer, batch 64.
 
-Each step, as dl's GanModel.trainStep: one discriminator update on [real; generated] images with targets [1; 0], then
-one generator update through the discriminator with target 1 for its images (the non-saturating loss); binary
-cross-entropy on logits; both networks in training mode (batch norm, dropout). model.fit drives the custom train_step.
+Each step, as dl's GanModel.trainStep: one generator update through the discriminator with target 1 for its images
+(the non-saturating loss), then one discriminator update on [real; those same generated images] with targets [1; 0],
+so the generator runs once a step (keras.io's example, discriminator first, runs it twice); binary cross-entropy on
+logits; both networks in training mode (batch norm, dropout). model.fit drives the custom train_step.
 
 Usage: bench/.venv/bin/python bench/keras/gan-train.py --spec bench/out/specs/gan-train.json [--steps N] [--batch-size N] [--warmup N]
 """
@@ -32,19 +33,18 @@ class GAN(keras.Model):
     def train_step(self, data):
         real = data[0] if isinstance(data, tuple) else data
         n = tf.shape(real)[0]
-        generated = self.generator(tf.random.normal((n, self.latent_dim)), training=True)
+        with tf.GradientTape() as tape:
+            generated = self.generator(tf.random.normal((n, self.latent_dim)), training=True)
+            g_loss = self.loss_fn(tf.ones((n, 1)), self.discriminator(generated, training=True))
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+
         combined = tf.concat([real, generated], axis=0)
         labels = tf.concat([tf.ones((n, 1)), tf.zeros((n, 1))], axis=0)
         with tf.GradientTape() as tape:
             d_loss = self.loss_fn(labels, self.discriminator(combined, training=True))
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
-
-        z = tf.random.normal((n, self.latent_dim))
-        with tf.GradientTape() as tape:
-            g_loss = self.loss_fn(tf.ones((n, 1)), self.discriminator(self.generator(z, training=True), training=True))
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
         return {"d_loss": d_loss, "g_loss": g_loss}
 
 

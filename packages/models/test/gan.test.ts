@@ -1,5 +1,5 @@
-// The `gan` preset: its two networks' shapes, the alternating train step, save/load with both optimizers' state, and
-// the per-epoch sample grid.
+// The `gan` preset: its two networks' shapes, the alternating train step (the generator run once a step), save/load
+// with both optimizers' state, and the per-epoch sample grid.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -111,6 +111,38 @@ describe('GanModel training', () => {
     // Every trainable weight moved; so did batch norm's moving statistics (non-trainable, updated by the forward pass).
     expect(changed(gBefore, weights(model.generator))).toEqual(trainableG.map(() => true));
     expect(changed(dBefore, weights(model.discriminator))).toEqual(dBefore.map(() => true));
+    x.dispose();
+  });
+
+  it('runs the generator once a step: the discriminator learns from the very images the generator update made', () => {
+    setSeed(3);
+    const model = smallGan();
+    const x = tf.tensor(squares(4).data, [4, 28, 28, 1]);
+    const made: Float32Array[] = [];
+    const seen: Float32Array[] = [];
+    const { generator: g, discriminator: d } = model;
+    const gForward = g.forward.bind(g);
+    const dForward = d.forward.bind(d);
+    g.forward = (inputs, training) => {
+      const out = gForward(inputs, training);
+      made.push(out[0]!.dataSync() as Float32Array);
+      return out;
+    };
+    d.forward = (inputs, training) => {
+      seen.push(inputs[0]!.dataSync() as Float32Array);
+      return dForward(inputs, training);
+    };
+    process.env['DL_GRAPH'] = '0'; // eager, so every pass reaches the wrappers
+    try {
+      model.trainStep(batchOf(x));
+    } finally {
+      delete process.env['DL_GRAPH'];
+    }
+    expect(made).toHaveLength(1);
+    // First the generator's update through the discriminator, then the discriminator's on [real; generated].
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toEqual(made[0]);
+    expect(seen[1]).toEqual(Float32Array.from([...x.dataSync(), ...made[0]!]));
     x.dispose();
   });
 

@@ -116,20 +116,26 @@ export class GanModel extends Model {
 
   /**
    * One alternating update on a batch of real images (`batch.x[0]`, labels unused):
-   * 1. the discriminator, on the real images (target 1) and as many generated ones (target 0);
-   * 2. the generator, on fresh latent vectors, to make the discriminator say 1 (the non-saturating GAN loss).
+   * 1. the generator, on fresh latent vectors, to make the discriminator say 1 (the non-saturating GAN loss);
+   * 2. the discriminator, on the real images (target 1) and the images the generator made in step 1 (target 0).
+   * The generator goes first so that its one forward pass serves both updates (as PyTorch's DCGAN reuses `fake`):
+   * Keras's example, discriminator first, runs the generator twice a step.
    */
   override trainStep(batch: Batch): Logs {
     const { generator: g, discriminator: d } = this;
     const step = ([real]: Tensor[]): Tensor[] => {
       const n = real!.shape[0]!;
       // Latent vectors are host values: a step run as a graph draws new ones at every call.
-      const [zFake, zGen] = hostTensors(() => [this.latent(n), this.latent(n)]);
-      // Generated outside minimize: the discriminator's update does not reach the generator.
-      const fake = g.forward([zFake!], true)[0]!;
+      const [z] = hostTensors(() => [this.latent(n)]);
+      let fake: Tensor | undefined;
+      const gLoss = g.optimizer.minimize(() => {
+        fake = tf.keep(g.forward([z!], true)[0]!);
+        return this.ganLoss(tf.ones([n, 1]), d.forward([fake], true)[0]!);
+      }, true, trainable(g))!;
+      // `fake` is a plain input here: the discriminator's update does not reach the generator.
       const targets = tf.concat([tf.fill([n, 1], this.realTarget), tf.zeros([n, 1])]);
-      const dLoss = d.optimizer.minimize(() => this.ganLoss(targets, d.forward([tf.concat([real!, fake])], true)[0]!), true, trainable(d))!;
-      const gLoss = g.optimizer.minimize(() => this.ganLoss(tf.ones([n, 1]), d.forward(g.forward([zGen!], true), true)[0]!), true, trainable(g))!;
+      const dLoss = d.optimizer.minimize(() => this.ganLoss(targets, d.forward([tf.concat([real!, fake!])], true)[0]!), true, trainable(d))!;
+      fake!.dispose();
       this.generatorAverage?.update(g);
       return [tf.stack([dLoss, gLoss])];
     };

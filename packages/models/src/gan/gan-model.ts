@@ -1,6 +1,6 @@
 /**
  * A generative adversarial network as one dl `Model`, as Keras's "DCGAN by overriding train_step": `fit(realImages)`
- * drives an overridden `trainStep` that alternates a discriminator update and a generator update, so the progress
+ * drives an overridden `trainStep` that alternates a generator update and a discriminator update, so the progress
  * bar, callbacks, checkpoints and `dl train --resume` work as for any other model.
  *
  * - `gan.generator` and `gan.discriminator` are ordinary dl Models, each compiled with its own optimizer.

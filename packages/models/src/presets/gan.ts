@@ -30,7 +30,7 @@ async function loadData(options: LoadDataOptions = {}): Promise<PresetData> {
 
 /**
  * `gan`: a DCGAN for MNIST digits, trained through core's `fit` with a custom `trainStep` that alternates one
- * discriminator and one generator update per batch (GanModel, gan/gan-model.ts); networks in gan/dcgan.ts.
+ * generator and one discriminator update per batch (GanModel, gan/gan-model.ts); networks in gan/dcgan.ts.
  * The labels are loaded but unused (the GAN is unconditional); `evaluate` on the test split reports both losses.
  * A run folder holds `generator/` and `discriminator/` (TF.js layers models, each with its optimizer's state),
  * `generator-ema/` (the moving average of the generator's weights, which samples come from) and, after every epoch,

@@ -74,9 +74,15 @@ program
   .action(async (options) => (await import('./commands/list.js')).list(options));
 
 program
+  .command('setup')
+  .description('build TensorFlow\'s native kernels for dl (what its install does; run it when `dl info` says they are missing)')
+  .option('--json', 'print one JSON line with the result (ok, tensorflowVersion, capabilities, reason)')
+  .action(async (options) => (await import('./commands/setup.js')).setup(options));
+
+program
   .command('info')
   .description('say which backend runs: native TensorFlow kernels or the slow pure-JS fallback, and why')
-  .addOption(new Option('--json', 'print JSON with backend, tensorflowVersion, tfjsVersion and reason'))
+  .addOption(new Option('--json', 'print JSON with backend, tensorflowVersion, tfjsVersion, graphExecution and the reasons'))
   .action(async (options) => (await import('./commands/info.js')).info(options));
 
 program

@@ -19,7 +19,7 @@ const PACKAGES = resolve(HERE, '../..');
  */
 export async function assertBuildIsFresh(): Promise<void> {
   const stale: string[] = [];
-  for (const pkg of ['core', 'data', 'models', 'cli']) {
+  for (const pkg of ['native', 'core', 'data', 'models', 'cli']) {
     const src = join(PACKAGES, pkg, 'src');
     const buildInfo = await mtime(join(PACKAGES, pkg, 'tsconfig.tsbuildinfo'));
     for (const file of await readdir(src, { recursive: true })) {

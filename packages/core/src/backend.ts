@@ -1,8 +1,10 @@
 /**
- * The one place that loads TensorFlow.js and chooses its backend: TensorFlow's native C++ kernels through
- * @tensorflow/tfjs-node when its addon loads, else the pure-JS `cpu` backend with a loud warning (about 700× slower).
- * `DL_REQUIRE_NATIVE=1` turns the fallback into an error, so tests and benchmarks never run on it by accident.
+ * The one place that loads TensorFlow.js and chooses its backend: TensorFlow's native C++ kernels through dl's own
+ * build of tfjs-node (@dl/native, set up when dl is installed) when it loads, else the pure-JS `cpu` backend with a
+ * loud warning (about 700× slower). `DL_REQUIRE_NATIVE=1` turns the fallback into an error, so tests and benchmarks
+ * never run on it by accident.
  */
+import { checkCapabilities, loadTfjsNode, setupCommand, type Capabilities, type TfjsNode } from '@dl/native';
 import { createRequire } from 'node:module';
 import type * as tfjs from '@tensorflow/tfjs';
 
@@ -16,27 +18,29 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Why the native backend is not running, when it is not. */
   reason?: string;
+  /** Whether training and inference steps can run as TensorFlow graph functions (the patched addon). */
+  graphExecution: boolean;
+  /** Why they cannot, when they cannot. */
+  graphExecutionReason?: string;
 }
 
 const require = createRequire(import.meta.url);
 
-function load(): { tf: Tf; info: BackendInfo } {
-  // TensorFlow's C++ start-up chatter (CPU feature notices) is noise for our users.
-  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+function load(): { tf: Tf; info: Omit<BackendInfo, 'graphExecution'> } {
   try {
-    const tf = require('@tensorflow/tfjs-node') as Tf;
+    const tf = loadTfjsNode<Tf>();
     const binding = (tf.backend() as unknown as { binding: { TF_Version: string } }).binding;
     return { tf, info: { backend: 'tensorflow', tensorflowVersion: binding.TF_Version, tfjsVersion: tf.version_core } };
   } catch (err) {
-    const reason = `@tensorflow/tfjs-node did not load: ${firstLine(err)}`;
-    if (process.env.DL_REQUIRE_NATIVE === '1') {
-      throw new Error(`${reason}\nDL_REQUIRE_NATIVE=1 forbids the pure-JS fallback. Run \`pnpm run setup-native\` to build the native addon.`);
+    const reason = `dl's tfjs-node did not load: ${firstLine(err)}`;
+    if (process.env['DL_REQUIRE_NATIVE'] === '1') {
+      throw new Error(`${reason}\nDL_REQUIRE_NATIVE=1 forbids the pure-JS fallback. Build the native addon: ${setupCommand()}`);
     }
     const tf = require('@tensorflow/tfjs') as Tf;
     tf.setBackend('cpu');
     process.stderr.write(
       '\n*** WARNING: dl is running on the pure-JS "cpu" backend, about 700x slower than TensorFlow\'s native kernels. ***\n' +
-        `*** ${reason}\n*** Fix: run \`pnpm run setup-native\` (see README, "Native kernels"). ***\n\n`,
+        `*** ${reason}\n*** Fix: ${setupCommand()}   (see dl's README, "Native kernels") ***\n\n`,
     );
     return { tf, info: { backend: 'cpu', tensorflowVersion: null, tfjsVersion: tf.version_core, reason } };
   }
@@ -51,6 +55,16 @@ const loaded = load();
 /** TensorFlow.js, on the backend chosen above. Everything in dl uses this instance. */
 export const tf: Tf = loaded.tf;
 
+let capabilities: Capabilities | undefined;
+
+/** What the loaded addon offers beyond plain ops (checked once, by running a tiny op of each kind). */
+export function nativeCapabilities(): Capabilities | null {
+  if (loaded.info.backend !== 'tensorflow') return null;
+  capabilities ??= checkCapabilities(tf as unknown as TfjsNode);
+  return capabilities;
+}
+
 export function backendInfo(): BackendInfo {
-  return { ...loaded.info };
+  const graph = nativeCapabilities()?.graphFunctions ?? { ok: false, reason: 'graph execution needs the native backend' };
+  return { ...loaded.info, graphExecution: graph.ok, ...(!graph.ok && { graphExecutionReason: graph.reason }) };
 }

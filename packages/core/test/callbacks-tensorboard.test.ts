@@ -124,7 +124,7 @@ describe('TensorBoard', () => {
   });
 
   it('refuses to run on the pure-JS fallback, naming the native requirement', () => {
-    vi.mocked(backend.backendInfo).mockReturnValueOnce({ backend: 'cpu', tensorflowVersion: null, tfjsVersion: '4.22.0', reason: '@tensorflow/tfjs-node did not load: test' });
+    vi.mocked(backend.backendInfo).mockReturnValueOnce({ backend: 'cpu', tensorflowVersion: null, tfjsVersion: '4.22.0', reason: '@tensorflow/tfjs-node did not load: test', graphExecution: false });
     expect(() => new TensorBoard({ logDir: join(root, 'never') })).toThrow(
       /TensorBoard needs the native TensorFlow backend \(@tensorflow\/tfjs-node\).*pure-JS 'cpu' backend \(@tensorflow\/tfjs-node did not load: test\)/,
     );

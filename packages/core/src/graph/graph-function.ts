@@ -16,7 +16,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs';
-import { tf } from '../backend.js';
+import { setupCommand } from '@dl/native';
+import { nativeCapabilities, tf } from '../backend.js';
 import { nativeBackend, type NativeBackend, type OpAttr } from '../native/native-ops.js';
 import { encodeGraphDef, type GraphNode } from './graph-def.js';
 import { isResource } from './step-hooks.js';
@@ -67,7 +68,7 @@ export class GraphFunction {
       this.calls.eager++;
       return this.callStep(inputs);
     };
-    if (backend === null || process.env['DL_GRAPH'] === '0') return eager();
+    if (backend === null || process.env['DL_GRAPH'] === '0' || !graphFunctionsAvailable()) return eager();
     const key = inputs.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(' ');
     let signature = this.signatures.get(key);
     if (!signature) this.signatures.set(key, (signature = { traces: 0 }));
@@ -171,6 +172,22 @@ export class GraphFunction {
     for (const hook of trace.hooks) if ('after' in hook) hook.after();
     return results.slice(0, n);
   }
+}
+
+let warnedUnavailable = false;
+
+/**
+ * Whether the addon registers graph functions (dl's patch of it does; tfjs-node's stock prebuilt addon does not).
+ * When it does not, steps run eagerly — slower, same results — and one line says so, once per process.
+ */
+function graphFunctionsAvailable(): boolean {
+  const graph = nativeCapabilities()?.graphFunctions;
+  if (graph?.ok) return true;
+  if (!warnedUnavailable) {
+    warnedUnavailable = true;
+    process.stderr.write(`[dl] graph execution unavailable (${graph?.reason}): steps run eagerly, slower. Fix: ${setupCommand()}\n`);
+  }
+  return false;
 }
 
 function endpoint(ref: Ref): string {

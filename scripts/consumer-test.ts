@@ -20,7 +20,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -107,7 +107,12 @@ export async function runConsumerTest(options: ConsumerOptions): Promise<Consume
     if (options.manager === 'pnpm') {
       // pnpm resolves @dl/cli's `@dl/core@^0.1.0` from the registry unless told to take the tarball, and runs a
       // dependency's install script only when the project allows it (pnpm 10's default).
-      manifest['pnpm'] = { overrides: Object.fromEntries(Object.entries(tarballs).map(([n, f]) => [n, `file:${f}`])), onlyBuiltDependencies: ['@dl/native'] };
+      // A tarball's build is allowed by its full spec (a registry package's by its name alone).
+      const spec = (name: string) => `file:../packs/${basename(tarballs[name]!)}`;
+      manifest['pnpm'] = {
+        overrides: Object.fromEntries(Object.keys(tarballs).map((name) => [name, spec(name)])),
+        onlyBuiltDependencies: ['@dl/native', `@dl/native@${spec('@dl/native')}`],
+      };
     }
     await writeFile(join(project, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 

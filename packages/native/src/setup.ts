@@ -12,7 +12,7 @@
  * interrupt: everything is built aside and put in place by renames.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -75,7 +75,7 @@ export async function setupNative(options: SetupOptions = {}): Promise<SetupResu
       await buildIntoCache(cacheDir, log);
       buildSeconds = (Date.now() - started) / 1000;
     }
-    await installFromCache(cacheDir, installDir, log);
+    installFromCache(cacheDir, installDir);
     probe = probeTfjsNode(installDir);
     if (!usable(probe)) throw new Error(`the build in ${cacheDir} is not usable: ${probe.reason}`);
     log(`native backend ready (TensorFlow ${probe.tensorflowVersion}, graph execution and fused kernels), ` +
@@ -125,6 +125,7 @@ async function buildIntoCache(cacheDir: string, log: (line: string) => void): Pr
     const sources = await preparedTfjsNodeSources(workDir);
     const deps = await tensorflowLibrary(log);
     symlinkSync(deps, join(sources, 'deps'), 'dir');
+    linkAgainst(sources, join(deps, 'lib'));
     log(`building the tfjs-node addon (node-pre-gyp, Node headers in ${headers}; about 20 s)…`);
     const preGyp = join(dirname(require.resolve('@mapbox/node-pre-gyp/package.json')), 'bin', 'node-pre-gyp');
     const r = spawnSync(process.execPath, [preGyp, 'install', '--build-from-source'], {
@@ -151,15 +152,27 @@ async function buildIntoCache(cacheDir: string, log: (line: string) => void): Pr
 }
 
 /**
- * Copies the cached package to `installDir` (its JavaScript must sit inside this package to resolve its
- * dependencies) with `deps/` linked to the cached TensorFlow library, replacing whatever was there by renames.
+ * The addon finds TensorFlow's library through its run path: tfjs-node's `$ORIGIN/../../deps/lib`, which needs a
+ * `deps` link beside it, and the cache's own folder, which needs nothing — so the installed package is plain files
+ * that a package manager may copy (pnpm's side-effects cache drops symlinks).
  */
-async function installFromCache(cacheDir: string, installDir: string, log: (line: string) => void): Promise<void> {
+function linkAgainst(sources: string, libDir: string): void {
+  const gyp = join(sources, 'binding.gyp');
+  const text = readFileSync(gyp, 'utf8');
+  const origin = "'-Wl,-rpath,\\$$ORIGIN/../../deps/lib',";
+  if (!text.includes(origin)) throw new Error(`${gyp} has no run path ${origin}: not the tfjs-node this setup knows`);
+  writeFileSync(gyp, text.replace(origin, () => `${origin} '-Wl,-rpath,${libDir}',`));
+}
+
+/**
+ * Copies the cached package to `installDir` (its JavaScript must sit inside this package to resolve its
+ * dependencies), replacing whatever was there by renames.
+ */
+function installFromCache(cacheDir: string, installDir: string): void {
   const staged = `${installDir}.new-${process.pid}`;
   const old = `${installDir}.old-${process.pid}`;
   rmSync(staged, { recursive: true, force: true });
   cpSync(join(cacheDir, 'tfjs-node'), staged, { recursive: true });
-  symlinkSync(await tensorflowLibrary(log), join(staged, 'deps'), 'dir');
   if (existsSync(installDir)) renameSync(installDir, old);
   renameSync(staged, installDir);
   rmSync(old, { recursive: true, force: true });

@@ -7,8 +7,6 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-const packageRoot = fileURLToPath(new URL('..', import.meta.url));
-
 /** The tfjs-node package folder dl loads: `DL_TFJS_NODE_DIR` (a tfjs-node of your own), else the one setup built. */
 export function tfjsNodeDir(): string {
   return process.env['DL_TFJS_NODE_DIR'] || fileURLToPath(new URL('../tfjs-node', import.meta.url));
@@ -17,11 +15,6 @@ export function tfjsNodeDir(): string {
 /** The exact command that runs the native setup, valid in any project that has dl installed, whatever its manager. */
 export function setupCommand(): string {
   return `node ${JSON.stringify(fileURLToPath(new URL('../bin/setup.js', import.meta.url)))}`;
-}
-
-/** The root of this package (for the setup, which writes tfjs-node/ into it). */
-export function nativePackageRoot(): string {
-  return packageRoot;
 }
 
 /**

@@ -21,7 +21,7 @@ import { addonCacheDir, napiBuildVersion } from './cache-dir.js';
 import type { Capabilities } from './capabilities.js';
 import { TFJS_NODE } from './pins.js';
 import { preparedTfjsNodeSources } from './tfjs-node-sources.js';
-import { setupCommand, tfjsNodeDir } from './tfjs-node-dir.js';
+import { setupCommand, setupFailureFile, tfjsNodeDir } from './tfjs-node-dir.js';
 import { lastErrorLine, tensorflowLibrary, tensorflowVersion } from './wheel.js';
 
 export interface SetupOptions {
@@ -78,6 +78,7 @@ export async function setupNative(options: SetupOptions = {}): Promise<SetupResu
     installFromCache(cacheDir, installDir);
     probe = probeTfjsNode(installDir);
     if (!usable(probe)) throw new Error(`the build in ${cacheDir} is not usable: ${probe.reason}`);
+    rmSync(setupFailureFile(installDir), { force: true });
     log(`native backend ready (TensorFlow ${probe.tensorflowVersion}, graph execution and fused kernels), ` +
       `${buildSeconds === undefined ? 'from the cache' : `built in ${buildSeconds.toFixed(1)} s and cached`} in ${cacheDir}`);
     return { ...probe, ok: true, source: buildSeconds === undefined ? 'cache' : 'built', ...(buildSeconds !== undefined && { buildSeconds }) };
@@ -86,7 +87,18 @@ export async function setupNative(options: SetupOptions = {}): Promise<SetupResu
     log(`could not set up TensorFlow's native kernels: ${reason}`);
     log('dl will run on the pure-JS "cpu" backend, about 700x slower.');
     log(`Fix the cause above, then run: ${setupCommand()}   (in a project with the dl CLI: npx dl setup)`);
+    recordFailure(installDir, reason);
     return { ...probe, ok: false, reason };
+  }
+}
+
+/** Leaves the reason beside the missing build, for the warning at every start to repeat (best effort). */
+function recordFailure(installDir: string, reason: string): void {
+  try {
+    mkdirSync(dirname(installDir), { recursive: true });
+    writeFileSync(setupFailureFile(installDir), `${reason}\n`);
+  } catch {
+    // A read-only install: the warning then says only that the setup did not complete.
   }
 }
 

@@ -3,7 +3,7 @@
  * its addon built, inside this package (`<@dl/native>/tfjs-node/`) rather than under node_modules, where a package
  * manager would prune it; its dependencies (@tensorflow/tfjs, node-pre-gyp) resolve from there as this package's own.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -17,12 +17,20 @@ export function setupCommand(): string {
   return `node ${JSON.stringify(fileURLToPath(new URL('../bin/setup.js', import.meta.url)))}`;
 }
 
+/** Where the setup leaves its reason when it could not build `dir`, for the warning at every start to repeat. */
+export function setupFailureFile(dir: string): string {
+  return `${dir}.setup-failed.txt`;
+}
+
 /**
  * Loads tfjs-node from `tfjsNodeDir()` (TensorFlow.js on the native 'tensorflow' backend). Throws when it is missing
  * or its addon does not load; the message says which.
  */
 export function loadTfjsNode<T = unknown>(dir = tfjsNodeDir()): T {
-  if (!existsSync(dir)) throw new Error(`dl's native TensorFlow build is not installed (no ${dir}): the install-time setup did not run or failed`);
+  if (!existsSync(dir)) {
+    const failure = existsSync(setupFailureFile(dir)) ? `the setup failed: ${readFileSync(setupFailureFile(dir), 'utf8').trim()}` : 'the install-time setup did not run';
+    throw new Error(`dl's native TensorFlow build is not installed (no ${dir}): ${failure}`);
+  }
   // TensorFlow's C++ start-up chatter (CPU feature notices) is noise for dl's users.
   process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';
   return createRequire(import.meta.url)(dir) as T;

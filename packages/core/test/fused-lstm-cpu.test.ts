@@ -3,6 +3,7 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layers, setSeed, tf } from '../src/index.js';
+import { FusedLSTM } from '../src/native/fused-lstm-layer.js';
 import { fusedLstmAvailable } from '../src/native/fused-lstm.js';
 
 afterAll(async () => {
@@ -12,7 +13,7 @@ afterAll(async () => {
 describe('layers.lstm off the native backend', () => {
   it('runs the generic LSTM on the cpu backend, matching the fused kernel on the native one', async () => {
     setSeed(1);
-    const layer = layers.lstm({ units: 6, returnSequences: true });
+    const layer = layers.lstm({ units: 6, returnSequences: true }) as FusedLSTM;
     const x = tf.randomNormal([3, 5, 4]);
     const fused = layer.apply(x, { training: true }) as Tensor;
     expect([layer.fusedCalls, layer.genericCalls]).toEqual([1, 0]);

@@ -12,7 +12,7 @@ const [BATCH, STEPS, INPUT, UNITS] = [3, 5, 4, 6];
 
 /** A built layers.lstm with random weights (including a non-trivial bias). */
 function randomLstm(options: { returnSequences?: boolean; returnState?: boolean; useBias?: boolean; goBackwards?: boolean } = {}): FusedLSTM {
-  const layer = layers.lstm({ units: UNITS, ...options });
+  const layer = layers.lstm({ units: UNITS, ...options }) as FusedLSTM;
   expect(layer).toBeInstanceOf(FusedLSTM);
   tf.dispose(layer.apply(tf.zeros([1, STEPS, INPUT])) as Tensor | Tensor[]); // builds it
   layer.setWeights(layer.getWeights().map((w) => tf.tidy(() => tf.mul(tf.randomNormal(w.shape), 0.5))));
@@ -131,7 +131,7 @@ describe('fused LSTM kernel', () => {
     const x = input({ shape: [STEPS, INPUT] });
     const h0 = input({ shape: [UNITS] });
     const c0 = input({ shape: [UNITS] });
-    const lstm = layers.lstm({ units: UNITS, returnSequences: true });
+    const lstm = layers.lstm({ units: UNITS, returnSequences: true }) as FusedLSTM;
     const net = model({ inputs: [x, h0, c0], outputs: lstm.apply(x, { initialState: [h0, c0] }) as SymbolicTensor }).net;
     const feeds = [[BATCH, STEPS, INPUT], [BATCH, UNITS], [BATCH, UNITS]].map((shape) => tf.randomNormal(shape));
     const fused = net.predict(feeds) as Tensor;
@@ -160,7 +160,7 @@ describe('layers.lstm chooses its path', () => {
   const x = () => tf.randomNormal([BATCH, STEPS, INPUT]);
 
   it('takes the fused kernel with the Keras defaults, for training and inference', () => {
-    const layer = layers.lstm({ units: UNITS });
+    const layer = layers.lstm({ units: UNITS }) as FusedLSTM;
     expect(layer.usesFusedKernel).toBe(true);
     const input = x();
     tf.dispose([layer.apply(input, { training: true }) as Tensor, layer.apply(input) as Tensor]);
@@ -170,7 +170,7 @@ describe('layers.lstm chooses its path', () => {
 
   it('falls back to the generic LSTM for dropout while training (but not in inference)', () => {
     for (const option of [{ dropout: 0.2 }, { recurrentDropout: 0.2 }]) {
-      const layer = layers.lstm({ units: UNITS, ...option });
+      const layer = layers.lstm({ units: UNITS, ...option }) as FusedLSTM;
       expect(layer.usesFusedKernel).toBe(false);
       expect(layer.fusedBlocker(true)).toBe('dropout while training');
       const input = x();
@@ -186,7 +186,7 @@ describe('layers.lstm chooses its path', () => {
     ['activation relu', { activation: 'relu' }],
     ['recurrentActivation hardSigmoid', { recurrentActivation: 'hardSigmoid' }],
   ] as const)('falls back to the generic LSTM for %s', (_name, option) => {
-    const layer = layers.lstm({ units: UNITS, ...option });
+    const layer = layers.lstm({ units: UNITS, ...option }) as FusedLSTM;
     expect(layer.usesFusedKernel).toBe(false);
     const input = x();
     tf.dispose(layer.apply(input, { training: true }) as Tensor);
@@ -195,7 +195,7 @@ describe('layers.lstm chooses its path', () => {
   });
 
   it('falls back to the generic LSTM when stateful', () => {
-    const layer = layers.lstm({ units: UNITS, stateful: true, batchInputShape: [BATCH, STEPS, INPUT] });
+    const layer = layers.lstm({ units: UNITS, stateful: true, batchInputShape: [BATCH, STEPS, INPUT] }) as FusedLSTM;
     expect(layer.usesFusedKernel).toBe(false);
     expect(layer.fusedBlocker(false)).toBe('stateful');
   });

@@ -112,7 +112,7 @@ class SquaredErrorModel extends Model {
     });
   }
 }
-const regressor = new SquaredErrorModel(tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [8] })] }));
+const regressor = new SquaredErrorModel(sequential([layers.dense({ units: 1, inputShape: [8] })]).net);
 regressor.compile({ optimizer: 'sgd' });
 await regressor.fit(x, { data: Float32Array.from(labels), shape: [n, 1] }, { epochs: 2, verbose: 0 });
 
@@ -131,7 +131,7 @@ class NoisyRegressor extends Model {
     return { loss: value };
   }
 }
-const noisy = new NoisyRegressor(tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [8] })] }));
+const noisy = new NoisyRegressor(sequential([layers.dense({ units: 1, inputShape: [8] })]).net);
 noisy.compile({ optimizer: 'adam' });
 await noisy.fit(x, { data: Float32Array.from(labels), shape: [n, 1] }, { epochs: 2, verbose: 0 });
 

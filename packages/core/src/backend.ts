@@ -6,9 +6,14 @@
  */
 import { checkCapabilities, loadTfjsNode, setupCommand, type Capabilities, type TfjsNode } from '@dl/native';
 import { createRequire } from 'node:module';
-import type * as tfjs from '@tensorflow/tfjs';
+import type * as tfjsCore from '@tensorflow/tfjs-core';
 
-export type Tf = typeof tfjs;
+/**
+ * TensorFlow.js's ops (tfjs-core's API: tensors, math, `tidy`, `train`, `losses`, …). At run time `tf` is the whole
+ * TensorFlow.js; its type leaves out tfjs-layers, whose declarations fail a user's `tsc --strict` (layer-types.ts) —
+ * dl's own `layers`, `sequential` and `model` cover what it offers.
+ */
+export type Tf = typeof tfjsCore;
 
 /** What runs, as `dl info` reports it. */
 export interface BackendInfo {

@@ -14,7 +14,7 @@
  * weights — `iter`, then every variable's first moment, then every second moment, named `<variable>/m` and `/v`, by
  * position as tfjs matches them — so models saved with either load into the other.
  */
-import type { NamedTensorMap, Tensor, Variable } from '@tensorflow/tfjs';
+import type { NamedTensorMap, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from './backend.js';
 import { afterEachCall, beforeEachCall, hostTensors } from './graph/step-hooks.js';
 import { AdamSlots } from './native/adam-slots.js';

@@ -8,10 +8,12 @@
  *     const joined = layers.concatenate().apply([features, meta]) as SymbolicTensor;
  *     const net = model({ inputs: [image, meta], outputs: layers.dense({ units: 10, activation: 'softmax' }).apply(joined) as SymbolicTensor });
  */
-import type { DataType, SymbolicTensor } from '@tensorflow/tfjs';
-import { tf } from './backend.js';
+import type { SymbolicTensor as TfjsSymbolicTensor } from '@tensorflow/tfjs';
+import type { DataType } from '@tensorflow/tfjs-core';
+import type { SymbolicTensor } from './layer-types.js';
 import { inputLayer } from './layers.js';
 import { Model } from './model.js';
+import { tfl } from './tfjs-layers-api.js';
 
 export type { SymbolicTensor };
 
@@ -32,7 +34,7 @@ export function input(options: InputOptions): SymbolicTensor {
   if (!Array.isArray(shape)) throw new Error(`input: shape must be an array of dimensions (without the batch axis), got ${String(shape)}`);
   const layer = inputLayer({ batchInputShape: [batchSize ?? null, ...shape], ...(name ? { name } : {}), ...(dtype ? { dtype } : {}) });
   // As tf.input: the input layer's one output is the symbolic tensor that feeds the model.
-  return layer.inboundNodes[0]!.outputTensors[0]!;
+  return (layer as unknown as { inboundNodes: Array<{ outputTensors: SymbolicTensor[] }> }).inboundNodes[0]!.outputTensors[0]!;
 }
 
 export interface FunctionalModelOptions {
@@ -50,5 +52,6 @@ let unnamedModels = 0;
 export function model(options: FunctionalModelOptions): Model {
   const { inputs, outputs } = options;
   const name = options.name ?? (unnamedModels++ === 0 ? 'functional' : `functional_${unnamedModels - 1}`);
-  return new Model(tf.model({ inputs, outputs, name }));
+  const symbolic = (t: SymbolicTensor | SymbolicTensor[]) => t as TfjsSymbolicTensor | TfjsSymbolicTensor[];
+  return new Model(tfl.model({ inputs: symbolic(inputs), outputs: symbolic(outputs), name }));
 }

@@ -1,6 +1,9 @@
+/// <reference types="long" preserve="true" />
+// tfjs-core's declarations use the global `Long` of @types/long without referencing it; a consumer whose package
+// manager does not hoist @types/long (pnpm) needs this reference to compile them.
 export { tf, backendInfo, type BackendInfo, type Tf } from './backend.js';
 /** TensorFlow.js's tensor types, so users need no direct dependency on it. */
-export type { Tensor, Scalar, Variable, Optimizer } from '@tensorflow/tfjs';
+export type { Tensor, Scalar, Variable, Optimizer } from '@tensorflow/tfjs-core';
 export { cloneModel } from './clone-model.js';
 export { Model, sequential, loadModel, type Batch, type BatchStream, type ModelData, type StreamBatch, type CompileOptions, type FitOptions, type EvaluateOptions, type PredictOptions, type ModelMetadata, type SaveOptions } from './model.js';
 export * as layers from './layers.js';

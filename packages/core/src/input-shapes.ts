@@ -3,7 +3,9 @@
  * feeds and both shapes — `input 'conv2d_input' of layer 'conv2d' expects shape [null,28,28,1] but got [32,28,28]` —
  * rather than with an error from deep inside a kernel.
  */
-import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import type { Network } from './layer-types.js';
+import type { LayersModel } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 
 type SymbolicInput = LayersModel['inputs'][number];
 
@@ -11,7 +13,8 @@ type SymbolicInput = LayersModel['inputs'][number];
  * Throws when `xs` (one tensor per model input, in `net.inputs` order) does not fit `net`'s inputs: a different
  * number of inputs, a different rank, or a different size on any axis the model fixes (`null` axes take any size).
  */
-export function checkInputShapes(net: LayersModel, xs: Tensor[]): void {
+export function checkInputShapes(network: Network, xs: Tensor[]): void {
+  const net = network as unknown as LayersModel;
   const inputs = net.inputs ?? [];
   if (inputs.length === 0) return;
   if (xs.length !== inputs.length) {

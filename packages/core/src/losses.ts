@@ -1,5 +1,5 @@
 import { tf } from './backend.js';
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 
 /**
  * A loss, as Keras's loss functions: per-sample values of shape [n]. The model weights them (class weights) and

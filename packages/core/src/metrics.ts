@@ -1,5 +1,5 @@
 import { tf } from './backend.js';
-import type { Tensor, Scalar } from '@tensorflow/tfjs';
+import type { Tensor, Scalar } from '@tensorflow/tfjs-core';
 
 /** A metric: its mean over a batch. */
 export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Scalar;

@@ -8,8 +8,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { io, Tensor } from '@tensorflow/tfjs';
+import type { io, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from './backend.js';
+import { tfl } from './tfjs-layers-api.js';
 
 export const MODEL_JSON = 'model.json';
 
@@ -285,7 +286,7 @@ function registry(): Record<string, unknown[]> {
 
 function isLayerClass(entry: unknown[] | undefined): boolean {
   const cls = entry?.[0] as { prototype?: unknown } | undefined;
-  return cls?.prototype instanceof (tf.layers.Layer as unknown as new () => object);
+  return cls?.prototype instanceof (tfl.layers.Layer as unknown as new () => object);
 }
 
 /** Every `class_name` of the topology must be a registered class; unknown layer classes are named with the known ones. */
@@ -366,7 +367,7 @@ async function checkBuildSizes(topology: Record<string, unknown>, specs: io.Weig
   const largest = Math.max(0, ...sizes);
   const total = sizes.reduce((a, b) => a + b, 0);
   type AddWeight = (this: { name: string; getClassName(): string }, name: string, shape: unknown, ...rest: unknown[]) => unknown;
-  const prototype = tf.layers.Layer.prototype as unknown as { addWeight: AddWeight };
+  const prototype = tfl.layers.Layer.prototype as unknown as { addWeight: AddWeight };
   const original = prototype.addWeight;
   let created = 0;
   let refusal: string | undefined;
@@ -382,12 +383,12 @@ async function checkBuildSizes(topology: Record<string, unknown>, specs: io.Weig
           : `${what}, beyond the ${total} weight elements the weights manifest holds: not the model the weights were saved from`;
       throw new Error(refusal);
     }
-    return original.call(this, name, shape, dtype, tf.initializers.zeros(), ...rest);
+    return original.call(this, name, shape, dtype, tfl.initializers.zeros(), ...rest);
   };
   let built: Promise<{ dispose(): unknown }>;
   try {
     // TF.js builds the whole topology synchronously inside this call, so the vetting is in place for it alone.
-    built = tf.models.modelFromJSON({ modelTopology: topology } as never);
+    built = tfl.models.modelFromJSON({ modelTopology: topology } as never);
   } finally {
     prototype.addWeight = original;
   }

@@ -1,6 +1,8 @@
-import type { io, LayersModel, Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
-import type { layers as tfLayers } from '@tensorflow/tfjs';
+import type { LayersModel } from '@tensorflow/tfjs';
+import type { io, Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from './backend.js';
+import type { Layer, Network } from './layer-types.js';
+import { tfl } from './tfjs-layers-api.js';
 import { Callback, type Logs, type TrainingParams } from './callbacks/callback.js';
 import { History } from './callbacks/history.js';
 import { ProgbarLogger } from './callbacks/progbar-logger.js';
@@ -112,7 +114,12 @@ export class Model {
   /** A callback sets this to end `fit` after the current batch. */
   stopTraining = false;
 
-  constructor(readonly net: LayersModel) {}
+  /** tfjs-layers' model behind `net`, for dl's own use (its declarations stay out of dl's public types: layer-types.ts). */
+  private readonly layersModel: LayersModel;
+
+  constructor(readonly net: Network) {
+    this.layersModel = net as unknown as LayersModel;
+  }
 
   get name(): string {
     return this.net.name;
@@ -134,7 +141,7 @@ export class Model {
 
   /** Names of the output layers, which name per-output losses and metrics (a Sequential model's `outputNames` is empty until built). */
   get outputNames(): string[] {
-    return this.net.outputs.map((o) => o.sourceLayer.name);
+    return this.layersModel.outputs.map((o) => o.sourceLayer.name);
   }
 
   get optimizer(): Optimizer {
@@ -238,7 +245,7 @@ export class Model {
         c.setParams(params);
       }
       this.stopTraining = false;
-      const classWeight = options.classWeight && classWeightTensor(options.classWeight, this.net.outputs[0]!.shape.at(-1) ?? 1);
+      const classWeight = options.classWeight && classWeightTensor(options.classWeight, this.layersModel.outputs[0]!.shape.at(-1) ?? 1);
       for (const c of callbacks) await c.onTrainBegin();
       try {
         for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
@@ -299,7 +306,7 @@ export class Model {
         size: batch.size,
         run: async () => {
           try {
-            if (source instanceof StreamBatches) checkInputShapes(this.net, batch.x);
+            if (source instanceof StreamBatches) checkInputShapes(this.layersModel, batch.x);
             if (classWeight) {
               const w = tf.tidy(() => tf.gather(classWeight, tf.cast(batch.y[0]!.flatten(), 'int32')));
               owned.push(w);
@@ -397,13 +404,13 @@ export class Model {
    */
   private computeLoss(batch: Batch, training: boolean): { yPred: Tensor[]; total: Scalar; parts: Scalar[] } {
     const loss = this.requireLoss();
-    const regularization = () => this.net.calculateLosses() as Scalar[];
-    const fromLogits = loss.fromLogits(softmaxOutputs(this.net));
+    const regularization = () => this.layersModel.calculateLosses() as Scalar[];
+    const fromLogits = loss.fromLogits(softmaxOutputs(this.layersModel));
     if (!fromLogits.some(Boolean)) {
       const yPred = this.forward(batch.x, training);
       return { yPred, ...loss.compute(batch.y, yPred, batch.sampleWeight, regularization()) };
     }
-    const outputs = withLogits(this.net, fromLogits, () => this.forward(batch.x, training));
+    const outputs = withLogits(this.layersModel, fromLogits, () => this.forward(batch.x, training));
     const yPred = outputs.map((o, i) => (fromLogits[i] ? tf.softmax(o) : o));
     const logits = outputs.map((o, i) => (fromLogits[i] ? o : undefined));
     return { yPred, ...loss.compute(batch.y, yPred, batch.sampleWeight, regularization(), logits) };
@@ -431,7 +438,7 @@ export class Model {
     let steps = 0;
     for await (const { batch, owned } of source.epoch()) {
       try {
-        if (source instanceof StreamBatches) checkInputShapes(this.net, batch.x);
+        if (source instanceof StreamBatches) checkInputShapes(this.layersModel, batch.x);
         totals.add(await this.testStep(batch), batch.size);
         steps++;
       } finally {
@@ -453,7 +460,7 @@ export class Model {
     const owned: Tensor[] = [];
     const xs = toTensors(x, owned);
     try {
-      checkInputShapes(this.net, xs);
+      checkInputShapes(this.layersModel, xs);
       // Batch by batch through one graph function (the forward pass at inference), as Keras's predict.
       this.predictFunction ??= new GraphFunction((inputs) => this.forward(inputs, false), 'predict');
       const n = xs[0]!.shape[0]!;
@@ -480,19 +487,19 @@ export class Model {
 
   /** The outputs for a batch of inputs, always as a list; `training` switches dropout and batch-norm updates. */
   forward(x: Tensor[], training: boolean): Tensor[] {
-    const out = this.net.apply(x.length === 1 ? x[0]! : x, { training }) as Tensor | Tensor[];
+    const out = this.layersModel.apply(x.length === 1 ? x[0]! : x, { training }) as Tensor | Tensor[];
     return Array.isArray(out) ? out : [out];
   }
 
   private trainableVariables(): Variable[] {
-    return this.net.trainableWeights.map((w) => w.read() as Variable);
+    return this.layersModel.trainableWeights.map((w) => w.read() as Variable);
   }
 
   private arrayBatches(x: ModelData, y: ModelData | undefined, batchSize: number, shuffle: boolean, sampleWeight?: TensorLike): ArrayBatches {
     const owned: Tensor[] = [];
     try {
       const xs = toTensors(x, owned);
-      checkInputShapes(this.net, xs);
+      checkInputShapes(this.layersModel, xs);
       const ys = y === undefined ? [] : toTensors(y, owned);
       const sw = sampleWeight === undefined ? undefined : toTensors(sampleWeight, owned)[0];
       return new ArrayBatches(xs, ys, batchSize, shuffle, owned, sw);
@@ -515,7 +522,7 @@ export class Model {
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
     const { metadata = this.metadata, includeOptimizer = true } = options;
     let artifacts: io.ModelArtifacts | undefined;
-    await this.net.save(
+    await this.layersModel.save(
       tf.io.withSaveHandler(async (a) => {
         artifacts = a;
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
@@ -532,17 +539,17 @@ export class Model {
       // getWeights returns the optimizer's own variables plus a fresh step-count scalar, which is ours to free.
       tf.dispose(optimizerWeights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
     }
-    if (metadata) this.net.setUserDefinedMetadata(metadata);
+    if (metadata) this.layersModel.setUserDefinedMetadata(metadata);
   }
 
   /** The metadata stored by `save`, if any. */
   get metadata(): ModelMetadata | undefined {
-    return this.net.getUserDefinedMetadata() as ModelMetadata | undefined;
+    return this.layersModel.getUserDefinedMetadata() as ModelMetadata | undefined;
   }
 
   /** Prints Keras's layer table: layer, output shape, parameter count, totals (trainable and not). */
   summary(printFn: (line: string) => void = console.log): void {
-    for (const line of summaryLines(this.net)) printFn(line);
+    for (const line of summaryLines(this.layersModel)) printFn(line);
   }
 
   private requireCompiled(): NonNullable<Model['compiled']> {
@@ -562,8 +569,8 @@ export interface SequentialOptions {
 }
 
 /** A linear stack of layers, as `keras.Sequential([...])`. The first layer needs `inputShape`. */
-export function sequential(layers: tfLayers.Layer[], options: SequentialOptions = {}): Model {
-  return new Model(tf.sequential({ layers, ...(options.name ? { name: options.name } : {}) }));
+export function sequential(layers: Layer[], options: SequentialOptions = {}): Model {
+  return new Model(tfl.sequential({ layers: layers as unknown as LayersModel['layers'], ...(options.name ? { name: options.name } : {}) }));
 }
 
 /**
@@ -572,7 +579,7 @@ export function sequential(layers: tfLayers.Layer[], options: SequentialOptions 
  */
 export async function loadModel(dir: string): Promise<Model> {
   const files = await readModelFiles(dir);
-  const model = new Model(await tf.loadLayersModel(tf.io.fromMemory(files.artifacts)));
+  const model = new Model(await tfl.loadLayersModel(tf.io.fromMemory(files.artifacts)));
   if (files.json.userDefinedMetadata) model.net.setUserDefinedMetadata(files.json.userDefinedMetadata);
   if (files.json.dlCompile) {
     model.compile(files.json.dlCompile as CompileOptions);

@@ -1,5 +1,5 @@
 import { tf } from './backend.js';
-import type { Optimizer } from '@tensorflow/tfjs';
+import type { Optimizer } from '@tensorflow/tfjs-core';
 import { FlatAdam } from './flat-adam.js';
 
 /** An optimizer by Keras name with its options, e.g. `{ name: 'adam', learningRate: 1e-3 }`. */

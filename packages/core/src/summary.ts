@@ -17,8 +17,9 @@
  * `Connected to` column. Column widths follow Keras (which renders with `rich`): the same line length and column
  * positions, the same squeezing of cells, the same word wrapping within cells.
  */
+import type { Network } from './layer-types.js';
 import type { LayersModel } from '@tensorflow/tfjs';
-import { tf } from './backend.js';
+import { tfl } from './tfjs-layers-api.js';
 
 type Layer = LayersModel['layers'][number];
 type LayerNode = Layer['inboundNodes'][number];
@@ -41,14 +42,15 @@ const GRAPH_COLUMNS: Column[] = [...CHAIN_COLUMNS, { header: 'Connected to', ali
  * (108 with `Connected to`) but at most the terminal's width − 4 (`COLUMNS`, else stdout's width, else 80: so 76 when
  * not on a terminal).
  */
-export function summaryLines(net: LayersModel, lineLength?: number): string[] {
+export function summaryLines(network: Network, lineLength?: number): string[] {
+  const net = network as unknown as LayersModel;
   const chain = isChainLike(net);
   const columns = chain ? CHAIN_COLUMNS : GRAPH_COLUMNS;
   const width = lineLength ?? Math.min(chain ? 88 : 108, terminalColumns() - 4);
   const positions = chain ? [0.45, 0.8, 1] : [0.3, 0.56, 0.74, 1];
   const relevantNodes = new Set(Object.values(net.nodesByDepth).flat());
   // A Sequential model lists its layers without the input layer, as Keras's Sequential; a functional one lists all.
-  const shown = net instanceof tf.Sequential ? net.layers.filter((layer) => layer.getClassName() !== 'InputLayer') : net.layers;
+  const shown = net instanceof tfl.Sequential ? net.layers.filter((layer) => layer.getClassName() !== 'InputLayer') : net.layers;
   const rows = shown.map((layer) => {
     const fields = [`${layer.name} (${layer.getClassName()})`, formatOutputShape(layer), formatParams(layer)];
     if (!chain) fields.push(connections(layer, relevantNodes));
@@ -75,7 +77,7 @@ export function summaryLines(net: LayersModel, lineLength?: number): string[] {
  * input tensor, and no layer is called twice within the model.
  */
 function isChainLike(net: LayersModel): boolean {
-  if (net instanceof tf.Sequential) return true;
+  if (net instanceof tfl.Sequential) return true;
   const nodes = new Set<LayerNode>();
   for (const depthNodes of Object.values(net.nodesByDepth)) {
     if (depthNodes.length > 1 || (depthNodes.length === 1 && depthNodes[0]!.inputTensors.length > 1)) return false;

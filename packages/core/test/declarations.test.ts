@@ -1,14 +1,17 @@
 // Consumers' tsc reads the published declarations (without skipLibCheck, it checks them too), so every package they
 // import has to resolve from the consumer's install: each bare import in the public .d.ts files (those reachable from
 // a package's dist/index.d.ts) must be a dependency of that package, imported by its name — no `pkg/dist/…` paths,
-// which TypeScript emits for inferred types of classes a dependency does not export (as tfjs's layer classes).
+// which TypeScript emits for inferred types of classes a dependency does not export (as tfjs's layer classes) — and
+// none may be tfjs-layers' (directly or through the @tensorflow/tfjs union), whose declarations fail `tsc --strict`.
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../../..');
-const PACKAGES = ['core', 'data', 'models', 'cli'];
+const PACKAGES = ['native', 'core', 'data', 'models', 'cli'];
+/** Packages whose declarations do not compile under `strict` (tensorflow/tfjs#1341); core/src/layer-types.ts stands in. */
+const NOT_STRICT = new Set(['@tensorflow/tfjs', '@tensorflow/tfjs-layers']);
 
 /** Every project's emitted files, built from the sources into memory (dist/ on disk may be stale and is left alone). */
 function buildInMemory(): Map<string, string> {
@@ -58,7 +61,8 @@ function publicImportProblems(outputs: Map<string, string>, name: string): strin
         const packageName = spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
         const where = `${relative(root, file)}: ${spec}`;
         const typesPackage = `@types/${packageName.replace(/^@([^/]+)\//, '$1__')}`; // its types may come from @types
-        if (!dependencies.has(packageName) && !dependencies.has(typesPackage)) problems.push(`${where} (not a dependency of @dl/${name})`);
+        if (NOT_STRICT.has(packageName)) problems.push(`${where} (its declarations fail a consumer's tsc --strict)`);
+        else if (!dependencies.has(packageName) && !dependencies.has(typesPackage)) problems.push(`${where} (not a dependency of @dl/${name})`);
         else if (spec !== packageName) problems.push(`${where} (a path inside the package)`);
       }
     }
@@ -67,7 +71,7 @@ function publicImportProblems(outputs: Map<string, string>, name: string): strin
 }
 
 describe('published declarations', () => {
-  it("import only their package's dependencies, by package name", () => {
+  it("import only their package's dependencies, by package name, and nothing of tfjs-layers", () => {
     const outputs = buildInMemory();
     expect(PACKAGES.flatMap((name) => publicImportProblems(outputs, name))).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { Callback, type Logs } from './callback.js';
 import { improves, resolveMode, warnMissingMonitor, type MonitorMode } from './monitor.js';

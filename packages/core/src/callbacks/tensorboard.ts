@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { backendInfo, tf } from '../backend.js';
 import { getLearningRate } from '../optimizers.js';
 import { Callback, type Logs } from './callback.js';

@@ -15,7 +15,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { setupCommand } from '@dl/native';
 import { nativeCapabilities, tf } from '../backend.js';
 import { nativeBackend, type NativeBackend, type OpAttr } from '../native/native-ops.js';

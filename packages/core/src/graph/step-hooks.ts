@@ -6,7 +6,7 @@
  * so each call computes them afresh and feeds them in; host bookkeeping around a step with `beforeEachCall` and
  * `afterEachCall`. Outside tracing these simply run in place, so code using them behaves the same eagerly.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 
 /** The recorder of the trace being taken, when one is. */
 export interface HookRecorder {

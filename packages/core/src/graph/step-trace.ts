@@ -7,7 +7,7 @@
  * A trace is unusable (`problem` says why) when the step reads a tensor's value on the host, reads a tensor made
  * outside it that is none of the above, creates variables, or keeps tensors it made beyond what it returns and assigns.
  */
-import type { Tensor, Variable } from '@tensorflow/tfjs';
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import type { NativeBackend, OpAttr } from '../native/native-ops.js';
 import type { ConstValue } from './graph-def.js';

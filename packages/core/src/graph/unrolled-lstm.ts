@@ -7,7 +7,7 @@
  *
  * Same arguments, results and gradients as `fusedLstm` (Keras gate order i, f, c, o; tanh and sigmoid).
  */
-import type { GradSaveFunc, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
+import type { GradSaveFunc, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { packLstmOutputs, unpackLstmGradient, unpackLstmOutputs, type FusedLstmOptions, type FusedLstmWeights } from '../native/fused-lstm.js';
 import { floatTypeAttr, nativeBackend, runNativeOp, type OpAttr } from '../native/native-ops.js';

@@ -5,7 +5,7 @@
  *
  * The resources live in TensorFlow, outside tfjs's bookkeeping (tf.memory() does not count them); `dispose` frees them.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { registerResource, releaseResource } from '../graph/step-hooks.js';
 import { floatTypeAttr, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';

@@ -5,13 +5,14 @@
  * path needs float32 input of rank 2 or 4 normalised over its last axis, with both `center` and `scale`; anything
  * else, and inference, runs tfjs's own implementation.
  */
-import type { Tensor } from '@tensorflow/tfjs';
-import { tf, type Tf } from '../backend.js';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { tf } from '../backend.js';
+import type { TfWithLayers } from '../tfjs-layers-api.js';
 import { fusedBatchNormAvailable, fusedBatchNormTraining } from './fused-batch-norm.js';
 import { tfjsLayerClass } from './tfjs-layer-class.js';
 
-type BatchNormLayer = ReturnType<Tf['layers']['batchNormalization']>;
-export type BatchNormLayerArgs = Parameters<Tf['layers']['batchNormalization']>[0];
+type BatchNormLayer = ReturnType<TfWithLayers['layers']['batchNormalization']>;
+export type BatchNormLayerArgs = Parameters<TfWithLayers['layers']['batchNormalization']>[0];
 type Kwargs = Parameters<BatchNormLayer['call']>[1];
 
 interface LayerVariable {

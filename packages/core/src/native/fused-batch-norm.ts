@@ -4,7 +4,7 @@
  * and `batchNorm`, and differentiates that composition: about 30 small kernels per layer and step, forward and
  * backward. Keras's graph runs these two kernels.
  */
-import type { NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs';
+import type { NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
 

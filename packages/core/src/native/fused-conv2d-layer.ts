@@ -7,13 +7,14 @@
  * (with our patched addon), channels-last float32 input, a bias, 'relu' or 'linear' activation and no dilation;
  * anything else runs tfjs's own Conv2D.
  */
-import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs';
-import { tf, type Tf } from '../backend.js';
+import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
+import { tf } from '../backend.js';
+import type { TfWithLayers } from '../tfjs-layers-api.js';
 import { tfjsLayerClass } from './tfjs-layer-class.js';
 import { fusedConv2d, fusedConv2dAvailable } from './fused-conv2d.js';
 
-type Conv2DLayer = ReturnType<Tf['layers']['conv2d']>;
-export type Conv2DLayerArgs = Parameters<Tf['layers']['conv2d']>[0];
+type Conv2DLayer = ReturnType<TfWithLayers['layers']['conv2d']>;
+export type Conv2DLayerArgs = Parameters<TfWithLayers['layers']['conv2d']>[0];
 type Kwargs = Parameters<Conv2DLayer['call']>[1];
 
 /** The Conv2D fields read here (protected or untyped in tfjs-layers). */

@@ -7,7 +7,7 @@
  *
  * Needs our patch of tfjs-node's addon (patches/), which lets `executeOp` pass `_FusedConv2D`'s list attributes.
  */
-import type { NamedAttrMap, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs';
+import type { NamedAttrMap, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { isTracing } from '../graph/step-hooks.js';
 import { floatTypeAttr, nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';

@@ -9,15 +9,16 @@
  * no dropout while training, no mask, not stateful (goBackwards, returnState and an initial state are fine).
  * Anything else runs tfjs's step-by-step LSTM.
  */
-import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
-import { tf, type Tf } from '../backend.js';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import { tf } from '../backend.js';
+import type { TfWithLayers } from '../tfjs-layers-api.js';
 import { tfjsLayerClass } from './tfjs-layer-class.js';
 import { fusedLstm, fusedLstmAvailable } from './fused-lstm.js';
 import { isTracing } from '../graph/step-hooks.js';
 import { unrolledLstm } from '../graph/unrolled-lstm.js';
 
-type LSTMLayer = ReturnType<Tf['layers']['lstm']>;
-export type LSTMLayerArgs = Parameters<Tf['layers']['lstm']>[0];
+type LSTMLayer = ReturnType<TfWithLayers['layers']['lstm']>;
+export type LSTMLayerArgs = Parameters<TfWithLayers['layers']['lstm']>[0];
 type Kwargs = Parameters<LSTMLayer['call']>[1];
 
 /** The LSTMCell fields read here (typed loosely in tfjs: `RNN.cell` is an `RNNCell`). */

@@ -9,7 +9,7 @@
  *
  * Only the native ('tensorflow') backend has these kernels; `fusedLstmAvailable()` says whether they can run.
  */
-import type { GradSaveFunc, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
+import type { GradSaveFunc, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
 

@@ -3,7 +3,7 @@
  * substitutes them for TensorFlow's Eigen kernels); in eager mode they are reachable by their kernel label. Used by
  * native-kernels.ts (forward) and native-gradients.ts (gradient) when this TensorFlow build has them.
  */
-import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { floatTypeAttr, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
 

@@ -4,13 +4,14 @@
  * 'Dropout', so saved models stay plain Dropouts and loaded ones get the native mask too. A layer given a fixed
  * `seed` keeps tfjs's implementation (which repeats that one mask on every call).
  */
-import type { Tensor } from '@tensorflow/tfjs';
-import { tf, type Tf } from '../backend.js';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { tf } from '../backend.js';
+import type { TfWithLayers } from '../tfjs-layers-api.js';
 import { nativeDropout, nativeDropoutAvailable } from './native-dropout.js';
 import { tfjsLayerClass } from './tfjs-layer-class.js';
 
-type DropoutLayer = ReturnType<Tf['layers']['dropout']>;
-export type DropoutLayerArgs = Parameters<Tf['layers']['dropout']>[0];
+type DropoutLayer = ReturnType<TfWithLayers['layers']['dropout']>;
+export type DropoutLayerArgs = Parameters<TfWithLayers['layers']['dropout']>[0];
 type Kwargs = Parameters<DropoutLayer['call']>[1];
 
 /** The Dropout fields read here (protected or untyped in tfjs-layers). */

@@ -4,7 +4,7 @@
  * the convolution before it); the native kernel fills them in a fraction of that. Its two seeds come from
  * `Math.random`, which `setSeed` seeds, so runs stay reproducible.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { hostTensors } from '../graph/step-hooks.js';
 import { nativeBackend, runNativeOp, type NativeBackend } from './native-ops.js';

@@ -14,7 +14,7 @@
  * All give the same values as tfjs's gradients (tested, ties included); on any other backend, or for attributes the
  * native kernels do not take, tfjs's own gradient runs.
  */
-import type { GradConfig, Tensor } from '@tensorflow/tfjs';
+import type { GradConfig, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { mklMaxPoolAttrs, mklMaxPoolAvailable, mklMaxPoolGradient } from './mkl-max-pool.js';
 import { floatTypeAttr, nativeBackend, runNativeOp, type OpAttr } from './native-ops.js';

@@ -12,7 +12,7 @@
  *
  * Attributes the oneDNN kernel does not take, and any other backend, keep tfjs-node's kernel.
  */
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { isTracing } from '../graph/step-hooks.js';
 import { mklMaxPoolAttrs, mklMaxPoolAvailable } from './mkl-max-pool.js';

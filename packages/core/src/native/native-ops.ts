@@ -5,7 +5,7 @@
  *
  * Only the native ('tensorflow') backend has them: `nativeBackend()` is null on any other.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 
 /** The parts of tfjs-node's NodeJSKernelBackend used here (it has no public typings for them). */

@@ -4,7 +4,7 @@
  * ~20 kernels forward and backward (one-hot, clip, log, products, sums and their gradients). It is what Keras runs for
  * a softmax output with this loss (it reads the softmax's logits); see training/softmax-logits.ts for the logits.
  */
-import type { GradSaveFunc, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
+import type { GradSaveFunc, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { floatTypeAttr, nativeBackend, runNativeOp } from './native-ops.js';
 

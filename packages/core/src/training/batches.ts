@@ -2,7 +2,7 @@
  * Where `fit` and `evaluate` get their batches: arrays held whole (sliced, optionally shuffled, per epoch), or a
  * stream of batches pulled one at a time so a dataset never has to fit in memory.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { permutation } from '../seed.js';
 import { isShapedArray, toTensor, type TensorLike } from '../shaped-array.js';

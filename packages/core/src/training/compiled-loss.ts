@@ -3,7 +3,7 @@
  * layers' regularisation losses) and the metrics per output, with Keras's log names — `loss` and `accuracy` for a
  * single output; `loss`, `<output>_loss` and `<output>_<metric>` for several.
  */
-import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs';
+import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { getLoss, sparseCategoricalCrossentropy, type LossFn, type LossName } from '../losses.js';
 import { sparseSoftmaxCrossEntropyAvailable, sparseSoftmaxCrossEntropyWithLogits } from '../native/sparse-softmax-cross-entropy.js';

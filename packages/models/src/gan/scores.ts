@@ -11,6 +11,7 @@
  *   linear-algebra dependency is needed and the result is real and exact to float64 round-off.
  */
 import { tf, type Model, type Tensor } from '@dl/core';
+import { layersModelOf, tfl } from '@dl/core/tfjs-layers';
 
 export interface InceptionScore {
   mean: number;
@@ -202,10 +203,10 @@ export interface ClassifierOutputs {
  * `images` in batches, keeping its probabilities and its penultimate layer's output.
  */
 export function classifierOutputs(classifier: Model, images: Tensor, batchSize = 500): ClassifierOutputs {
-  const net = classifier.net;
+  const net = layersModelOf(classifier);
   const last = net.layers[net.layers.length - 1]!;
   const features = last.inboundNodes[0]!.inputTensors[0]!;
-  const twoHeads: Model['net'] = tf.model({ inputs: net.inputs, outputs: [features, net.outputs[0]!] });
+  const twoHeads = tfl.model({ inputs: net.inputs, outputs: [features, net.outputs[0]!] });
   const count = images.shape[0]!;
   const featureDim = features.shape[features.shape.length - 1] as number;
   const classes = net.outputs[0]!.shape[1] as number;

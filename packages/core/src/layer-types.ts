@@ -33,8 +33,12 @@ export interface Layer {
   trainable: boolean;
   readonly weights: LayerVariable[];
   readonly trainableWeights: LayerVariable[];
+  /** The output's shape once built, `null` for the batch (several shapes for a layer with several outputs). */
+  readonly outputShape: Shape | Shape[];
   /** Keras's class name ('Dense', 'Conv2D', …). */
   getClassName(): string;
+  /** The layer's settings, as saved in model.json (Keras's `get_config()`). */
+  getConfig(): Record<string, unknown>;
   /** Applied to symbolic tensors it builds a functional model's graph; applied to tensors, it computes. */
   apply(inputs: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[], kwargs?: Record<string, unknown>): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[];
   countParams(): number;
@@ -47,6 +51,8 @@ export interface Network extends Layer {
   readonly inputs: SymbolicTensor[];
   readonly outputs: SymbolicTensor[];
   readonly layers: Layer[];
+  readonly inputNames: string[];
+  readonly outputNames: string[];
   getLayer(name?: string, index?: number): Layer;
   /** Free-form metadata saved with the model (model.json's `userDefinedMetadata`). */
   setUserDefinedMetadata(metadata: object): void;

@@ -2,7 +2,8 @@
 // generators with stepsPerEpoch (each epoch continues the same iterator), batches as { x, y } or [x, y], tensors or
 // plain { data, shape } arrays.
 import { describe, expect, it } from 'vitest';
-import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs';
+import type { Network } from '../src/layer-types.js';
 import { Callback, Model, setSeed, tf, type Batch, type BatchStream, type ModelData, type ShapedArray, type StreamBatch } from '../src/index.js';
 import { classifier, compiledClassifier, Recorder, separable, type Dataset } from './helpers.js';
 
@@ -46,7 +47,7 @@ class ParamsRecorder extends Callback {
 /** Records which numbered batches (y[0] holds the batch's number) each train step gets. */
 class BatchSpy extends Model {
   seen: number[] = [];
-  constructor(net: LayersModel) {
+  constructor(net: Network) {
     super(net);
   }
   override trainStep(batch: Batch) {

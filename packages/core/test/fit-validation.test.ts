@@ -1,7 +1,7 @@
 // fit's validation: validationSplit (the last fraction of the arrays, held out before shuffling) and validationData
 // (arrays or a batch stream), logged as val_* and equal to evaluate() on the same samples.
 import { describe, expect, it } from 'vitest';
-import type { LayersModel } from '@tensorflow/tfjs';
+import type { Network } from '../src/layer-types.js';
 import { Model, layers, sequential, setSeed, tf, type Batch, type BatchStream, type ShapedArray, type StreamBatch } from '../src/index.js';
 import { classifier, Recorder, separable, weightsOf, type Dataset } from './helpers.js';
 
@@ -10,7 +10,7 @@ class Spy extends Model {
   trainLabels: number[][] = [];
   testLabels: number[][] = [];
 
-  constructor(net: LayersModel) {
+  constructor(net: Network) {
     super(net);
   }
 

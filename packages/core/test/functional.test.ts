@@ -4,6 +4,7 @@ import { tf } from '../src/backend.js';
 import { input, model } from '../src/functional.js';
 import * as layers from '../src/layers.js';
 import { Model } from '../src/model.js';
+import { layersModelOf } from '../src/tfjs-layers-api.js';
 
 const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) => layer.apply(x) as SymbolicTensor;
 
@@ -53,7 +54,7 @@ describe('model', () => {
 
     const xa = tf.randomNormal([6, 3]);
     const xb = tf.randomNormal([6, 2]);
-    const y = m.net.predict([xa, xb]) as Tensor;
+    const y = layersModelOf(m).predict([xa, xb]) as Tensor;
     expect(y.shape).toEqual([6, 4]);
     // The same as the dense layer on the two inputs side by side.
     const [kernel, bias] = m.net.getLayer('out').getWeights();
@@ -74,7 +75,7 @@ describe('model', () => {
     expect(m.net.outputs).toHaveLength(2);
     expect(m.net.outputNames).toEqual(['value', 'policy']);
     const xs = tf.randomNormal([5, 4]);
-    const ys = m.net.predict(xs) as Tensor[];
+    const ys = layersModelOf(m).predict(xs) as Tensor[];
     expect(ys.map((t) => t.shape)).toEqual([
       [5, 1],
       [5, 3],
@@ -106,7 +107,7 @@ describe('model', () => {
     const pooled = apply(layers.globalAveragePooling1d(), apply(layers.embedding({ inputDim: 10, outputDim: 4 }), ids));
     const m = model({ inputs: ids, outputs: apply(layers.dense({ units: 2 }), pooled) });
     const x = tf.tensor2d([[1, 2, 3, 4, 5], [9, 8, 7, 6, 5]], [2, 5], 'int32');
-    const y = m.net.predict(x) as Tensor;
+    const y = layersModelOf(m).predict(x) as Tensor;
     expect(y.shape).toEqual([2, 2]);
     tf.dispose([x, y]);
   });

@@ -7,6 +7,7 @@ import { backendInfo, input, layers, loadModel, model, sequential, setSeed, tf, 
 import { FusedLSTM } from '../src/native/fused-lstm-layer.js';
 import { fusedLstm, fusedLstmAvailable } from '../src/native/fused-lstm.js';
 import { maxAbsDiff, tempDir } from './helpers.js';
+import { layersModelOf } from '../src/tfjs-layers-api.js';
 
 const [BATCH, STEPS, INPUT, UNITS] = [3, 5, 4, 6];
 
@@ -132,7 +133,7 @@ describe('fused LSTM kernel', () => {
     const h0 = input({ shape: [UNITS] });
     const c0 = input({ shape: [UNITS] });
     const lstm = layers.lstm({ units: UNITS, returnSequences: true }) as FusedLSTM;
-    const net = model({ inputs: [x, h0, c0], outputs: lstm.apply(x, { initialState: [h0, c0] }) as SymbolicTensor }).net;
+    const net = layersModelOf(model({ inputs: [x, h0, c0], outputs: lstm.apply(x, { initialState: [h0, c0] }) as SymbolicTensor }));
     const feeds = [[BATCH, STEPS, INPUT], [BATCH, UNITS], [BATCH, UNITS]].map((shape) => tf.randomNormal(shape));
     const fused = net.predict(feeds) as Tensor;
     expect([lstm.fusedCalls, lstm.genericCalls]).toEqual([1, 0]);

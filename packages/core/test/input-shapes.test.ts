@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { LayersModel, SymbolicTensor, Tensor } from '@tensorflow/tfjs';
+import type { Network } from '../src/layer-types.js';
 import { tf } from '../src/backend.js';
 import { input, model } from '../src/functional.js';
 import { checkInputShapes } from '../src/input-shapes.js';
 import * as layers from '../src/layers.js';
+import { tfl } from '../src/tfjs-layers-api.js';
 
 const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) => layer.apply(x) as SymbolicTensor;
 
 function cnn(): LayersModel {
-  return tf.sequential({
+  return tfl.sequential({
     layers: [
       layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [28, 28, 1], name: 'conv2d' }),
       layers.flatten(),
@@ -17,14 +19,14 @@ function cnn(): LayersModel {
   });
 }
 
-function twoInputs(): LayersModel {
+function twoInputs(): Network {
   const a = input({ shape: [3], name: 'a' });
   const b = input({ shape: [2], name: 'b' });
   return model({ inputs: [a, b], outputs: apply(layers.dense({ units: 1 }), apply(layers.concatenate({ name: 'join' }), [a, b])), name: 'pair' }).net;
 }
 
 /** `checkInputShapes` on zero tensors of the given shapes, disposed after. */
-function check(net: LayersModel, ...shapes: number[][]): void {
+function check(net: Network, ...shapes: number[][]): void {
   const xs: Tensor[] = shapes.map((s) => tf.zeros(s));
   try {
     checkInputShapes(net, xs);

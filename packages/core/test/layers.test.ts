@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { layers as tfLayers, SymbolicTensor, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../src/backend.js';
 import * as layers from '../src/layers.js';
+import { tfl } from '../src/tfjs-layers-api.js';
 
 type Layer = tfLayers.Layer;
 
 /** The output shape of `layer` applied to a symbolic input of sample shape `shape`. */
 function outputShape(layer: Layer, shape: number[]): Array<number | null> {
-  return (layer.apply(tf.input({ shape })) as SymbolicTensor).shape;
+  return (layer.apply(tfl.input({ shape })) as SymbolicTensor).shape;
 }
 
 /** `layer` applied to a concrete tensor, as plain nested arrays. */
@@ -97,7 +98,7 @@ describe('layer factories', () => {
   });
 
   it('stacks into a sequential model, with inputLayer as an explicit first layer', () => {
-    const net = tf.sequential({ layers: [layers.inputLayer({ inputShape: [3] }), layers.dense({ units: 2 })] });
+    const net = tfl.sequential({ layers: [layers.inputLayer({ inputShape: [3] }), layers.dense({ units: 2 })] });
     expect(net.inputs[0]!.shape).toEqual([null, 3]);
     expect(net.outputs[0]!.shape).toEqual([null, 2]);
   });
@@ -142,14 +143,14 @@ describe('Keras layer names', () => {
   });
 
   it('names a sequential model\'s input after its first layer, as Keras', () => {
-    const net = tf.sequential({ layers: [layers.dense({ units: 1, inputShape: [2], name: 'first' })] });
+    const net = tfl.sequential({ layers: [layers.dense({ units: 1, inputShape: [2], name: 'first' })] });
     expect(net.inputs[0]!.name).toBe('first_input');
   });
 });
 
 describe('activityRegularizer', () => {
   it('is refused up front, since tfjs cannot call a layer that has one', () => {
-    expect(() => layers.dense({ units: 2, activityRegularizer: tf.regularizers.l2({ l2: 0.1 }) })).toThrow(
+    expect(() => layers.dense({ units: 2, activityRegularizer: tfl.regularizers.l2({ l2: 0.1 }) })).toThrow(
       'dense: activityRegularizer is not supported by TensorFlow.js',
     );
     expect(() => layers.conv2d({ filters: 1, kernelSize: 1, activityRegularizer: 'l1l2' })).toThrow(/^conv2d: activityRegularizer/);

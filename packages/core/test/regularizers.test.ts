@@ -3,13 +3,14 @@ import type { LayersModel, Variable } from '@tensorflow/tfjs';
 import { tf } from '../src/backend.js';
 import * as layers from '../src/layers.js';
 import { l1, l1l2, l2, regularizationLoss, type Regularizer } from '../src/regularizers.js';
+import { tfl } from '../src/tfjs-layers-api.js';
 
 /**
  * A built one-dense-layer model (4 → 3) whose bias is ones, so a penalty on the bias would show.
  * (A tfjs Sequential reports no losses until it is built: by its first call, or `build()`.)
  */
 function denseNet(options: { kernelRegularizer?: Regularizer; biasRegularizer?: Regularizer }): LayersModel {
-  const net = tf.sequential({ layers: [layers.dense({ units: 3, inputShape: [4], biasInitializer: 'ones', ...options })] });
+  const net = tfl.sequential({ layers: [layers.dense({ units: 3, inputShape: [4], biasInitializer: 'ones', ...options })] });
   net.build();
   return net;
 }
@@ -72,16 +73,16 @@ describe('regularizers', () => {
   });
 
   it('penalizes every regularized layer of a functional model', () => {
-    const x = tf.input({ shape: [4] });
+    const x = tfl.input({ shape: [4] });
     const h = layers.dense({ units: 3, kernelRegularizer: l2(0.5) }).apply(x) as typeof x;
     const y = layers.dense({ units: 2, kernelRegularizer: l1(0.1) }).apply(h) as typeof x;
-    const net = tf.model({ inputs: x, outputs: y });
+    const net = tfl.model({ inputs: x, outputs: y });
     expect(penalty(net)).toBeCloseTo(0.5 * sumSquares(values(net, 0)) + 0.1 * sumAbs(values(net, 2)), 5);
   });
 
   it('is saved with the layer, so a loaded model keeps its penalty', async () => {
     const net = denseNet({ kernelRegularizer: l1l2({ l1: 0.1, l2: 0.5 }) });
-    const loaded = await tf.models.modelFromJSON({ modelTopology: net.toJSON(undefined, false) as never });
+    const loaded = await tfl.models.modelFromJSON({ modelTopology: net.toJSON(undefined, false) as never });
     expect(loaded.layers[0]!.getConfig().kernelRegularizer).toEqual({ className: 'L1L2', config: { l1: 0.1, l2: 0.5 } });
     loaded.setWeights(net.getWeights());
     expect(penalty(loaded)).toBeCloseTo(penalty(net), 5);
@@ -100,7 +101,7 @@ describe('regularizers', () => {
     });
 
     it('builds a Sequential model first, whose losses tfjs would otherwise leave out', () => {
-      const net = tf.sequential({ layers: [layers.dense({ units: 3, inputShape: [4], kernelRegularizer: l2(0.5) })] });
+      const net = tfl.sequential({ layers: [layers.dense({ units: 3, inputShape: [4], kernelRegularizer: l2(0.5) })] });
       expect(net.calculateLosses()).toEqual([]); // the tfjs behaviour regularizationLoss works around
       const total = regularizationLoss(net)!;
       expect(total.dataSync()[0]).toBeCloseTo(0.5 * sumSquares(values(net, 0)), 5);

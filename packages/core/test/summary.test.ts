@@ -1,15 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
+import type { Network } from '../src/layer-types.js';
 import { tf } from '../src/backend.js';
 import { input, model } from '../src/functional.js';
 import * as layers from '../src/layers.js';
 import { summaryLines } from '../src/summary.js';
+import { tfl } from '../src/tfjs-layers-api.js';
 
 const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) => layer.apply(x) as SymbolicTensor;
 
 /** The seed CNN, its layers named as Keras names them in a fresh session. */
 function cnn(): LayersModel {
-  return tf.sequential({
+  return tfl.sequential({
     name: 'cnn',
     layers: [
       layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1], name: 'conv2d' }),
@@ -53,7 +55,7 @@ Model: "cnn"
   .split('\n');
 
 /** Two inputs joined, then dense and batch normalization: a graph, so the summary has `Connected to`. */
-function twoInputs(): LayersModel {
+function twoInputs(): Network {
   const a = input({ shape: [32], name: 'input_layer' });
   const b = input({ shape: [16], name: 'input_layer_1' });
   const joined = apply(layers.concatenate({ name: 'concatenate' }), [a, b]);
@@ -157,7 +159,7 @@ describe('summaryLines', () => {
   });
 
   it("counts batch normalization's moving mean and variance as non-trainable: 2 × channels", () => {
-    const net = tf.sequential({
+    const net = tfl.sequential({
       name: 'bn',
       layers: [
         layers.conv2d({ filters: 8, kernelSize: 3, inputShape: [6, 6, 1] }),
@@ -186,7 +188,7 @@ describe('summaryLines', () => {
   });
 
   it('leaves the input layer out of a Sequential model, as Keras', () => {
-    const net = tf.sequential({ layers: [layers.inputLayer({ inputShape: [4] }), layers.dense({ units: 3, name: 'd' })] });
+    const net = tfl.sequential({ layers: [layers.inputLayer({ inputShape: [4] }), layers.dense({ units: 3, name: 'd' })] });
     expect(rows(summaryLines(net, 76))).toEqual([['d (Dense)', '(None, 3)', '15']]);
   });
 
@@ -226,7 +228,7 @@ describe('summaryLines', () => {
   });
 
   it('reports sizes in Keras units', () => {
-    const net = tf.sequential({ layers: [layers.dense({ units: 300, inputShape: [1000] })] });
+    const net = tfl.sequential({ layers: [layers.dense({ units: 300, inputShape: [1000] })] });
     expect(summaryLines(net, 88).slice(-3)).toEqual([
       ' Total params: 300,300 (1.15 MB)',
       ' Trainable params: 300,300 (1.15 MB)',
@@ -236,7 +238,7 @@ describe('summaryLines', () => {
 
   it('counts a frozen layer as non-trainable', () => {
     const frozen = layers.dense({ units: 3, inputShape: [2], trainable: false });
-    const net = tf.sequential({ layers: [frozen, layers.dense({ units: 1 })] });
+    const net = tfl.sequential({ layers: [frozen, layers.dense({ units: 1 })] });
     expect(summaryLines(net, 88).slice(-2)).toEqual([' Trainable params: 4 (16.00 B)', ' Non-trainable params: 9 (36.00 B)']);
   });
 });

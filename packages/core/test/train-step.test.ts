@@ -1,15 +1,17 @@
 // Custom training steps, as Keras 3's train_step: fit drives an overridden trainStep (in a subclass or by assignment)
 // for every batch, with callbacks and History receiving whatever logs it returns.
 import { describe, expect, it } from 'vitest';
-import type { LayersModel, Scalar, SymbolicTensor, Tensor, Variable } from '@tensorflow/tfjs';
+import type { Network } from '../src/layer-types.js';
+import type { Scalar, SymbolicTensor, Tensor, Variable } from '@tensorflow/tfjs';
 import { binaryCrossentropy, Callback, input, layers, Model, sequential, setSeed, tf, type Batch, type Logs } from '../src/index.js';
 import { classifier, Recorder, separable, weightsOf } from './helpers.js';
+import { tfl } from '../src/tfjs-layers-api.js';
 
 /** A step that trains nothing and logs the batch's size and the sum of its labels. */
 class Counting extends Model {
   steps = 0;
   sizes: number[] = [];
-  constructor(net: LayersModel) {
+  constructor(net: Network) {
     super(net);
   }
   override trainStep(batch: Batch): Logs {
@@ -167,7 +169,7 @@ describe('a GAN-like step with two sub-models and two optimizers', () => {
       readonly discriminator: Model,
     ) {
       const z = input({ shape: [2] });
-      super(tf.model({ inputs: z, outputs: discriminator.net.apply(generator.net.apply(z) as SymbolicTensor) as SymbolicTensor }));
+      super(tfl.model({ inputs: z, outputs: discriminator.net.apply(generator.net.apply(z) as SymbolicTensor) as SymbolicTensor }));
     }
 
     override trainStep(batch: Batch): Logs {

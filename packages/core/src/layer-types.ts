@@ -63,18 +63,21 @@ export interface Network extends Layer {
 
 /** A weight regularizer, as `regularizers.l1` / `l2` / `l1l2` make it. */
 export interface Regularizer {
+  getConfig(): Record<string, unknown>;
   apply(x: Tensor): Tensor;
   getClassName(): string;
 }
 
 /** A weight initializer (tfjs's `tf.initializers.*`); most options also take its name, e.g. `'glorotUniform'`. */
 export interface Initializer {
+  getConfig(): Record<string, unknown>;
   apply(shape: number[], dtype?: DataType): Tensor;
   getClassName(): string;
 }
 
 /** A weight constraint (tfjs's `tf.constraints.*`); most options also take its name, e.g. `'maxNorm'`. */
 export interface Constraint {
+  getConfig(): Record<string, unknown>;
   apply(w: Tensor): Tensor;
   getClassName(): string;
 }

@@ -1,7 +1,7 @@
 // Wrongly shaped inputs fail in fit, evaluate and predict with the input, the layer it feeds and both shapes,
 // before any training, rather than with an error from deep inside a kernel.
 import { describe, expect, it } from 'vitest';
-import type { SymbolicTensor } from '@tensorflow/tfjs';
+import type { SymbolicTensor } from '../src/layer-types.js';
 import { input, layers, model, sequential, tf, type Model, type ShapedArray, type StreamBatch } from '../src/index.js';
 import { Recorder } from './helpers.js';
 

@@ -1,7 +1,8 @@
 // Functional models with several inputs and outputs: one loss per output (a list or a record by output name),
 // lossWeights, Keras's log names (loss, <out>_loss, <out>_<metric>), and the total as the weighted sum.
 import { describe, expect, it } from 'vitest';
-import type { SymbolicTensor, Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs';
+import type { SymbolicTensor } from '../src/layer-types.js';
 import { input, layers, model, setSeed, type CompileOptions, type Model, type ShapedArray, type StreamBatch } from '../src/index.js';
 import { Recorder, rng } from './helpers.js';
 

@@ -1,7 +1,7 @@
 // Weight regularizers in training: the penalty is added to the logged (and minimised) loss, and its gradient
 // shrinks the weights.
 import { describe, expect, it } from 'vitest';
-import type { SymbolicTensor } from '@tensorflow/tfjs';
+import type { SymbolicTensor } from '../src/layer-types.js';
 import { input, layers, model, regularizers, sequential, setSeed, tf, type LossFn, type Model, type Regularizer } from '../src/index.js';
 import { Recorder, separable, weightsOf } from './helpers.js';
 

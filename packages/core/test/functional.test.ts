@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { SymbolicTensor, Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs';
+import type { SymbolicTensor } from '../src/layer-types.js';
 import { tf } from '../src/backend.js';
 import { input, model } from '../src/functional.js';
 import * as layers from '../src/layers.js';
 import { Model } from '../src/model.js';
 import { layersModelOf } from '../src/tfjs-layers-api.js';
+
+/** The layer that made `t` (tfjs-layers' field, outside dl's SymbolicTensor type). */
+const sourceLayer = (t: SymbolicTensor) => (t as unknown as { sourceLayer: { name: string; getClassName(): string } }).sourceLayer;
 
 const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) => layer.apply(x) as SymbolicTensor;
 
@@ -13,20 +17,20 @@ describe('input', () => {
     const x = input({ shape: [28, 28, 1] });
     expect(x.shape).toEqual([null, 28, 28, 1]);
     expect(x.dtype).toBe('float32');
-    expect(x.sourceLayer.getClassName()).toBe('InputLayer');
+    expect(sourceLayer(x).getClassName()).toBe('InputLayer');
   });
 
   it('takes a name, a dtype, a fixed batch size and free dimensions', () => {
     const ids = input({ shape: [null], dtype: 'int32', name: 'token_ids' });
-    expect(ids.sourceLayer.name).toBe('token_ids');
+    expect(sourceLayer(ids).name).toBe('token_ids');
     expect(ids.dtype).toBe('int32');
     expect(ids.shape).toEqual([null, null]);
     expect(input({ shape: [3], batchSize: 8 }).shape).toEqual([8, 3]);
   });
 
   it('is named as Keras names inputs: input_layer, input_layer_1, …', () => {
-    const a = input({ shape: [1] }).sourceLayer.name;
-    const b = input({ shape: [1] }).sourceLayer.name;
+    const a = sourceLayer(input({ shape: [1] })).name;
+    const b = sourceLayer(input({ shape: [1] })).name;
     expect(a).toMatch(/^input_layer(_\d+)?$/);
     expect(b).toMatch(/^input_layer_\d+$/);
     expect(Number(b.split('_').pop())).toBe(a === 'input_layer' ? 1 : Number(a.split('_').pop()) + 1);

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { LayersModel, SymbolicTensor, Tensor } from '@tensorflow/tfjs';
-import type { Network } from '../src/layer-types.js';
+import type { layers as tfLayers, LayersModel, Tensor } from '@tensorflow/tfjs';
+import type { SymbolicTensor } from '../src/layer-types.js';
 import { tf } from '../src/backend.js';
 import { input, model } from '../src/functional.js';
 import { checkInputShapes } from '../src/input-shapes.js';
 import * as layers from '../src/layers.js';
-import { tfl } from '../src/tfjs-layers-api.js';
+import { layersModelOf, tfl } from '../src/tfjs-layers-api.js';
+import type { Network } from '../src/layer-types.js';
 
 const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) => layer.apply(x) as SymbolicTensor;
 
@@ -15,14 +16,14 @@ function cnn(): LayersModel {
       layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [28, 28, 1], name: 'conv2d' }),
       layers.flatten(),
       layers.dense({ units: 10 }),
-    ],
+    ] as tfLayers.Layer[],
   });
 }
 
-function twoInputs(): Network {
+function twoInputs(): LayersModel {
   const a = input({ shape: [3], name: 'a' });
   const b = input({ shape: [2], name: 'b' });
-  return model({ inputs: [a, b], outputs: apply(layers.dense({ units: 1 }), apply(layers.concatenate({ name: 'join' }), [a, b])), name: 'pair' }).net;
+  return layersModelOf(model({ inputs: [a, b], outputs: apply(layers.dense({ units: 1 }), apply(layers.concatenate({ name: 'join' }), [a, b])), name: 'pair' }));
 }
 
 /** `checkInputShapes` on zero tensors of the given shapes, disposed after. */

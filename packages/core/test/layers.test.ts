@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { layers as tfLayers, SymbolicTensor, Tensor } from '@tensorflow/tfjs';
+import type { layers as tfLayers, Tensor } from '@tensorflow/tfjs';
+import type { SymbolicTensor } from '../src/layer-types.js';
 import { tf } from '../src/backend.js';
+import type { Layer } from '../src/layer-types.js';
 import * as layers from '../src/layers.js';
 import { tfl } from '../src/tfjs-layers-api.js';
-
-type Layer = tfLayers.Layer;
 
 /** The output shape of `layer` applied to a symbolic input of sample shape `shape`. */
 function outputShape(layer: Layer, shape: number[]): Array<number | null> {
@@ -94,11 +94,11 @@ describe('layer factories', () => {
     const bn = layers.batchNormalization();
     outputShape(bn, [5]);
     expect(bn.trainableWeights.map((w) => w.shape)).toEqual([[5], [5]]);
-    expect(bn.nonTrainableWeights.map((w) => w.originalName.split('/').pop())).toEqual(['moving_mean', 'moving_variance']);
+    expect((bn as tfLayers.Layer).nonTrainableWeights.map((w) => w.originalName.split('/').pop())).toEqual(['moving_mean', 'moving_variance']);
   });
 
   it('stacks into a sequential model, with inputLayer as an explicit first layer', () => {
-    const net = tfl.sequential({ layers: [layers.inputLayer({ inputShape: [3] }), layers.dense({ units: 2 })] });
+    const net = tfl.sequential({ layers: [layers.inputLayer({ inputShape: [3] }), layers.dense({ units: 2 })] as tfLayers.Layer[] });
     expect(net.inputs[0]!.shape).toEqual([null, 3]);
     expect(net.outputs[0]!.shape).toEqual([null, 2]);
   });
@@ -143,7 +143,7 @@ describe('Keras layer names', () => {
   });
 
   it('names a sequential model\'s input after its first layer, as Keras', () => {
-    const net = tfl.sequential({ layers: [layers.dense({ units: 1, inputShape: [2], name: 'first' })] });
+    const net = tfl.sequential({ layers: [layers.dense({ units: 1, inputShape: [2], name: 'first' })] as tfLayers.Layer[] });
     expect(net.inputs[0]!.name).toBe('first_input');
   });
 });

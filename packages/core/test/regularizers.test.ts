@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LayersModel, Variable } from '@tensorflow/tfjs';
+import type { layers as tfLayers, LayersModel, Variable } from '@tensorflow/tfjs';
 import { tf } from '../src/backend.js';
 import * as layers from '../src/layers.js';
 import { l1, l1l2, l2, regularizationLoss, type Regularizer } from '../src/regularizers.js';
@@ -10,7 +10,7 @@ import { tfl } from '../src/tfjs-layers-api.js';
  * (A tfjs Sequential reports no losses until it is built: by its first call, or `build()`.)
  */
 function denseNet(options: { kernelRegularizer?: Regularizer; biasRegularizer?: Regularizer }): LayersModel {
-  const net = tfl.sequential({ layers: [layers.dense({ units: 3, inputShape: [4], biasInitializer: 'ones', ...options })] });
+  const net = tfl.sequential({ layers: [layers.dense({ units: 3, inputShape: [4], biasInitializer: 'ones', ...options })] as tfLayers.Layer[] });
   net.build();
   return net;
 }
@@ -101,7 +101,7 @@ describe('regularizers', () => {
     });
 
     it('builds a Sequential model first, whose losses tfjs would otherwise leave out', () => {
-      const net = tfl.sequential({ layers: [layers.dense({ units: 3, inputShape: [4], kernelRegularizer: l2(0.5) })] });
+      const net = tfl.sequential({ layers: [layers.dense({ units: 3, inputShape: [4], kernelRegularizer: l2(0.5) })] as tfLayers.Layer[] });
       expect(net.calculateLosses()).toEqual([]); // the tfjs behaviour regularizationLoss works around
       const total = regularizationLoss(net)!;
       expect(total.dataSync()[0]).toBeCloseTo(0.5 * sumSquares(values(net, 0)), 5);

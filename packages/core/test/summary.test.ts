@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
-import type { Network } from '../src/layer-types.js';
+import type { layers as tfLayers, LayersModel } from '@tensorflow/tfjs';
+import type { SymbolicTensor } from '../src/layer-types.js';
 import { tf } from '../src/backend.js';
 import { input, model } from '../src/functional.js';
 import * as layers from '../src/layers.js';
 import { summaryLines } from '../src/summary.js';
-import { tfl } from '../src/tfjs-layers-api.js';
+import { layersModelOf, tfl } from '../src/tfjs-layers-api.js';
 
 const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) => layer.apply(x) as SymbolicTensor;
 
@@ -22,7 +22,7 @@ function cnn(): LayersModel {
       layers.flatten({ name: 'flatten' }),
       layers.dense({ units: 64, activation: 'relu', name: 'dense' }),
       layers.dense({ units: 10, activation: 'softmax', name: 'dense_1' }),
-    ],
+    ] as tfLayers.Layer[],
   });
 }
 
@@ -55,12 +55,12 @@ Model: "cnn"
   .split('\n');
 
 /** Two inputs joined, then dense and batch normalization: a graph, so the summary has `Connected to`. */
-function twoInputs(): Network {
+function twoInputs(): LayersModel {
   const a = input({ shape: [32], name: 'input_layer' });
   const b = input({ shape: [16], name: 'input_layer_1' });
   const joined = apply(layers.concatenate({ name: 'concatenate' }), [a, b]);
   const hidden = apply(layers.dense({ units: 4, name: 'dense' }), joined);
-  return model({ inputs: [a, b], outputs: apply(layers.batchNormalization({ name: 'batch_normalization' }), hidden), name: 'two_inputs' }).net;
+  return layersModelOf(model({ inputs: [a, b], outputs: apply(layers.batchNormalization({ name: 'batch_normalization' }), hidden), name: 'two_inputs' }));
 }
 
 /** Keras 3's summary of `twoInputs()` at width 76: long cells wrap at spaces, a too-long word ends in `…`. */
@@ -166,7 +166,7 @@ describe('summaryLines', () => {
         layers.batchNormalization(),
         layers.flatten(),
         layers.dense({ units: 2 }),
-      ],
+      ] as tfLayers.Layer[],
     });
     const lines = summaryLines(net, 88);
     // conv 3·3·1·8 + 8 = 80, batch norm 4 × 8 = 32 of which 16 trainable, dense 4·4·8·2 + 2 = 258.
@@ -188,7 +188,7 @@ describe('summaryLines', () => {
   });
 
   it('leaves the input layer out of a Sequential model, as Keras', () => {
-    const net = tfl.sequential({ layers: [layers.inputLayer({ inputShape: [4] }), layers.dense({ units: 3, name: 'd' })] });
+    const net = tfl.sequential({ layers: [layers.inputLayer({ inputShape: [4] }), layers.dense({ units: 3, name: 'd' })] as tfLayers.Layer[] });
     expect(rows(summaryLines(net, 76))).toEqual([['d (Dense)', '(None, 3)', '15']]);
   });
 
@@ -228,7 +228,7 @@ describe('summaryLines', () => {
   });
 
   it('reports sizes in Keras units', () => {
-    const net = tfl.sequential({ layers: [layers.dense({ units: 300, inputShape: [1000] })] });
+    const net = tfl.sequential({ layers: [layers.dense({ units: 300, inputShape: [1000] })] as tfLayers.Layer[] });
     expect(summaryLines(net, 88).slice(-3)).toEqual([
       ' Total params: 300,300 (1.15 MB)',
       ' Trainable params: 300,300 (1.15 MB)',
@@ -238,7 +238,7 @@ describe('summaryLines', () => {
 
   it('counts a frozen layer as non-trainable', () => {
     const frozen = layers.dense({ units: 3, inputShape: [2], trainable: false });
-    const net = tfl.sequential({ layers: [frozen, layers.dense({ units: 1 })] });
+    const net = tfl.sequential({ layers: [frozen, layers.dense({ units: 1 })] as tfLayers.Layer[] });
     expect(summaryLines(net, 88).slice(-2)).toEqual([' Trainable params: 4 (16.00 B)', ' Non-trainable params: 9 (36.00 B)']);
   });
 });

@@ -2,8 +2,9 @@
 // for every batch, with callbacks and History receiving whatever logs it returns.
 import { describe, expect, it } from 'vitest';
 import type { Network } from '../src/layer-types.js';
-import type { Scalar, SymbolicTensor, Tensor, Variable } from '@tensorflow/tfjs';
-import { binaryCrossentropy, Callback, input, layers, Model, sequential, setSeed, tf, type Batch, type Logs } from '../src/index.js';
+import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import type { SymbolicTensor } from '../src/layer-types.js';
+import { binaryCrossentropy, Callback, input, layers, Model, model, sequential, setSeed, tf, type Batch, type Logs } from '../src/index.js';
 import { classifier, Recorder, separable, weightsOf } from './helpers.js';
 import { tfl } from '../src/tfjs-layers-api.js';
 
@@ -169,7 +170,7 @@ describe('a GAN-like step with two sub-models and two optimizers', () => {
       readonly discriminator: Model,
     ) {
       const z = input({ shape: [2] });
-      super(tfl.model({ inputs: z, outputs: discriminator.net.apply(generator.net.apply(z) as SymbolicTensor) as SymbolicTensor }));
+      super(model({ inputs: z, outputs: discriminator.net.apply(generator.net.apply(z) as SymbolicTensor) as SymbolicTensor }).net);
     }
 
     override trainStep(batch: Batch): Logs {

@@ -14,8 +14,9 @@ import type { FusedBatchNormalization } from '../src/native/fused-batch-norm-lay
 import type { FusedConv2D } from '../src/native/fused-conv2d-layer.js';
 import type { FusedLSTM } from '../src/native/fused-lstm-layer.js';
 import type { NativeDropout } from '../src/native/native-dropout-layer.js';
+import { tfl } from '../src/tfjs-layers-api.js';
 
-/** tfjs's layer factories (`tf.layers.dense`, …), less the classes it also exports there. */
+/** tfjs's layer factories (`tfl.layers.dense`, …), less the classes it also exports there. */
 type TfLayers = { [K in keyof typeof tfjs.layers as (typeof tfjs.layers)[K] extends (...args: never[]) => unknown ? K : never]: (typeof tfjs.layers)[K] };
 /** tfjs's options of its factory `K` (`TfArgs<'dense'>`: `DenseLayerArgs`). */
 type TfArgs<K extends keyof TfLayers> = NonNullable<Parameters<TfLayers[K]>[0]>;
@@ -148,7 +149,7 @@ describe('layer factories', () => {
 
   it('pass their options through to the layer', () => {
     const dense = layers.dense({ units: 3, inputShape: [2], kernelInitializer: 'zeros', biasInitializer: 'ones', useBias: true });
-    tf.sequential({ layers: [dense as tfjs.layers.Layer] });
+    tfl.sequential({ layers: [dense as tfjs.layers.Layer] });
     const [kernel, bias] = dense.getWeights();
     expect(kernel!.shape).toEqual([2, 3]);
     expect(Array.from(kernel!.dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
@@ -160,7 +161,7 @@ describe('layer factories', () => {
     expect(config).toMatchObject({ units: 2, returnSequences: true, recurrentActivation: 'hardSigmoid', unitForgetBias: false });
 
     const wrapped = layers.bidirectional({ layer: layers.gru({ units: 2 }), mergeMode: 'sum' });
-    const output = wrapped.apply(tf.input({ shape: [4, 3] })) as tfjs.SymbolicTensor;
+    const output = wrapped.apply(tfl.input({ shape: [4, 3] })) as tfjs.SymbolicTensor;
     expect(output.shape).toEqual([null, 2]);
   });
 

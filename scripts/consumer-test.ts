@@ -18,6 +18,7 @@
  * pnpm (packages/cli/test/consumer.test.ts).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -45,8 +46,11 @@ export interface ConsumerOptions {
 export interface ConsumerResult {
   dir: string;
   installSeconds: number;
-  /** The native setup's own lines from the install output. */
+  /** The native setup's own lines from the install output (npm shows none unless a script fails; pnpm reuses a
+   * build it made before without running the script again). */
   setupLines: string[];
+  /** The install left dl's built addon in @dl/native (the tarball has none). */
+  addonInstalled: boolean;
   /** `npx dl info --json`. */
   info: { backend: string; tensorflowVersion: string | null; graphExecution: boolean; graphExecutionReason?: string };
   /** What the snippet printed: its evaluation, the backend and graph calls. */
@@ -126,6 +130,7 @@ export async function runConsumerTest(options: ConsumerOptions): Promise<Consume
     const installSeconds = (Date.now() - started) / 1000;
     const setupLines = `${install.stdout}\n${install.stderr}`.split('\n').filter((l) => l.includes('[dl native]')).map((l) => l.trim());
     log(`  installed in ${installSeconds.toFixed(1)} s; setup said:\n    ${setupLines.join('\n    ')}`);
+    const addonInstalled = existsSync(join(project, 'node_modules', '@dl', 'native', 'tfjs-node', 'lib', 'napi-v8', 'tfjs_binding.node'));
 
     const info = JSON.parse(lastLine((await run('npx', ['dl', 'info', '--json'], { cwd: project, env })).stdout)) as ConsumerResult['info'];
     log(`  dl info: ${JSON.stringify(info)}`);
@@ -140,7 +145,7 @@ export async function runConsumerTest(options: ConsumerOptions): Promise<Consume
     const accuracy = train.metrics?.accuracy ?? train.accuracy ?? Number.NaN;
     await readFile(join(project, 'runs', 'cnn', 'model.json')); // the run was saved where asked
     log(`  dl train cnn --epochs 1 --limit 2000: test accuracy ${accuracy}`);
-    return { dir, installSeconds, setupLines, info, snippet, train: { accuracy, out: join(project, 'runs', 'cnn') } };
+    return { dir, installSeconds, setupLines, addonInstalled, info, snippet, train: { accuracy, out: join(project, 'runs', 'cnn') } };
   } finally {
     if (!options.keep) await rm(dir, { recursive: true, force: true });
   }
@@ -185,6 +190,7 @@ if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
   for (const manager of managers) {
     const r = await runConsumerTest({ manager, emptyCache: values['empty-cache'] ?? false, keep: values.keep ?? false });
     const problems = [
+      !r.addonInstalled && 'the install left no addon in @dl/native',
       r.info.backend !== 'tensorflow' && `dl info: backend ${r.info.backend}`,
       !r.info.graphExecution && `dl info: graphExecution false (${r.info.graphExecutionReason})`,
       r.snippet.backend !== 'tensorflow' && `snippet ran on ${r.snippet.backend}`,

@@ -13,7 +13,7 @@ describe.each<Manager>(['npm', 'pnpm'])('a fresh project that installs dl with %
   }, 600_000);
 
   it('gets native kernels and graph execution from the install itself', () => {
-    expect(result.setupLines.join('\n')).toMatch(/\[dl native\] native backend ready \(TensorFlow 2\.21\.0, graph execution and fused kernels\)/);
+    expect(result.addonInstalled).toBe(true);
     expect(result.info).toMatchObject({ backend: 'tensorflow', tensorflowVersion: '2.21.0', graphExecution: true });
   });
 

@@ -9,44 +9,8 @@ export { Model, sequential, loadModel, type Batch, type BatchStream, type ModelD
 export * as layers from './layers.js';
 /** dl's types of the layers and their options (`SymbolicTensor` and `Regularizer` are exported below, from their modules). */
 export type { Layer, LayerVariable, Network, Shape, Initializer, Constraint } from './layer-types.js';
-export type {
-  LayerOptions,
-  ActivationOptions,
-  AddOptions,
-  AveragePooling2DOptions,
-  BatchNormalizationOptions,
-  BidirectionalOptions,
-  ConcatenateOptions,
-  ConvOptions,
-  Conv2DOptions,
-  Conv2DTransposeOptions,
-  DenseOptions,
-  DropoutOptions,
-  EmbeddingOptions,
-  FlattenOptions,
-  GlobalAveragePooling1DOptions,
-  GlobalAveragePooling2DOptions,
-  GRUOptions,
-  InputLayerOptions,
-  LayerNormalizationOptions,
-  LeakyReLUOptions,
-  LSTMOptions,
-  MaxPooling2DOptions,
-  Pooling2DOptions,
-  RecurrentOptions,
-  ReshapeOptions,
-  SimpleRNNOptions,
-  ActivationName,
-  InitializerName,
-  RegularizerName,
-  ConstraintName,
-  InitializerOption,
-  RegularizerOption,
-  ConstraintOption,
-  PaddingMode,
-  DataFormat,
-  BidirectionalMergeMode,
-} from './layer-options.js';
+/** Every layer factory's options (`DenseOptions`, …) and the names they take (`ActivationName`, …). */
+export type * from './layer-options.js';
 export { input, model, type InputOptions, type FunctionalModelOptions, type SymbolicTensor } from './functional.js';
 export * as regularizers from './regularizers.js';
 export { type Regularizer, type L1L2Options } from './regularizers.js';

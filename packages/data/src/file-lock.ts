@@ -11,8 +11,10 @@
  * never deletes the lock the other has just created.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { isRunning } from './is-running.js';
 
 export interface LockOptions {
   /** A lock not touched for this long is stale whatever its pid; default 30,000 ms. The holder touches it every staleMs / 4. */
@@ -50,6 +52,30 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
  * returns the function that releases it. The holder's folder must exist.
  */
 export async function acquireFileLock(lockPath: string, options: LockOptions = {}): Promise<() => Promise<void>> {
+  const taken = await takeLock(lockPath, options, true);
+  if (!('release' in taken)) throw new Error(`${lockPath}: not taken`); // unreachable: waiting returns only once taken
+  return taken.release;
+}
+
+/** A lock file this process holds. */
+export interface HeldLock {
+  readonly path: string;
+  /** Releases the lock (only if it is still ours: it may have been taken over as stale). */
+  release(): Promise<void>;
+  /** The same, synchronously: for a process about to exit (a signal handler calling process.exit). */
+  releaseSync(): void;
+}
+
+/**
+ * Takes the lock file `lockPath` if no live process holds it (a stale lock is taken over), without waiting: returns
+ * the lock, or `{ holder }` saying who holds it. For work that must not queue behind another process (two trainings
+ * writing one run folder: the second should fail at once, naming the first).
+ */
+export async function tryAcquireFileLock(lockPath: string, options: Omit<LockOptions, 'timeoutMs' | 'onWait'> = {}): Promise<HeldLock | { holder: LockHolder | undefined }> {
+  return takeLock(lockPath, options, false);
+}
+
+async function takeLock(lockPath: string, options: LockOptions, wait: boolean): Promise<HeldLock | { holder: LockHolder | undefined }> {
   const staleMs = options.staleMs ?? 30_000;
   const pollMs = options.pollMs ?? 100;
   const me: LockHolder = { pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex'), since: Date.now() };
@@ -63,6 +89,7 @@ export async function acquireFileLock(lockPath: string, options: LockOptions = {
       await breakStaleLock(lockPath, seen, staleMs);
       continue;
     }
+    if (!wait) return { holder: seen.holder };
     if (!waiting) {
       waiting = true;
       options.onWait?.(seen.holder);
@@ -78,11 +105,25 @@ export async function acquireFileLock(lockPath: string, options: LockOptions = {
     utimes(lockPath, now, now).catch(() => {});
   }, Math.max(10, staleMs / 4));
   heartbeat.unref();
-  return async () => {
-    clearInterval(heartbeat);
-    // Only our own lock: had it been taken over (we hung past staleMs), the file is now someone else's.
-    const seen = await inspect(lockPath);
-    if (seen?.holder?.token === me.token) await rm(lockPath, { force: true });
+  // Only our own lock: had it been taken over (we hung past staleMs), the file is now someone else's.
+  const ours = (raw: string | undefined) => parseHolder(raw ?? '')?.token === me.token;
+  return {
+    path: lockPath,
+    release: async () => {
+      clearInterval(heartbeat);
+      const seen = await inspect(lockPath);
+      if (ours(seen?.raw)) await rm(lockPath, { force: true });
+    },
+    releaseSync: () => {
+      clearInterval(heartbeat);
+      let raw: string | undefined;
+      try {
+        raw = readFileSync(lockPath, 'utf8');
+      } catch {
+        return;
+      }
+      if (ours(raw)) rmSync(lockPath, { force: true });
+    },
   };
 }
 
@@ -147,16 +188,6 @@ function isStale(seen: Seen, staleMs: number): boolean {
   // A lock without a holder is one whose creator is between create and write, or died there: give it a moment.
   if (holder === undefined) return age > Math.min(staleMs, 2_000);
   return holder.host === hostname() && !isRunning(holder.pid);
-}
-
-function isRunning(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM'; // exists, but belongs to another user
-  }
 }
 
 /** Removes the stale lock `seen`, unless it changed meanwhile; one waiter at a time, through `<lock>.break`. */

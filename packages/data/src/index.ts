@@ -24,3 +24,13 @@ export {
   type TextVectorizationJSON,
   type TextVectorizationOptions,
 } from './text-vectorization.js';
+export {
+  acquireFileLock,
+  describeHolder,
+  tryAcquireFileLock,
+  withFileLock,
+  type HeldLock,
+  type LockHolder,
+  type LockOptions,
+} from './file-lock.js';
+export { isRunning } from './is-running.js';

@@ -4,7 +4,7 @@ import { readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireFileLock, withFileLock, type LockHolder } from '../src/file-lock.js';
+import { acquireFileLock, tryAcquireFileLock, withFileLock, type LockHolder } from '../src/file-lock.js';
 import { tempDir } from './idx-fixtures.js';
 
 let dir: string;
@@ -130,5 +130,18 @@ describe('file lock', () => {
     await leaveLock({ token: 'the-new-holder' });
     await release();
     expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ token: 'the-new-holder' });
+  });
+
+  it('without waiting: says who holds a live lock, takes a dead holder\'s, and releases synchronously', async () => {
+    await leaveLock({ pid: process.ppid });
+    const refused = await tryAcquireFileLock(lock);
+    expect(refused).toEqual({ holder: expect.objectContaining({ pid: process.ppid, token: 'someone-else' }) });
+
+    await leaveLock({ pid: deadPid() });
+    const taken = await tryAcquireFileLock(lock);
+    if (!('release' in taken)) throw new Error('expected the stale lock to be taken over');
+    expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ pid: process.pid });
+    taken.releaseSync();
+    expect(await readdir(dir)).toEqual([]);
   });
 });

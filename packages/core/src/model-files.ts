@@ -6,8 +6,9 @@
  * mid-save leaves the previous model loadable.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { isRunning } from '@dl/data';
 import type { io, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from './backend.js';
 import { tfl } from './tfjs-layers-api.js';
@@ -33,15 +34,46 @@ export interface ModelFiles {
   optimizerWeights: NamedTensor[];
 }
 
-/** Writes `data` to `path` through a temporary file in the same folder and a rename. */
+let tempCounter = 0;
+
+/**
+ * Writes `data` to `path` atomically and durably: into a temporary file in the same folder (`.<name>.tmp-<pid>-<n>`,
+ * so a killed writer's leftovers can be told from a live one's), flushed to disk, renamed over `path`, and the folder
+ * flushed too, so neither a crash nor a power loss leaves half a file or loses the rename.
+ */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = join(resolve(path, '..'), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+  const folder = resolve(path, '..');
+  const tmp = join(folder, `.${basename(path)}.tmp-${process.pid}-${Date.now()}${tempCounter++}`);
   try {
-    await writeFile(tmp, data);
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  }
+  await syncFolder(folder);
+}
+
+/** Flushes a folder's entries (a rename in it) to disk; a no-op where folders cannot be opened (Windows). */
+export async function syncFolder(folder: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(folder, 'r');
+  } catch {
+    return;
+  }
+  try {
+    await handle.sync();
+  } catch {
+    // EINVAL/EISDIR on file systems that do not sync folders: nothing more can be done there.
+  } finally {
+    await handle.close();
   }
 }
 
@@ -81,14 +113,28 @@ export async function writeModelFiles(
   }
 }
 
-function isRunning(pid: number): boolean {
-  if (pid === process.pid) return true;
+/**
+ * The `userDefinedMetadata` of `dir/model.json`, without reading weights; undefined when there is no model.json.
+ *
+ * @throws {ModelFileError} when model.json is not readable JSON.
+ */
+export async function readSavedMetadata(dir: string): Promise<Record<string, unknown> | undefined> {
+  const path = join(resolve(dir), MODEL_JSON);
+  let text: string;
   try {
-    process.kill(pid, 0);
-    return true;
+    text = await readFile(path, 'utf8');
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ModelFileError(path, `cannot be read (${(err as Error).message})`);
   }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ModelFileError(path, `not valid JSON (${(err as Error).message}). Save the model again with model.save().`);
+  }
+  const metadata = isObject(json) ? json.userDefinedMetadata : undefined;
+  return isObject(metadata) ? metadata : undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs';
 import type { io, Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from './backend.js';
@@ -8,7 +9,7 @@ import { History } from './callbacks/history.js';
 import { ProgbarLogger } from './callbacks/progbar-logger.js';
 import { GraphFunction } from './graph/graph-function.js';
 import { checkInputShapes } from './input-shapes.js';
-import { readModelFiles, writeModelFiles } from './model-files.js';
+import { ModelFileError, readModelFiles, readSavedMetadata, writeModelFiles, MODEL_JSON } from './model-files.js';
 import { installNativeGradients } from './native/native-gradients.js';
 import { installNativeKernels } from './native/native-kernels.js';
 import { getOptimizer, runsInGraph, type OptimizerConfig, type OptimizerName } from './optimizers.js';
@@ -113,6 +114,11 @@ export class Model {
   private compileConfig: CompileOptions | undefined;
   /** A callback sets this to end `fit` after the current batch. */
   stopTraining = false;
+  /**
+   * Set by a callback's `onTrainBegin` (BackupAndRestore) to start `fit` at this epoch rather than at its
+   * `initialEpoch`, as Keras's `model._initial_epoch`; `fit` reads it once and clears it.
+   */
+  initialEpochOverride: number | undefined;
 
   /** tfjs-layers' model behind `net`, for dl's own use (its declarations stay out of dl's public types: layer-types.ts). */
   private readonly layersModel: LayersModel;
@@ -246,9 +252,13 @@ export class Model {
       }
       this.stopTraining = false;
       const classWeight = options.classWeight && classWeightTensor(options.classWeight, this.layersModel.outputs[0]!.shape.at(-1) ?? 1);
+      this.initialEpochOverride = undefined;
       for (const c of callbacks) await c.onTrainBegin();
+      const firstEpoch = this.initialEpochOverride ?? initialEpoch;
+      this.initialEpochOverride = undefined;
+      params.initialEpoch = firstEpoch;
       try {
-        for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+        for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
           for (const c of callbacks) await c.onEpochBegin(epoch);
           const logs = await this.runEpoch(train, callbacks, classWeight);
           if (params.steps === undefined) params.steps = logs.steps; // learnt from the first pass over a stream
@@ -540,6 +550,57 @@ export class Model {
       tf.dispose(optimizerWeights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
     }
     if (metadata) this.layersModel.setUserDefinedMetadata(metadata);
+  }
+
+  /**
+   * Restores this model in place from a save in `dir` (what `save` wrote): its weights, and its optimizer's state when
+   * saved — as Keras's `load_weights`, plus the optimizer. The save must be of this same network: the weights are
+   * matched in order and every shape checked first, so a save of another network is refused with the first
+   * difference named, before anything changes. Returns the save's metadata (also what `metadata` now returns).
+   *
+   * @throws {ModelFileError} when `dir` holds no readable save, or one of another network.
+   */
+  async loadWeights(dir: string): Promise<ModelMetadata | undefined> {
+    const files = await readModelFiles(dir);
+    const file = join(dir, MODEL_JSON);
+    try {
+      const specs = (files.artifacts.weightSpecs ?? []).filter((s) => s.group !== 'optimizer');
+      const own = this.layersModel.weights;
+      const described = (shape: readonly (number | null)[]) => `[${shape.join(', ')}]`;
+      for (let i = 0; i < Math.max(own.length, specs.length); i++) {
+        const mine = own[i];
+        const saved = specs[i];
+        if (mine === undefined || saved === undefined) {
+          throw new ModelFileError(file, `holds ${specs.length} weights, but the model '${this.name}' has ${own.length}: it is a save of another network`);
+        }
+        if (described(mine.shape) !== described(saved.shape)) {
+          throw new ModelFileError(
+            file,
+            `weight ${i + 1} ('${saved.name}') has the shape ${described(saved.shape)}, but the model's ('${mine.originalName}') is ${described(mine.shape)}: it is a save of another network`,
+          );
+        }
+      }
+      const decoded = tf.io.decodeWeights(files.artifacts.weightData!, files.artifacts.weightSpecs ?? []);
+      try {
+        this.layersModel.setWeights(specs.map((s) => decoded[s.name]!));
+      } finally {
+        tf.dispose(Object.values(decoded));
+      }
+      if (files.optimizerWeights.length > 0 && this.compiled) await this.compiled.optimizer.setWeights(files.optimizerWeights);
+    } finally {
+      tf.dispose(files.optimizerWeights.map((w) => w.tensor));
+    }
+    const metadata = files.json.userDefinedMetadata as ModelMetadata | undefined;
+    if (metadata) this.layersModel.setUserDefinedMetadata(metadata);
+    return metadata;
+  }
+
+  /**
+   * The metadata of the save in `dir` (what `save` stored), read without loading its weights; undefined when `dir`
+   * holds no save. A subclass with a save layout of its own (a GAN's subfolders) says where its metadata lives.
+   */
+  readSavedMetadata(dir: string): Promise<ModelMetadata | undefined> {
+    return readSavedMetadata(dir);
   }
 
   /** The metadata stored by `save`, if any. */

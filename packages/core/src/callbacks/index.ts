@@ -10,3 +10,4 @@ export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on
 export { CSVLogger, type CSVLoggerOptions } from './csv-logger.js';
 export { TerminateOnNaN } from './terminate-on-nan.js';
 export { TensorBoard, type TensorBoardOptions } from './tensorboard.js';
+export { BackupAndRestore, appendHistory, emptyHistory, type BackupAndRestoreOptions, type BackupState } from './backup-and-restore.js';

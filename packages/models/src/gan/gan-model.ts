@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GraphFunction, Model, hostTensors, loadModel, runsInGraph, tf, type Batch, type CompileOptions, type Logs, type Optimizer, type SaveOptions, type Scalar, type Tensor, type Variable } from '@dl/core';
+import { GraphFunction, Model, hostTensors, loadModel, runsInGraph, tf, type Batch, type CompileOptions, type Logs, type ModelMetadata, type Optimizer, type SaveOptions, type Scalar, type Tensor, type Variable } from '@dl/core';
 import { WeightAverage } from './weight-average.js';
 
 export const GENERATOR_DIR = 'generator';
@@ -206,6 +206,26 @@ export class GanModel extends Model {
       await rm(join(dir, GENERATOR_EMA_DIR), { recursive: true, force: true });
     }
     await this.discriminator.save(join(dir, DISCRIMINATOR_DIR), each);
+  }
+
+  /**
+   * Restores both networks (and the generator's moving average, when kept and saved) in place from what `save` wrote
+   * into `dir`; returns the discriminator's metadata, which is `gan.metadata` (see Model.loadWeights).
+   */
+  override async loadWeights(dir: string): Promise<ModelMetadata | undefined> {
+    await this.generator.loadWeights(join(dir, GENERATOR_DIR));
+    const average = this.generatorAverage;
+    const averageDir = join(dir, GENERATOR_EMA_DIR);
+    if (average && existsSync(join(averageDir, 'model.json'))) {
+      const saved = (await average.model.loadWeights(averageDir))?.['movingAverage'] as Partial<MovingAverageMetadata> | undefined;
+      if (typeof saved?.updates === 'number') average.updates = saved.updates;
+    }
+    return this.discriminator.loadWeights(join(dir, DISCRIMINATOR_DIR));
+  }
+
+  /** The metadata `save` stored: the discriminator's, written last. */
+  override readSavedMetadata(dir: string): Promise<ModelMetadata | undefined> {
+    return this.discriminator.readSavedMetadata(join(dir, DISCRIMINATOR_DIR));
   }
 
   override summary(printFn: (line: string) => void = console.log): void {

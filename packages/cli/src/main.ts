@@ -22,9 +22,9 @@ program
   .option('--limit <n>', 'train on the first N training samples only', positiveInteger)
   .option('--learning-rate <x>', 'peak learning rate of the preset\'s schedule (default: the preset\'s)', positiveNumber)
   .option('--seed <n>', 'random seed for reproducible initialisation and shuffling', nonNegativeInteger)
-  .option('--out <dir>', 'output folder (default: runs/<preset>-<timestamp>)')
+  .option('--out <dir>', 'output folder, new or empty: dl never writes over files it did not write (default: runs/<preset>-<timestamp>)')
   .option('--data-dir <dir>', 'read the dataset files from this folder only')
-  .option('--resume <dir>', 'continue a stopped run from its last checkpoint, running only the remaining epochs')
+  .option('--resume <dir>', 'continue a stopped run from its last checkpoint, running only the remaining epochs (a finished run: nothing to do, exit 0; --epochs N trains it on)')
   .option('--json', 'print one JSON line with the results on stdout (progress goes to stderr)')
   .option('--quiet', 'print nothing but errors (and --json output)')
   .action(async (preset: string | undefined, options) => (await import('./commands/train.js')).train(preset, options));

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { isRunning } from '@dl/data';
+import isRunning from 'is-running';
 import type { io, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from './backend.js';
 import { tfl } from './tfjs-layers-api.js';

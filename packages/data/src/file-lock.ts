@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { isRunning } from './is-running.js';
+import isRunning from 'is-running';
 
 export interface LockOptions {
   /** A lock not touched for this long is stale whatever its pid; default 30,000 ms. The holder touches it every staleMs / 4. */

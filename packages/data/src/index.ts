@@ -33,4 +33,3 @@ export {
   type LockHolder,
   type LockOptions,
 } from './file-lock.js';
-export { isRunning } from './is-running.js';

@@ -79,7 +79,14 @@ function parseOptions(argv: string[]): Options {
   for (const w of workloads) if (!isWorkloadName(w)) usage(`unknown workload '${w}'; valid: ${WORKLOAD_NAMES.join(', ')}`);
   const rounds = values.rounds === undefined ? (values.quick ? 1 : 3) : Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) usage(`--rounds must be a whole number ≥ 1, got '${values.rounds}'`);
-  return { workloads: workloads as WorkloadName[], rounds, quick: values.quick!, build: values.build!, md: values.md, verbose: values.verbose! };
+  return {
+    workloads: workloads as WorkloadName[],
+    rounds,
+    quick: values.quick!,
+    build: values.build!,
+    md: values.md,
+    verbose: values.verbose!,
+  };
 }
 
 function usage(message: string): never {
@@ -167,7 +174,10 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);
   const started = new Date();
-  const stamp = started.toISOString().replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
+  const stamp = started
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d+Z$/, 'Z');
   const outDir = join(BENCH, 'out');
   const specDir = join(outDir, 'specs');
   mkdirSync(specDir, { recursive: true });
@@ -176,10 +186,14 @@ async function main(): Promise<void> {
     log('Building dl (tsc -b)…');
     execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b'], { cwd: ROOT, stdio: 'inherit' });
   }
-  if (!existsSync(join(ROOT, 'packages', 'core', 'dist', 'index.js'))) throw new Error('dl is not built (packages/core/dist is missing): run `npx tsc -b`, or pass --build');
+  if (!existsSync(join(ROOT, 'packages', 'core', 'dist', 'index.js')))
+    throw new Error('dl is not built (packages/core/dist is missing): run `npx tsc -b`, or pass --build');
   const buildAtStart = newestBuild();
   const stale = staleDist();
-  if (stale.length) log(`warning: ${stale.length} dl source file(s) are newer than their build (e.g. ${stale[0]}); pass --build to measure the current sources`);
+  if (stale.length)
+    log(
+      `warning: ${stale.length} dl source file(s) are newer than their build (e.g. ${stale[0]}); pass --build to measure the current sources`,
+    );
 
   const snapshot = join(outDir, `dl-${stamp}`);
   snapshotDl(snapshot);
@@ -200,12 +214,22 @@ interface RunContext {
   buildAtStart: number;
 }
 
-async function measure(options: Options, argv: string[], { started, stamp, outDir, specDir, snapshot, buildAtStart }: RunContext): Promise<void> {
+async function measure(
+  options: Options,
+  argv: string[],
+  { started, stamp, outDir, specDir, snapshot, buildAtStart }: RunContext,
+): Promise<void> {
   const machine = machineInfo(ROOT);
   const python = ensureVenv(ROOT, log);
   const tsx = tsxCommand(ROOT);
   const timeoutMs = (options.quick ? 5 : 30) * 60_000;
-  const env = { DL_REQUIRE_NATIVE: '1', DL_BENCH_PACKAGES: snapshot, TF_CPP_MIN_LOG_LEVEL: '2', CUDA_VISIBLE_DEVICES: '', PYTHONUNBUFFERED: '1' };
+  const env = {
+    DL_REQUIRE_NATIVE: '1',
+    DL_BENCH_PACKAGES: snapshot,
+    TF_CPP_MIN_LOG_LEVEL: '2',
+    CUDA_VISIBLE_DEVICES: '',
+    PYTHONUNBUFFERED: '1',
+  };
   const child = (command: string, args: string[]) => runChild(command, args, { cwd: ROOT, env, timeoutMs, echo: options.verbose });
   const ts = (script: string, args: string[]) => child(tsx.command, [...tsx.args, join(BENCH, script), ...args]);
 
@@ -237,7 +261,10 @@ async function measure(options: Options, argv: string[], { started, stamp, outDi
       const args = ['--steps', String(length.steps), '--batch-size', String(w.batchSize), '--warmup', String(length.warmup)];
       for (const side of order) {
         const spec = ['--spec', join(specDir, `${name}.json`)];
-        const r = side === 'dl' ? await ts(`dl/${name}.ts`, [...args, ...spec]) : await child(python, [join(BENCH, 'keras', `${name}.py`), ...spec, ...args]);
+        const r =
+          side === 'dl'
+            ? await ts(`dl/${name}.ts`, [...args, ...spec])
+            : await child(python, [join(BENCH, 'keras', `${name}.py`), ...spec, ...args]);
         const out = r.code === 0 ? lastJsonLine<Record<string, unknown>>(r.stdout) : undefined;
         const record: RunRecord = out
           ? {
@@ -256,7 +283,11 @@ async function measure(options: Options, argv: string[], { started, stamp, outDi
         if (out) Object.assign(side === 'dl' ? dlVersions : kerasVersions, out.versions);
         runs.get(name)!.push(record);
         const label = `[round ${round + 1}/${options.rounds}] ${name.padEnd(10)} ${side.padEnd(5)}`;
-        log(record.ok ? `${label} ${record.samplesPerSecond!.toFixed(1).padStart(9)} samples/s  peak RSS ${record.peakRssMb!.toFixed(0)} MB  (${r.wallSeconds.toFixed(0)} s)` : `${label} FAILED: ${record.error}`);
+        log(
+          record.ok
+            ? `${label} ${record.samplesPerSecond!.toFixed(1).padStart(9)} samples/s  peak RSS ${record.peakRssMb!.toFixed(0)} MB  (${r.wallSeconds.toFixed(0)} s)`
+            : `${label} FAILED: ${record.error}`,
+        );
       }
     }
   }
@@ -273,15 +304,25 @@ async function measure(options: Options, argv: string[], { started, stamp, outDi
     const macs = Object.values(spec.networks).reduce((s, n) => s + n.forwardMacs, 0);
     const flopsPerSample = w.flopFactor === null ? null : 2 * macs * w.flopFactor;
     const params = Object.values(spec.networks).reduce((s, n) => s + n.params, 0);
-    const notes = list.filter((r) => r.ok && r.params !== params).map((r) => `${r.side} round ${r.round + 1} reported ${r.params} parameters, dl's spec ${params}`);
+    const notes = list
+      .filter((r) => r.ok && r.params !== params)
+      .map((r) => `${r.side} round ${r.round + 1} reported ${r.params} parameters, dl's spec ${params}`);
     return {
       ...workloadShell(w, options.quick ? w.quick : w),
       source: spec.source,
       networks: spec.networks,
       flopsPerSample,
       runs: list,
-      dl: summarizeSide(list.filter((r) => r.side === 'dl'), flopsPerSample, peakGflops),
-      keras: summarizeSide(list.filter((r) => r.side === 'keras'), flopsPerSample, peakGflops),
+      dl: summarizeSide(
+        list.filter((r) => r.side === 'dl'),
+        flopsPerSample,
+        peakGflops,
+      ),
+      keras: summarizeSide(
+        list.filter((r) => r.side === 'keras'),
+        flopsPerSample,
+        peakGflops,
+      ),
       ratio: ratios(list, options.rounds),
       notes,
     };

@@ -27,7 +27,12 @@ setSeed(42);
 
 // 1. Data, like keras.datasets.imdb.load_data(num_words=20000) but indexed as TextVectorization indexes words:
 //    0 padding, 1 unknown word, and the word of frequency rank r at r + 1 (no start character).
-const [[xTrainRagged, yTrainAll], [xTestRagged, yTest]] = await imdb.loadData({ numWords: VOCABULARY_SIZE, indexFrom: 1, oovChar: 1, startChar: null });
+const [[xTrainRagged, yTrainAll], [xTestRagged, yTest]] = await imdb.loadData({
+  numWords: VOCABULARY_SIZE,
+  indexFrom: 1,
+  oovChar: 1,
+  startChar: null,
+});
 // The same words in the same order make a TextVectorization that indexes raw text exactly like the data.
 const wordIndex = await imdb.getWordIndex(); // word → rank, in rank order
 const vocabulary = new TextVectorization({ maxTokens: VOCABULARY_SIZE }).setVocabulary([...wordIndex.keys()].slice(0, VOCABULARY_SIZE - 2));
@@ -60,9 +65,14 @@ console.log(`test accuracy ${metrics['accuracy']!.toFixed(4)}`);
 // 4. Save, reload, and classify raw reviews through the vocabulary.
 await model.save(OUT);
 const reloaded = await loadModel(OUT);
-const reviews = ['A wonderful film: moving, funny and beautifully acted. I loved it.', 'Dull, predictable and far too long. A waste of time.'];
+const reviews = [
+  'A wonderful film: moving, funny and beautifully acted. I loved it.',
+  'Dull, predictable and far too long. A waste of time.',
+];
 const probabilities = reloaded.predict(toInputs(vocabulary.encode(reviews))).dataSync();
-reviews.forEach((review, i) => console.log(`${probabilities[i]! > 0.5 ? 'positive' : 'negative'} (${probabilities[i]!.toFixed(3)}): ${review}`));
+reviews.forEach((review, i) =>
+  console.log(`${probabilities[i]! > 0.5 ? 'positive' : 'negative'} (${probabilities[i]!.toFixed(3)}): ${review}`),
+);
 
 function positiveInt(value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;

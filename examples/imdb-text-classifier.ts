@@ -59,9 +59,14 @@ await model.save(OUT);
 await saveVocabulary(OUT, vocabulary);
 const reloaded = await loadModel(OUT);
 const reloadedVocabulary = await loadVocabulary(OUT);
-const reviews = ['A wonderful film: moving, funny and beautifully acted. I loved it.', 'Dull, predictable and far too long. A waste of time.'];
+const reviews = [
+  'A wonderful film: moving, funny and beautifully acted. I loved it.',
+  'Dull, predictable and far too long. A waste of time.',
+];
 const probabilities = reloaded.predict(textClassifierInput(reloadedVocabulary.encode(reviews), reloadedVocabulary)).dataSync();
-reviews.forEach((review, i) => console.log(`${probabilities[i]! > 0.5 ? 'positive' : 'negative'} (${probabilities[i]!.toFixed(3)}): ${review}`));
+reviews.forEach((review, i) =>
+  console.log(`${probabilities[i]! > 0.5 ? 'positive' : 'negative'} (${probabilities[i]!.toFixed(3)}): ${review}`),
+);
 
 function positiveInt(value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;

@@ -31,7 +31,6 @@ import {
   type SymbolicTensor,
 } from '@dl/core';
 
-
 const dir = await mkdtemp(join(tmpdir(), 'dl-keras-api-'));
 
 // Determinism: the same seed gives the same initial weights and the same shuffling.
@@ -79,7 +78,10 @@ probabilities.dispose();
 const stream = {
   async *[Symbol.asyncIterator](): AsyncGenerator<StreamBatch> {
     for (let start = 0; start < n; start += 64) {
-      yield { x: { data: features.subarray(start * 8, (start + 64) * 8), shape: [64, 8] }, y: { data: labels.subarray(start, start + 64), shape: [64] } };
+      yield {
+        x: { data: features.subarray(start * 8, (start + 64) * 8), shape: [64, 8] },
+        y: { data: labels.subarray(start, start + 64), shape: [64] },
+      };
     }
   },
 };
@@ -92,7 +94,12 @@ const hidden = layers.dense({ units: 16, activation: 'relu' }).apply(layers.conc
 const cls = layers.dense({ units: 2, activation: 'softmax', name: 'cls' }).apply(hidden) as SymbolicTensor;
 const score = layers.dense({ units: 1, name: 'score' }).apply(hidden) as SymbolicTensor;
 const twoHeads = model({ inputs: [a, b], outputs: [cls, score] });
-twoHeads.compile({ optimizer: 'adam', loss: { cls: 'sparseCategoricalCrossentropy', score: 'meanSquaredError' }, lossWeights: [1, 0.5], metrics: ['accuracy'] });
+twoHeads.compile({
+  optimizer: 'adam',
+  loss: { cls: 'sparseCategoricalCrossentropy', score: 'meanSquaredError' },
+  lossWeights: [1, 0.5],
+  metrics: ['accuracy'],
+});
 const extra = { data: Float32Array.from({ length: n * 4 }, () => Math.random()), shape: [n, 4] };
 const targets = { data: Float32Array.from(labels, (v) => v * 2 - 1), shape: [n, 1] };
 const logs = await twoHeads.fit([x, extra], [y, targets], { epochs: 1, verbose: 0 });

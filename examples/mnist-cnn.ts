@@ -12,7 +12,16 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LearningRateScheduler, backendInfo, layers, loadModel, sequential, setSeed, type CompileOptions, type ShapedArray } from '@dl/core';
+import {
+  LearningRateScheduler,
+  backendInfo,
+  layers,
+  loadModel,
+  sequential,
+  setSeed,
+  type CompileOptions,
+  type ShapedArray,
+} from '@dl/core';
 import { mnist, type NDArray } from '@dl/data';
 
 const EPOCHS = positiveInt(process.env['EPOCHS'], 1);

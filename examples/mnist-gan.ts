@@ -99,8 +99,13 @@ console.log(`saved to ${OUT}; 100 samples in ${join(OUT, 'samples.png')}`);
 const data = () => cnn.loadData({ log: false });
 const classifier = await mnistClassifier({ data, log: console.log });
 const scores = evaluateMnistGenerator(restored.generatorAverage!.model, classifier.model, await data());
-for (const [name, s] of [['generated', scores.generated], ['real test', scores.real]] as const) {
-  console.log(`${name}: Inception Score ${s.inceptionScore.toFixed(2)} ± ${s.inceptionScoreStd.toFixed(2)}, Fréchet distance ${s.frechetDistance.toFixed(2)}`);
+for (const [name, s] of [
+  ['generated', scores.generated],
+  ['real test', scores.real],
+] as const) {
+  console.log(
+    `${name}: Inception Score ${s.inceptionScore.toFixed(2)} ± ${s.inceptionScoreStd.toFixed(2)}, Fréchet distance ${s.frechetDistance.toFixed(2)}`,
+  );
 }
 
 function positiveInt(value: string | undefined, fallback: number): number {

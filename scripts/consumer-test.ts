@@ -128,7 +128,10 @@ export async function runConsumerTest(options: ConsumerOptions): Promise<Consume
         : [...PNPM, 'add', ...Object.values(tarballs), ...CONSUMER_DEV];
     const install = await run(options.manager === 'npm' ? 'npm' : 'npx', installArgs, { cwd: project, env });
     const installSeconds = (Date.now() - started) / 1000;
-    const setupLines = `${install.stdout}\n${install.stderr}`.split('\n').filter((l) => l.includes('[dl native]')).map((l) => l.trim());
+    const setupLines = `${install.stdout}\n${install.stderr}`
+      .split('\n')
+      .filter((l) => l.includes('[dl native]'))
+      .map((l) => l.trim());
     log(`  installed in ${installSeconds.toFixed(1)} s; setup said:\n    ${setupLines.join('\n    ')}`);
     const addonInstalled = existsSync(join(project, 'node_modules', '@dl', 'native', 'tfjs-node', 'lib', 'napi-v8', 'tfjs_binding.node'));
 
@@ -136,11 +139,20 @@ export async function runConsumerTest(options: ConsumerOptions): Promise<Consume
     log(`  dl info: ${JSON.stringify(info)}`);
 
     await writeFile(join(project, 'snippet.ts'), SNIPPET);
-    await run('npx', ['tsc', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--outDir', 'out', 'snippet.ts'], { cwd: project, env });
-    const snippet = JSON.parse(lastLine((await run('node', ['out/snippet.js'], { cwd: project, env })).stdout)) as ConsumerResult['snippet'];
+    await run(
+      'npx',
+      ['tsc', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--outDir', 'out', 'snippet.ts'],
+      { cwd: project, env },
+    );
+    const snippet = JSON.parse(
+      lastLine((await run('node', ['out/snippet.js'], { cwd: project, env })).stdout),
+    ) as ConsumerResult['snippet'];
     log(`  snippet: ${JSON.stringify(snippet)}`);
 
-    const trained = await run('npx', ['dl', 'train', 'cnn', '--epochs', '1', '--limit', '2000', '--out', 'runs/cnn', '--json'], { cwd: project, env });
+    const trained = await run('npx', ['dl', 'train', 'cnn', '--epochs', '1', '--limit', '2000', '--out', 'runs/cnn', '--json'], {
+      cwd: project,
+      env,
+    });
     const train = JSON.parse(lastLine(trained.stdout)) as { metrics?: { accuracy: number }; accuracy?: number; out?: string };
     const accuracy = train.metrics?.accuracy ?? train.accuracy ?? Number.NaN;
     await readFile(join(project, 'runs', 'cnn', 'model.json')); // the run was saved where asked
@@ -157,7 +169,8 @@ async function checkTarballRanges(packs: string): Promise<void> {
     const { stdout } = await run('tar', ['-xOzf', join(packs, file), 'package/package.json'], {});
     const manifest = JSON.parse(stdout) as { name: string; dependencies?: Record<string, string> };
     for (const [dep, range] of Object.entries(manifest.dependencies ?? {})) {
-      if (dep.startsWith('@dl/') && !/^\^\d+\.\d+\.\d+$/.test(range)) throw new Error(`${manifest.name} depends on ${dep}@${range}, not a semver range`);
+      if (dep.startsWith('@dl/') && !/^\^\d+\.\d+\.\d+$/.test(range))
+        throw new Error(`${manifest.name} depends on ${dep}@${range}, not a semver range`);
     }
   }
 }
@@ -184,7 +197,9 @@ function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.
 }
 
 if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
-  const { values } = parseArgs({ options: { manager: { type: 'string', default: 'both' }, 'empty-cache': { type: 'boolean' }, keep: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { manager: { type: 'string', default: 'both' }, 'empty-cache': { type: 'boolean' }, keep: { type: 'boolean' } },
+  });
   const managers: Manager[] = values.manager === 'both' ? ['npm', 'pnpm'] : [values.manager as Manager];
   let failed = false;
   for (const manager of managers) {
@@ -197,8 +212,10 @@ if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
       !(r.snippet.graphCalls > 0) && 'snippet: no graph calls',
       !(r.train.accuracy > 0.5) && `dl train: accuracy ${r.train.accuracy}`,
     ].filter(Boolean);
-    process.stdout.write(`${manager}: install ${r.installSeconds.toFixed(1)} s, snippet accuracy ${r.snippet.accuracy.toFixed(4)} with ${r.snippet.graphCalls} graph calls, ` +
-      `dl train accuracy ${r.train.accuracy.toFixed(4)} — ${problems.length ? `FAILED: ${problems.join('; ')}` : 'ok'}\n`);
+    process.stdout.write(
+      `${manager}: install ${r.installSeconds.toFixed(1)} s, snippet accuracy ${r.snippet.accuracy.toFixed(4)} with ${r.snippet.graphCalls} graph calls, ` +
+        `dl train accuracy ${r.train.accuracy.toFixed(4)} — ${problems.length ? `FAILED: ${problems.join('; ')}` : 'ok'}\n`,
+    );
     failed ||= problems.length > 0;
   }
   process.exitCode = failed ? 1 : 0;

@@ -173,7 +173,8 @@ function runDl(args: string[], cwd: string, env: NodeJS.ProcessEnv, runDir: stri
           armed = true;
           // The last epoch has begun: wait for its checkpoint, then for the planned moment.
           void (async () => {
-            while (!closed && (await checkpointEpochs(runDir).catch(() => 0)) < Number(lines[2])) await new Promise((r) => setTimeout(r, 5));
+            while (!closed && (await checkpointEpochs(runDir).catch(() => 0)) < Number(lines[2]))
+              await new Promise((r) => setTimeout(r, 5));
             after(plan.afterMs);
           })();
         } else if (/^Resuming .* after epoch (\d+) of \1$/m.test(stderr)) {
@@ -199,7 +200,17 @@ function runDl(args: string[], cwd: string, env: NodeJS.ProcessEnv, runDir: stri
     child.on('close', (exitCode, signal) => {
       closed = true;
       timers.forEach(clearTimeout);
-      resolvePromise({ exitCode, signal, stdout, stderr, firstEpochAtMs, killedAtMs: signal === 'SIGKILL' ? killedAtMs : undefined, seen, armedAtMs, endedAtMs: Date.now() - started });
+      resolvePromise({
+        exitCode,
+        signal,
+        stdout,
+        stderr,
+        firstEpochAtMs,
+        killedAtMs: signal === 'SIGKILL' ? killedAtMs : undefined,
+        seen,
+        armedAtMs,
+        endedAtMs: Date.now() - started,
+      });
     });
   });
 }
@@ -250,7 +261,21 @@ export async function runFaultKill(options: FaultKillOptions): Promise<FaultKill
   if (options.dataDir === undefined) await writeRealMnistSlice(dataDir, { train: options.limit, test: options.testSamples ?? 1000 });
   // An empty dataset cache: nothing is read from, or written to, the real one.
   const env = { ...process.env, DL_DATASETS_DIR: join(work, 'empty-cache') };
-  const trainArgs = ['train', 'cnn', '--epochs', String(options.epochs), '--limit', String(options.limit), '--seed', String(options.seed), '--out', runDir, '--data-dir', dataDir, '--json'];
+  const trainArgs = [
+    'train',
+    'cnn',
+    '--epochs',
+    String(options.epochs),
+    '--limit',
+    String(options.limit),
+    '--seed',
+    String(options.seed),
+    '--out',
+    runDir,
+    '--data-dir',
+    dataDir,
+    '--json',
+  ];
   const resumeArgs = ['train', '--resume', runDir, '--json'];
   const next = random(options.seed);
   const problems: string[] = [];
@@ -272,7 +297,10 @@ export async function runFaultKill(options: FaultKillOptions): Promise<FaultKill
       // epochs are drawn from the next few, paced so that the run gets through its epochs over the rounds left.
       const window = Math.min(options.epochs, done + Math.ceil((options.epochs - done) / (options.kills - round + 1)) + 1);
       const target = done + 1 + Math.floor(next() * (window - done));
-      const slots = done < options.epochs ? ['start-up', 'epoch', 'checkpoint', ...(window === options.epochs ? ['final'] : [])] : ['start-up', 'final'];
+      const slots =
+        done < options.epochs
+          ? ['start-up', 'epoch', 'checkpoint', ...(window === options.epochs ? ['final'] : [])]
+          : ['start-up', 'final'];
       const slot = slots[Math.floor(next() * slots.length)]!;
       const u = next();
       const plan: KillPlan =
@@ -307,13 +335,19 @@ export async function runFaultKill(options: FaultKillOptions): Promise<FaultKill
       // Past the last epoch's checkpoint, the last "Epoch E/E" line is the latest news: it is evaluating or saving.
       if (killed && after === options.epochs && phase.startsWith('in epoch')) phase = 'after the last checkpoint (evaluation / final save)';
       if (killed && plan.kind === 'checkpoint') {
-        phase = proc.seen.length > 0 ? `checkpoint write after epoch ${plan.epoch} (${proc.seen.join(', ')} half-written)` : `just after the checkpoint of epoch ${plan.epoch}`;
+        phase =
+          proc.seen.length > 0
+            ? `checkpoint write after epoch ${plan.epoch} (${proc.seen.join(', ')} half-written)`
+            : `just after the checkpoint of epoch ${plan.epoch}`;
       }
       kills.push({ round, command, aim, killAfterMs: proc.killedAtMs, epochsBefore: done, epochsAfter: after, phase });
 
       if (!killed) {
         // It finished (or failed) before the kill: only a clean finish is fine.
-        if (proc.exitCode !== 0) problems.push(`round ${round}: dl exited with ${proc.exitCode} before being killed: ${proc.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+        if (proc.exitCode !== 0)
+          problems.push(
+            `round ${round}: dl exited with ${proc.exitCode} before being killed: ${proc.stderr.trim().split('\n').slice(-3).join(' / ')}`,
+          );
       }
       const resumed = proc.stderr.match(/^Resuming .* after epoch (\d+) of (\d+)$/m);
       if (!fresh && done > 0 && resumed !== null && Number(resumed[1]) !== done) {
@@ -323,7 +357,8 @@ export async function runFaultKill(options: FaultKillOptions): Promise<FaultKill
         problems.push(`round ${round}: a resume trained without saying it resumed`);
       }
       if (after < done) problems.push(`round ${round}: the checkpoint went back from ${done} to ${after} epochs`);
-      if (after > options.epochs) problems.push(`round ${round}: the checkpoint holds ${after} epochs, more than the ${options.epochs} asked for`);
+      if (after > options.epochs)
+        problems.push(`round ${round}: the checkpoint holds ${after} epochs, more than the ${options.epochs} asked for`);
       if (!isPrefix(history)) problems.push(`round ${round}: history.json epochs are not 0…k−1: [${history.join(', ')}]`);
       // history.json is written just after the checkpoint: it may lag it by the epoch whose write the kill interrupted.
       if (history.length !== after && history.length !== after - 1) {
@@ -357,18 +392,27 @@ export async function runFaultKill(options: FaultKillOptions): Promise<FaultKill
     }
     const epochLines = [...last.stderr.matchAll(/^Epoch (\d+)\/\d+$/gm)].map((m) => Number(m[1]));
     const expectedLines = Array.from({ length: options.epochs - (fresh ? 0 : done) }, (_, i) => (fresh ? 0 : done) + i + 1);
-    if (epochLines.join() !== expectedLines.join()) problems.push(`final: ran epochs [${epochLines.join(', ')}], expected [${expectedLines.join(', ')}]`);
+    if (epochLines.join() !== expectedLines.join())
+      problems.push(`final: ran epochs [${epochLines.join(', ')}], expected [${expectedLines.join(', ')}]`);
 
-    const history = JSON.parse(await readFile(join(runDir, 'history.json'), 'utf8')) as { epoch: number[]; history: Record<string, number[]>; epochSeconds: number[] };
+    const history = JSON.parse(await readFile(join(runDir, 'history.json'), 'utf8')) as {
+      epoch: number[];
+      history: Record<string, number[]>;
+      epochSeconds: number[];
+    };
     const wanted = Array.from({ length: options.epochs }, (_, i) => i);
-    if (history.epoch.join() !== wanted.join()) problems.push(`history.json epochs are [${history.epoch.join(', ')}], expected 0…${options.epochs - 1}`);
+    if (history.epoch.join() !== wanted.join())
+      problems.push(`history.json epochs are [${history.epoch.join(', ')}], expected 0…${options.epochs - 1}`);
     for (const [metric, values] of Object.entries(history.history)) {
-      if (values.length !== options.epochs) problems.push(`history.json ${metric} has ${values.length} values for ${options.epochs} epochs`);
+      if (values.length !== options.epochs)
+        problems.push(`history.json ${metric} has ${values.length} values for ${options.epochs} epochs`);
     }
-    if (history.epochSeconds.length !== options.epochs) problems.push(`history.json epochSeconds has ${history.epochSeconds.length} values`);
+    if (history.epochSeconds.length !== options.epochs)
+      problems.push(`history.json epochSeconds has ${history.epochSeconds.length} values`);
     if (line['epochs'] !== options.epochs) problems.push(`final --json line says ${String(line['epochs'])} epochs`);
     const metrics = JSON.parse(await readFile(join(runDir, 'metrics.json'), 'utf8').catch(() => '{}')) as Record<string, number>;
-    if (metrics['accuracy'] === undefined || metrics['accuracy'] !== line['accuracy']) problems.push('metrics.json and the --json line disagree (or metrics.json is missing)');
+    if (metrics['accuracy'] === undefined || metrics['accuracy'] !== line['accuracy'])
+      problems.push('metrics.json and the --json line disagree (or metrics.json is missing)');
 
     const evaluated = await runDl(['evaluate', runDir, '--data-dir', dataDir, '--json'], work, env, runDir);
     let evaluateAccuracy: number | undefined;
@@ -377,7 +421,8 @@ export async function runFaultKill(options: FaultKillOptions): Promise<FaultKill
     } catch {
       // reported below
     }
-    if (evaluated.exitCode !== 0) problems.push(`dl evaluate exited with ${evaluated.exitCode}: ${evaluated.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    if (evaluated.exitCode !== 0)
+      problems.push(`dl evaluate exited with ${evaluated.exitCode}: ${evaluated.stderr.trim().split('\n').slice(-3).join(' / ')}`);
     else if (evaluateAccuracy === undefined || Math.abs(evaluateAccuracy - (metrics['accuracy'] ?? NaN)) > 1e-3) {
       problems.push(`dl evaluate reports accuracy ${evaluateAccuracy}, metrics.json ${metrics['accuracy']}`);
     }
@@ -385,7 +430,13 @@ export async function runFaultKill(options: FaultKillOptions): Promise<FaultKill
     return {
       runDir,
       kills,
-      final: { exitCode: last.exitCode, epochs: history.epoch.length, seconds, accuracy: line['accuracy'] as number | undefined, loss: line['loss'] as number | undefined },
+      final: {
+        exitCode: last.exitCode,
+        epochs: history.epoch.length,
+        seconds,
+        accuracy: line['accuracy'] as number | undefined,
+        loss: line['loss'] as number | undefined,
+      },
       historyEpochs: history.epoch,
       evaluate: { exitCode: evaluated.exitCode, accuracy: evaluateAccuracy },
       leftovers: await tempFiles(runDir),
@@ -409,10 +460,23 @@ export function formatReport(options: FaultKillOptions, result: FaultKillResult)
       String(k.epochsAfter),
       k.phase,
     ]),
-    ['final', 'resume', '—', '—', String(result.kills.at(-1)?.epochsAfter ?? 0), String(result.final.epochs), `completed (exit ${result.final.exitCode}, ${result.final.seconds.toFixed(1)} s)`],
+    [
+      'final',
+      'resume',
+      '—',
+      '—',
+      String(result.kills.at(-1)?.epochsAfter ?? 0),
+      String(result.final.epochs),
+      `completed (exit ${result.final.exitCode}, ${result.final.seconds.toFixed(1)} s)`,
+    ],
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  const table = rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd(),
+  );
   table.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const killed = result.kills.filter((k) => k.killAfterMs !== undefined).length;
   const lines = [
@@ -439,18 +503,40 @@ function parseArgs(argv: string[]): FaultKillOptions {
     const flag = argv[i]!;
     const value = argv[i + 1];
     switch (flag) {
-      case '--kills': options.kills = integer(flag, value, 0); i++; break;
-      case '--epochs': options.epochs = integer(flag, value, 1); i++; break;
-      case '--limit': options.limit = integer(flag, value, 1); i++; break;
-      case '--seed': options.seed = integer(flag, value, 0); i++; break;
-      case '--test-samples': options.testSamples = integer(flag, value, 1); i++; break;
-      case '--data-dir': options.dataDir = value; i++; break;
-      case '--keep': options.keep = true; break;
+      case '--kills':
+        options.kills = integer(flag, value, 0);
+        i++;
+        break;
+      case '--epochs':
+        options.epochs = integer(flag, value, 1);
+        i++;
+        break;
+      case '--limit':
+        options.limit = integer(flag, value, 1);
+        i++;
+        break;
+      case '--seed':
+        options.seed = integer(flag, value, 0);
+        i++;
+        break;
+      case '--test-samples':
+        options.testSamples = integer(flag, value, 1);
+        i++;
+        break;
+      case '--data-dir':
+        options.dataDir = value;
+        i++;
+        break;
+      case '--keep':
+        options.keep = true;
+        break;
       case '--help':
       case '-h':
-        process.stdout.write('npx tsx scripts/fault-kill.ts [--kills N] [--epochs E] [--limit L] [--seed S] [--test-samples T] [--data-dir DIR] [--keep]\n');
+        process.stdout.write(
+          'npx tsx scripts/fault-kill.ts [--kills N] [--epochs E] [--limit L] [--seed S] [--test-samples T] [--data-dir DIR] [--keep]\n',
+        );
         process.exit(0);
-      // eslint-disable-next-line no-fallthrough
+        break; // not reached: process.exit returns never (for the linter, which does not know)
       default:
         throw new Error(`unknown option ${flag}; see --help`);
     }

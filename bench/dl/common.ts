@@ -55,7 +55,9 @@ export function checkAgainstSpec(workload: WorkloadName, built: Built, specFile:
     loss: String(s.loss),
     x: JSON.stringify(s.x),
     y: JSON.stringify(s.y),
-    ...Object.fromEntries(Object.entries(s.networks).map(([role, n]) => [role, `${n.summary}, input [${n.inputShape.join(', ')}], ${n.params} parameters`])),
+    ...Object.fromEntries(
+      Object.entries(s.networks).map(([role, n]) => [role, `${n.summary}, input [${n.inputShape.join(', ')}], ${n.params} parameters`]),
+    ),
   });
   const [want, got] = [facts(expected), facts(actual)];
   const differ = [...new Set([...Object.keys(want), ...Object.keys(got)])].filter((k) => want[k] !== got[k]);
@@ -71,7 +73,9 @@ export function checkAgainstSpec(workload: WorkloadName, built: Built, specFile:
 export function requireNativeBackend(): void {
   const info = backendInfo();
   if (info.backend !== 'tensorflow') {
-    throw new Error(`dl is running on the '${info.backend}' backend, not TensorFlow's native kernels (${info.reason ?? 'unknown reason'}); run \`pnpm run setup-native\``);
+    throw new Error(
+      `dl is running on the '${info.backend}' backend, not TensorFlow's native kernels (${info.reason ?? 'unknown reason'}); run \`pnpm run setup-native\``,
+    );
   }
 }
 
@@ -190,7 +194,9 @@ function kernelNotes(built: Built): Record<string, Record<string, number>> {
   const notes: Record<string, Record<string, number>> = { steps: built.model.graphCalls };
   for (const net of Object.values(built.networks)) {
     for (const layer of net.net.layers) {
-      const counts = Object.entries(layer as unknown as Record<string, unknown>).filter(([k, v]) => /Calls$/.test(k) && typeof v === 'number');
+      const counts = Object.entries(layer as unknown as Record<string, unknown>).filter(
+        ([k, v]) => /Calls$/.test(k) && typeof v === 'number',
+      );
       if (counts.length) notes[layer.name] = Object.fromEntries(counts) as Record<string, number>;
     }
   }

@@ -24,7 +24,12 @@ for (const name of values.workloads!.split(',')) {
   summary[name] = {
     file,
     source: spec.source,
-    networks: Object.fromEntries(Object.entries(spec.networks).map(([role, n]) => [role, { params: n.params, forwardMacs: n.forwardMacs, summary: n.summary, inputShape: n.inputShape }])),
+    networks: Object.fromEntries(
+      Object.entries(spec.networks).map(([role, n]) => [
+        role,
+        { params: n.params, forwardMacs: n.forwardMacs, summary: n.summary, inputShape: n.inputShape },
+      ]),
+    ),
   };
 }
 process.stdout.write(`${JSON.stringify(summary)}\n`);

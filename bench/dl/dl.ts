@@ -10,7 +10,9 @@ import { pathToFileURL } from 'node:url';
 import type * as Core from '../../packages/core/dist/index.js';
 import type * as Models from '../../packages/models/dist/index.js';
 
-const packages = process.env.DL_BENCH_PACKAGES ? pathToFileURL(`${process.env.DL_BENCH_PACKAGES}/`) : new URL('../../packages/', import.meta.url);
+const packages = process.env.DL_BENCH_PACKAGES
+  ? pathToFileURL(`${process.env.DL_BENCH_PACKAGES}/`)
+  : new URL('../../packages/', import.meta.url);
 const core = (await import(new URL('core/dist/index.js', packages).href)) as typeof Core;
 const models = (await import(new URL('models/dist/index.js', packages).href)) as typeof Models;
 

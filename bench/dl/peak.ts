@@ -24,4 +24,6 @@ for (let i = 0; i < 2; i++) await once(); // warm-up: thread pool, allocator
 const gflops: number[] = [];
 for (let i = 0; i < repeats; i++) gflops.push((2 * n ** 3) / (await once()) / 1e9);
 const sorted = [...gflops].sort((x, y) => x - y);
-process.stdout.write(`${JSON.stringify({ size: n, repeats, bestGflops: sorted[sorted.length - 1], medianGflops: sorted[Math.floor(sorted.length / 2)], gflops })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ size: n, repeats, bestGflops: sorted[sorted.length - 1], medianGflops: sorted[Math.floor(sorted.length / 2)], gflops })}\n`,
+);

@@ -22,7 +22,8 @@ export function machineInfo(root: string): Machine {
   const cpuinfo = safe(() => readFileSync('/proc/cpuinfo', 'utf8')) ?? '';
   const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? '').split(/\s+/));
   const simd = ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512_bf16', 'avx512_vnni', 'amx_tile'].filter((f) => flags.has(f));
-  const git = (args: string[]) => safe(() => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  const git = (args: string[]) =>
+    safe(() => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   const status = git(['status', '--porcelain', '--', 'packages']);
   return {
     cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
@@ -33,7 +34,10 @@ export function machineInfo(root: string): Machine {
     os: `${os.type()} ${os.release()} (${os.arch()})`,
     node: process.version,
     loadAverage: { start: os.loadavg()[0]! },
-    dl: { commit: git(['rev-parse', '--short', 'HEAD']) ?? null, uncommittedFiles: status === undefined ? null : status.split('\n').filter(Boolean).length },
+    dl: {
+      commit: git(['rev-parse', '--short', 'HEAD']) ?? null,
+      uncommittedFiles: status === undefined ? null : status.split('\n').filter(Boolean).length,
+    },
   };
 }
 

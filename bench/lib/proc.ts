@@ -13,7 +13,11 @@ export interface ChildResult {
 }
 
 /** Runs `command args`, collecting its output; kills it (and only it) after `timeoutMs`. */
-export function runChild(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number; echo?: boolean }): Promise<ChildResult> {
+export function runChild(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number; echo?: boolean },
+): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });

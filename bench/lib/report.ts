@@ -116,7 +116,10 @@ export function ratios(runs: RunRecord[], rounds: number): WorkloadResult['ratio
   return { perRound, median: median(valid), min: valid.length ? Math.min(...valid) : null, max: valid.length ? Math.max(...valid) : null };
 }
 
-export function workloadShell(w: Workload, length: { steps: number; warmup: number }): Pick<WorkloadResult, 'name' | 'title' | 'batchSize' | 'steps' | 'warmup'> {
+export function workloadShell(
+  w: Workload,
+  length: { steps: number; warmup: number },
+): Pick<WorkloadResult, 'name' | 'title' | 'batchSize' | 'steps' | 'warmup'> {
   return { name: w.name, title: w.title, batchSize: w.batchSize, steps: length.steps, warmup: length.warmup };
 }
 
@@ -127,13 +130,32 @@ const num = (v: number | null | undefined, digits = 0) =>
   v === null || v === undefined ? '—' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const sig = (v: number) => (v >= 100 ? num(v) : v >= 10 ? num(v, 1) : num(v, 2));
 const range = (s: SideSummary) =>
-  s.medianSamplesPerSecond === null ? 'failed' : s.runs > 1 ? `${sig(s.medianSamplesPerSecond)} (${sig(s.minSamplesPerSecond!)}–${sig(s.maxSamplesPerSecond!)})` : sig(s.medianSamplesPerSecond);
+  s.medianSamplesPerSecond === null
+    ? 'failed'
+    : s.runs > 1
+      ? `${sig(s.medianSamplesPerSecond)} (${sig(s.minSamplesPerSecond!)}–${sig(s.maxSamplesPerSecond!)})`
+      : sig(s.medianSamplesPerSecond);
 const ratioText = (r: WorkloadResult['ratio']) =>
-  r.median === null ? '—' : r.perRound.filter((v) => v !== null).length > 1 ? `${num(r.median, 2)} (${num(r.min, 2)}–${num(r.max, 2)})` : num(r.median, 2);
-const gflopsText = (s: SideSummary) => (s.gflops === null ? '—' : `${num(s.gflops, 1)}${s.fractionOfPeak !== null ? ` (${num(s.fractionOfPeak * 100)}%)` : ''}`);
+  r.median === null
+    ? '—'
+    : r.perRound.filter((v) => v !== null).length > 1
+      ? `${num(r.median, 2)} (${num(r.min, 2)}–${num(r.max, 2)})`
+      : num(r.median, 2);
+const gflopsText = (s: SideSummary) =>
+  s.gflops === null ? '—' : `${num(s.gflops, 1)}${s.fractionOfPeak !== null ? ` (${num(s.fractionOfPeak * 100)}%)` : ''}`;
 const mb = (v: number | null) => (v === null ? '—' : `${num(v)} MB`);
 
-const HEADER = ['workload', 'batch', 'dl samples/s', 'Keras samples/s', 'dl ÷ Keras', 'dl peak RSS', 'Keras peak RSS', 'dl GFLOP/s (% peak)', 'Keras GFLOP/s (% peak)'];
+const HEADER = [
+  'workload',
+  'batch',
+  'dl samples/s',
+  'Keras samples/s',
+  'dl ÷ Keras',
+  'dl peak RSS',
+  'Keras peak RSS',
+  'dl GFLOP/s (% peak)',
+  'Keras GFLOP/s (% peak)',
+];
 
 function rows(results: Results): string[][] {
   return results.workloads.map((w) => [
@@ -162,16 +184,19 @@ export function markdown(results: Results): string {
   const m = results.machine;
   const peak = results.peak;
   const peakLine = (p: PeakMeasurement | null, when: string) =>
-    p ? `${when}: best ${num(p.bestGflops, 1)}, median ${num(p.medianGflops, 1)} GFLOP/s over ${p.repeats} products` : `${when}: not measured`;
+    p
+      ? `${when}: best ${num(p.bestGflops, 1)}, median ${num(p.medianGflops, 1)} GFLOP/s over ${p.repeats} products`
+      : `${when}: not measured`;
   const out: string[] = [];
   out.push('# dl vs Keras 3: benchmark results', '');
   out.push(`Measured ${results.date}${results.quick ? ' — **a `--quick` smoke run: too short to quote**' : ''}, with:`, '');
   out.push('```sh', results.command, '```', '');
-  if (results.rebuiltDuringRun) out.push("dl's `packages/*/dist` was rebuilt during this run; the run measured the copy it made of them at its start.", '');
+  if (results.rebuiltDuringRun)
+    out.push("dl's `packages/*/dist` was rebuilt during this run; the run measured the copy it made of them at its start.", '');
   out.push(
     `Each workload ran ${results.rounds} round${results.rounds > 1 ? 's' : ''}; a round runs dl and Keras one after the other, each in a fresh process ` +
       '(order alternating between rounds), on synthetic data of the real shapes. Samples/s: median over rounds (min–max). ' +
-      '**dl ÷ Keras**: the median of the rounds\' ratios (min–max); above 1, dl is faster. Peak RSS: the highest of the rounds, whole process. ' +
+      "**dl ÷ Keras**: the median of the rounds' ratios (min–max); above 1, dl is faster. Peak RSS: the highest of the rounds, whole process. " +
       'GFLOP/s: multiply-adds of the Conv2D/Dense/LSTM layers counted ×2, ×3 for a training step, at the median speed; ' +
       `% of the machine's peak${peak.gflops ? ` (${num(peak.gflops, 1)} GFLOP/s, below)` : ''}. See [README.md](README.md) for the method.`,
     '',
@@ -182,42 +207,78 @@ export function markdown(results: Results): string {
 
   out.push('## Workloads', '');
   for (const w of results.workloads) {
-    out.push(`- **${w.name}** — ${w.title}; batch ${w.batchSize}, ${w.warmup} warm-up + ${w.steps} timed batches per run; network from ${w.source}:`);
+    out.push(
+      `- **${w.name}** — ${w.title}; batch ${w.batchSize}, ${w.warmup} warm-up + ${w.steps} timed batches per run; network from ${w.source}:`,
+    );
     for (const [role, n] of Object.entries(w.networks)) {
       const name = role === 'model' ? '' : `${role}: `;
-      out.push(`  ${name}${n.summary}; input [${n.inputShape.join(', ')}]; ${num(n.params)} parameters; ${num(n.forwardMacs / 1e6, 2)} M multiply-adds per sample forward.`);
+      out.push(
+        `  ${name}${n.summary}; input [${n.inputShape.join(', ')}]; ${num(n.params)} parameters; ${num(n.forwardMacs / 1e6, 2)} M multiply-adds per sample forward.`,
+      );
     }
     const kernels = w.runs.find((r) => r.side === 'dl' && r.kernels && Object.keys(r.kernels).length)?.kernels;
-    if (kernels) out.push(`  dl kernels: ${Object.entries(kernels).map(([layer, c]) => `${layer} ${Object.entries(c).map(([k, v]) => `${k}=${v}`).join(', ')}`).join('; ')} (first round).`);
+    if (kernels)
+      out.push(
+        `  dl kernels: ${Object.entries(kernels)
+          .map(
+            ([layer, c]) =>
+              `${layer} ${Object.entries(c)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(', ')}`,
+          )
+          .join('; ')} (first round).`,
+      );
     for (const note of w.notes) out.push(`  Note: ${note}`);
   }
   out.push('');
 
   out.push('## Machine and software', '');
   out.push(`- Date: ${results.date}`);
-  out.push(`- CPU: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.virtualized ? ' (virtual machine)' : ''}; SIMD: ${m.simd.join(', ') || 'unknown'}`);
+  out.push(
+    `- CPU: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.virtualized ? ' (virtual machine)' : ''}; SIMD: ${m.simd.join(', ') || 'unknown'}`,
+  );
   out.push(`- Memory: ${m.memoryGb} GB; OS: ${m.os}`);
-  out.push(`- Load average (1 min): ${num(m.loadAverage.start, 2)} at the start, ${num(m.loadAverage.end, 2)} at the end — other jobs shared the CPUs, so single figures are noisy; the per-round ratios are the robust comparison.`);
-  out.push(`- Peak (float32 ${peak.start?.size ?? 2048}×${peak.start?.size ?? 2048} \`tf.matMul\` through tfjs-node, read back after each): ${peakLine(peak.start, 'start')}; ${peakLine(peak.end, 'end')}.`);
-  out.push(`- dl: ${Object.entries(results.versions.dl).map(([k, v]) => `${k} ${v ?? '?'}`).join(', ')}; sources: commit ${m.dl.commit ?? '?'}${m.dl.uncommittedFiles ? ` with ${m.dl.uncommittedFiles} uncommitted file(s) under packages/` : ''}`);
-  out.push(`- Keras side: ${Object.entries(results.versions.keras).map(([k, v]) => `${k} ${v}`).join(', ')} (bench/.venv), Keras defaults (\`jit_compile="auto"\` → no XLA on CPU)`);
+  out.push(
+    `- Load average (1 min): ${num(m.loadAverage.start, 2)} at the start, ${num(m.loadAverage.end, 2)} at the end — other jobs shared the CPUs, so single figures are noisy; the per-round ratios are the robust comparison.`,
+  );
+  out.push(
+    `- Peak (float32 ${peak.start?.size ?? 2048}×${peak.start?.size ?? 2048} \`tf.matMul\` through tfjs-node, read back after each): ${peakLine(peak.start, 'start')}; ${peakLine(peak.end, 'end')}.`,
+  );
+  out.push(
+    `- dl: ${Object.entries(results.versions.dl)
+      .map(([k, v]) => `${k} ${v ?? '?'}`)
+      .join(
+        ', ',
+      )}; sources: commit ${m.dl.commit ?? '?'}${m.dl.uncommittedFiles ? ` with ${m.dl.uncommittedFiles} uncommitted file(s) under packages/` : ''}`,
+  );
+  out.push(
+    `- Keras side: ${Object.entries(results.versions.keras)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} (bench/.venv), Keras defaults (\`jit_compile="auto"\` → no XLA on CPU)`,
+  );
   out.push('');
 
   out.push('## Rounds', '');
-  out.push('| workload | round | first | dl samples/s | Keras samples/s | dl ÷ Keras | dl RSS | Keras RSS |', '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+  out.push(
+    '| workload | round | first | dl samples/s | Keras samples/s | dl ÷ Keras | dl RSS | Keras RSS |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+  );
   for (const w of results.workloads) {
     w.ratio.perRound.forEach((ratio, round) => {
       const dl = w.runs.find((r) => r.round === round && r.side === 'dl');
       const keras = w.runs.find((r) => r.round === round && r.side === 'keras');
       const first = round % 2 === 0 ? 'dl' : 'Keras';
       const sps = (r: RunRecord | undefined) => (r?.ok ? sig(r.samplesPerSecond!) : 'failed');
-      out.push(`| ${w.name} | ${round + 1} | ${first} | ${sps(dl)} | ${sps(keras)} | ${num(ratio, 2)} | ${mb(dl?.peakRssMb ?? null)} | ${mb(keras?.peakRssMb ?? null)} |`);
+      out.push(
+        `| ${w.name} | ${round + 1} | ${first} | ${sps(dl)} | ${sps(keras)} | ${num(ratio, 2)} | ${mb(dl?.peakRssMb ?? null)} | ${mb(keras?.peakRssMb ?? null)} |`,
+      );
     });
   }
   const failed = results.workloads.flatMap((w) => w.runs.filter((r) => !r.ok).map((r) => ({ w: w.name, r })));
   if (failed.length) {
     out.push('', '## Failures', '');
-    for (const { w, r } of failed) out.push(`- ${w}, ${r.side}, round ${r.round + 1}:`, '', '  ```', ...r.error!.split('\n').map((l) => `  ${l}`), '  ```');
+    for (const { w, r } of failed)
+      out.push(`- ${w}, ${r.side}, round ${r.round + 1}:`, '', '  ```', ...r.error!.split('\n').map((l) => `  ${l}`), '  ```');
   }
   out.push('');
   return out.join('\n');

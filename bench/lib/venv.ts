@@ -28,13 +28,22 @@ export function ensureVenv(root: string, log: (line: string) => void): string {
   log(`Setting up the Keras side (once): ${VENV_COMMAND}`);
   if (!existsSync(python)) run('python3', ['-m', 'venv', venv], root);
   run(join(venv, 'bin', 'pip'), ['install', '--retries', '0', '--timeout', '5', 'tensorflow-cpu', 'keras'], root);
-  const probe = spawnSync(python, ['-c', 'import json, platform, os; os.environ["TF_CPP_MIN_LOG_LEVEL"]="2"; import tensorflow as tf, keras; print(json.dumps({"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__}))'], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', CUDA_VISIBLE_DEVICES: '' },
-  });
+  const probe = spawnSync(
+    python,
+    [
+      '-c',
+      'import json, platform, os; os.environ["TF_CPP_MIN_LOG_LEVEL"]="2"; import tensorflow as tf, keras; print(json.dumps({"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__}))',
+    ],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', CUDA_VISIBLE_DEVICES: '' },
+    },
+  );
   if (probe.status !== 0) {
-    throw new Error(`bench/.venv cannot import tensorflow and keras:\n${probe.stderr.trim().split('\n').slice(-5).join('\n')}\nDelete bench/.venv and rerun, or run: ${VENV_COMMAND}`);
+    throw new Error(
+      `bench/.venv cannot import tensorflow and keras:\n${probe.stderr.trim().split('\n').slice(-5).join('\n')}\nDelete bench/.venv and rerun, or run: ${VENV_COMMAND}`,
+    );
   }
   const versions = JSON.parse(probe.stdout.trim().split('\n').pop()!) as PythonVersions;
   if (!versions.keras.startsWith('3.')) throw new Error(`bench/.venv has Keras ${versions.keras}; the benchmark compares against Keras 3`);
@@ -46,6 +55,8 @@ export function ensureVenv(root: string, log: (line: string) => void): string {
 function run(command: string, args: string[], cwd: string): void {
   const r = spawnSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) {
-    throw new Error(`\`${command} ${args.join(' ')}\` failed (${r.error?.message ?? `exit code ${r.status}`}); the Keras side needs: ${VENV_COMMAND}`);
+    throw new Error(
+      `\`${command} ${args.join(' ')}\` failed (${r.error?.message ?? `exit code ${r.status}`}); the Keras side needs: ${VENV_COMMAND}`,
+    );
   }
 }

@@ -7,7 +7,7 @@ import { UsageError } from './usage-error.js';
 const EXIT_USAGE = 2;
 
 const program = new Command('dl')
-  .description('Keras-style deep learning for TypeScript on TensorFlow\'s native kernels')
+  .description("Keras-style deep learning for TypeScript on TensorFlow's native kernels")
   .option('--verbose', 'print stack traces with errors')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
@@ -17,28 +17,34 @@ program
   .command('train')
   .description('train a preset on its default dataset, evaluate on the test split, save model, history.json and metrics.json')
   .argument('[preset]', 'preset name (see `dl list`); omit with --resume')
-  .option('--epochs <n>', 'epochs to train (default: the preset\'s)', positiveInteger)
-  .option('--batch-size <n>', 'samples per gradient step (default: the preset\'s)', positiveInteger)
+  .option('--epochs <n>', "epochs to train (default: the preset's)", positiveInteger)
+  .option('--batch-size <n>', "samples per gradient step (default: the preset's)", positiveInteger)
   .option('--limit <n>', 'train on the first N training samples only', positiveInteger)
-  .option('--learning-rate <x>', 'peak learning rate of the preset\'s schedule (default: the preset\'s)', positiveNumber)
+  .option('--learning-rate <x>', "peak learning rate of the preset's schedule (default: the preset's)", positiveNumber)
   .option('--seed <n>', 'random seed for reproducible initialisation and shuffling', nonNegativeInteger)
   .option('--out <dir>', 'output folder, new or empty: dl never writes over files it did not write (default: runs/<preset>-<timestamp>)')
   .option('--data-dir <dir>', 'read the dataset files from this folder only')
-  .option('--resume <dir>', 'continue a stopped run from its last checkpoint, running only the remaining epochs (a finished run: nothing to do, exit 0; --epochs N trains it on)')
+  .option(
+    '--resume <dir>',
+    'continue a stopped run from its last checkpoint, running only the remaining epochs (a finished run: nothing to do, exit 0; --epochs N trains it on)',
+  )
   .option('--json', 'print one JSON line with the results on stdout (progress goes to stderr)')
   .option('--quiet', 'print nothing but errors (and --json output)')
   .action(async (preset: string | undefined, options) => (await import('./commands/train.js')).train(preset, options));
 
 program
   .command('evaluate')
-  .description('reload a saved model and evaluate it on its dataset\'s test split (a GAN: Inception Score and Fréchet distance)')
+  .description("reload a saved model and evaluate it on its dataset's test split (a GAN: Inception Score and Fréchet distance)")
   .argument('<dir>', 'a folder written by `dl train`')
   .option('--data-dir <dir>', 'read the dataset files from this folder only')
   .option('--json', 'print one JSON line with loss and accuracy on stdout')
   .option('--quiet', 'print nothing but errors (and --json output)')
   .option('--samples <n>', 'GAN runs: samples to generate and real test images to score (default 10000)', positiveInteger)
   .option('--seed <n>', 'GAN runs: seed of the latent vectors (default 0)', nonNegativeInteger)
-  .option('--classifier <dir>', 'GAN runs: the MNIST classifier to score with (default: a cnn cached in the datasets folder, trained on first use)')
+  .option(
+    '--classifier <dir>',
+    'GAN runs: the MNIST classifier to score with (default: a cnn cached in the datasets folder, trained on first use)',
+  )
   .action(async (dir: string, options) => (await import('./commands/evaluate.js')).evaluate(dir, options));
 
 program
@@ -46,7 +52,7 @@ program
   .description('classify a text with a model trained by a text preset (lstm, text-classifier): probability and label')
   .argument('<dir>', 'a folder written by `dl train` with a text preset')
   .requiredOption('--text <text>', 'the text to classify, e.g. a movie review')
-  .option('--json', 'print one JSON line with probability and label (\'positive\' or \'negative\') on stdout')
+  .option('--json', "print one JSON line with probability and label ('positive' or 'negative') on stdout")
   .option('--quiet', 'print nothing but errors (and --json output)')
   .action(async (dir: string, options) => (await import('./commands/predict.js')).predict(dir, options));
 
@@ -63,7 +69,7 @@ program
 
 program
   .command('summary')
-  .description('print the layer table of a preset\'s network or of a saved model')
+  .description("print the layer table of a preset's network or of a saved model")
   .argument('<preset-or-dir>', 'a preset name (see `dl list`) or a folder holding model.json')
   .action(async (target: string) => (await import('./commands/summary.js')).summary(target));
 
@@ -75,7 +81,7 @@ program
 
 program
   .command('setup')
-  .description('build TensorFlow\'s native kernels for dl (what its install does; run it when `dl info` says they are missing)')
+  .description("build TensorFlow's native kernels for dl (what its install does; run it when `dl info` says they are missing)")
   .option('--json', 'print one JSON line with the result (ok, tensorflowVersion, capabilities, reason)')
   .action(async (options) => (await import('./commands/setup.js')).setup(options));
 
@@ -94,7 +100,8 @@ program
   .option('--build', 'run `tsc -b` first, so the measured dl matches its sources')
   .option('--md <file>', 'where to write the Markdown report (default bench/results.md)')
   .action(async (options, command: Command) =>
-    (await import('./commands/bench.js')).bench({ ...options, verbose: command.parent?.opts<{ verbose?: boolean }>().verbose }));
+    (await import('./commands/bench.js')).bench({ ...options, verbose: command.parent?.opts<{ verbose?: boolean }>().verbose }),
+  );
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) {

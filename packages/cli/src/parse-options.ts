@@ -12,13 +12,15 @@ export function positiveInteger(value: string): number {
 /** commander parser for options like `--learning-rate X`: a finite number > 0 (e.g. 0.001 or 1e-3). */
 export function positiveNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0 (e.g. 1e-3), got '${value}'.`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a number > 0 (e.g. 1e-3), got '${value}'.`);
   return n;
 }
 
 /** commander parser for `--seed N`: any whole number ≥ 0. */
 export function nonNegativeInteger(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a whole number ≥ 0, got '${value}'.`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError(`expected a whole number ≥ 0, got '${value}'.`);
   return n;
 }

@@ -33,7 +33,9 @@ export async function readRunConfig(dir: string): Promise<RunConfig> {
   try {
     json = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new UsageError(`${path}: not valid JSON (${(err as Error).message}); the run cannot be resumed. Restore the file, or start a new run`);
+    throw new UsageError(
+      `${path}: not valid JSON (${(err as Error).message}); the run cannot be resumed. Restore the file, or start a new run`,
+    );
   }
   return checkRunConfig(json, path);
 }
@@ -43,7 +45,10 @@ const FIELDS: Record<keyof RunConfig, { required: boolean; check(value: unknown)
   preset: { required: true, check: (v) => (typeof v === 'string' && v !== '' ? undefined : 'must be a preset name (see `dl list`)') },
   epochs: { required: true, check: (v) => wholeNumber(v, 1) },
   batchSize: { required: true, check: (v) => wholeNumber(v, 1) },
-  learningRate: { required: false, check: (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a number > 0') },
+  learningRate: {
+    required: false,
+    check: (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a number > 0'),
+  },
   limit: { required: false, check: (v) => wholeNumber(v, 1) },
   seed: { required: false, check: (v) => wholeNumber(v, 0) },
   dataDir: { required: false, check: (v) => (typeof v === 'string' && v !== '' ? undefined : 'must be a folder path') },
@@ -51,7 +56,9 @@ const FIELDS: Record<keyof RunConfig, { required: boolean; check(value: unknown)
 
 export function checkRunConfig(json: unknown, path: string): RunConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new UsageError(`${path}: not a run's settings (expected a JSON object such as {"preset": "cnn", "epochs": 5, "batchSize": 64}); the run cannot be resumed`);
+    throw new UsageError(
+      `${path}: not a run's settings (expected a JSON object such as {"preset": "cnn", "epochs": 5, "batchSize": 64}); the run cannot be resumed`,
+    );
   }
   const record = json as Record<string, unknown>;
   const problems: string[] = [];
@@ -65,7 +72,9 @@ export function checkRunConfig(json: unknown, path: string): RunConfig {
     if (problem !== undefined) problems.push(`"${name}" ${problem}, found ${JSON.stringify(value)}`);
   }
   if (problems.length > 0) {
-    throw new UsageError(`${path}: ${problems.join('; ')}. Fix ${problems.length === 1 ? 'it' : 'them'} (dl train wrote valid values), or start a new run`);
+    throw new UsageError(
+      `${path}: ${problems.join('; ')}. Fix ${problems.length === 1 ? 'it' : 'them'} (dl train wrote valid values), or start a new run`,
+    );
   }
   const config: RunConfig = { preset: record.preset as string, epochs: record.epochs as number, batchSize: record.batchSize as number };
   for (const name of ['learningRate', 'limit', 'seed', 'dataDir'] as const) {

@@ -39,7 +39,10 @@ async function inspectFolder(dir: string): Promise<FolderKind> {
   if (!info.isDirectory()) return { kind: 'not a folder' };
   const names = await readdir(dir);
   if (names.includes(RUN_JSON)) {
-    const preset = await readFile(join(dir, RUN_JSON), 'utf8').then((text) => (JSON.parse(text) as { preset?: unknown }).preset, () => undefined);
+    const preset = await readFile(join(dir, RUN_JSON), 'utf8').then(
+      (text) => (JSON.parse(text) as { preset?: unknown }).preset,
+      () => undefined,
+    );
     return { kind: 'run', preset: typeof preset === 'string' ? preset : undefined };
   }
   const leftovers = (name: string) => name === RUN_LOCK || name === `${RUN_LOCK}.break` || isDeadTempFile(name);
@@ -88,7 +91,9 @@ function refuseUnlessEmpty(found: FolderKind, dir: string, presetName: string, l
       if (found.preset === presetName) {
         throw new UsageError(`${dir} already holds a run of '${presetName}': continue it with --resume ${dir}, or choose another --out`);
       }
-      throw new UsageError(`${dir} already holds a run of ${found.preset === undefined ? 'another preset' : `'${found.preset}'`}, not '${presetName}': choose another --out`);
+      throw new UsageError(
+        `${dir} already holds a run of ${found.preset === undefined ? 'another preset' : `'${found.preset}'`}, not '${presetName}': choose another --out`,
+      );
     case 'foreign': {
       const shown = found.names.slice(0, 5).join(', ') + (found.names.length > 5 ? `, … (${found.names.length} entries)` : '');
       throw new UsageError(

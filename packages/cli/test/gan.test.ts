@@ -46,7 +46,9 @@ describe('dl train gan', () => {
     expect(Object.keys(await readJson(join(out, 'metrics.json'))).sort()).toEqual(['d_loss', 'g_loss']);
     // The moving average of the generator's weights, which samples come from, saved and checkpointed beside it.
     const average = await readJson(join(out, 'generator-ema', 'model.json'));
-    expect((average['userDefinedMetadata'] as { movingAverage: { momentum: number; updates: number } }).movingAverage).toMatchObject({ momentum: 0.999 });
+    expect((average['userDefinedMetadata'] as { movingAverage: { momentum: number; updates: number } }).movingAverage).toMatchObject({
+      momentum: 0.999,
+    });
     expect(existsSync(join(out, 'checkpoint', 'generator-ema', 'model.json'))).toBe(true);
   });
 
@@ -113,7 +115,12 @@ describe('dl evaluate of a GAN run', () => {
     expect(result.stderr).toMatch(/real test \(300\)/);
     // No cached classifier in the empty cache and only a slice of MNIST: one is trained for this run, not cached.
     expect(result.stderr).toContain('Not caching the classifier');
-    const json = lastJsonLine(result.stdout) as { generated: Record<string, number>; real: Record<string, number>; generator: string; classifier: string | null };
+    const json = lastJsonLine(result.stdout) as {
+      generated: Record<string, number>;
+      real: Record<string, number>;
+      generator: string;
+      classifier: string | null;
+    };
     expect(json.classifier).toBeNull();
     expect(json.generator).toBe(join(out, 'generator-ema'));
     expect(json.real['inceptionScore']).toBeGreaterThan(json.generated['inceptionScore']!);

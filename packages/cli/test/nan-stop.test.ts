@@ -27,7 +27,22 @@ describe('dl train with a loss that diverges', () => {
   beforeAll(async () => {
     out = join(root, 'diverged');
     // Adam moves every weight by about the learning rate per step: 1e30 overflows float32 within a few batches.
-    run = await dl('train', 'cnn', '--epochs', '3', '--batch-size', '64', '--learning-rate', '1e30', '--data-dir', dataDir, '--out', out, '--seed', '1');
+    run = await dl(
+      'train',
+      'cnn',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '64',
+      '--learning-rate',
+      '1e30',
+      '--data-dir',
+      dataDir,
+      '--out',
+      out,
+      '--seed',
+      '1',
+    );
   });
 
   it('stops in the first epoch with an error naming the epoch and batch and what to do, without a stack trace', () => {
@@ -44,7 +59,21 @@ describe('dl train with a loss that diverges', () => {
   });
 
   it('the same run at the default learning rate trains: the divergence came from --learning-rate', async () => {
-    const sane = await dl('train', 'cnn', '--epochs', '1', '--batch-size', '64', '--data-dir', dataDir, '--out', join(root, 'sane'), '--seed', '1', '--json');
+    const sane = await dl(
+      'train',
+      'cnn',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '64',
+      '--data-dir',
+      dataDir,
+      '--out',
+      join(root, 'sane'),
+      '--seed',
+      '1',
+      '--json',
+    );
     expect(sane.code, sane.stderr).toBe(0);
     expect(Number.isFinite((await readJson(join(root, 'sane', 'metrics.json'))).loss)).toBe(true);
   });

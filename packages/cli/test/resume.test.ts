@@ -14,7 +14,8 @@ const env = (extra: Record<string, string> = {}) => ({ ...process.env, DL_DATASE
 const trainArgs = (out: string) => ['train', 'cnn', '--epochs', String(EPOCHS), '--data-dir', dataDir, '--out', out, '--seed', '3'];
 const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') } });
 /** Steps run eagerly throughout: see 'exactly' below. */
-const eagerDl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache'), DL_GRAPH: '0' } });
+const eagerDl = (...args: string[]): Promise<RunResult> =>
+  runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache'), DL_GRAPH: '0' } });
 
 beforeAll(async () => {
   await assertBuildIsFresh();
@@ -90,7 +91,11 @@ describe('dl train --resume after SIGKILL', () => {
   });
 
   it('ends with history.json holding exactly the requested epochs, and a loadable, evaluated model', async () => {
-    const history = (await readJson(join(out, 'history.json'))) as { epoch: number[]; history: Record<string, number[]>; epochSeconds: number[] };
+    const history = (await readJson(join(out, 'history.json'))) as {
+      epoch: number[];
+      history: Record<string, number[]>;
+      epochSeconds: number[];
+    };
     expect(history.epoch).toEqual(Array.from({ length: EPOCHS }, (_, i) => i));
     expect(history.history['loss']).toHaveLength(EPOCHS);
     expect(history.epochSeconds).toHaveLength(EPOCHS);
@@ -147,11 +152,15 @@ describe('a killed and resumed seeded run, steps eager (DL_GRAPH=0)', () => {
 describe('Ctrl-C during dl train', () => {
   it('stops after the current batch with exit code 130, keeps the last epoch checkpoint, and resumes from it', async () => {
     const out = join(root, 'interrupted-run');
-    const child = spawn(process.execPath, [BIN, 'train', 'cnn', '--epochs', String(EPOCHS), '--data-dir', dataDir, '--out', out, '--seed', '4', '--quiet'], {
-      cwd: root,
-      env: env(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'train', 'cnn', '--epochs', String(EPOCHS), '--data-dir', dataDir, '--out', out, '--seed', '4', '--quiet'],
+      {
+        cwd: root,
+        env: env(),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

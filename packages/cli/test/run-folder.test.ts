@@ -34,9 +34,12 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 }
 
 describe('one writer per run folder', () => {
-  it('two concurrent `dl train --out SAME`: one fails at once naming the other\'s pid, the other\'s run is intact and loadable', async () => {
+  it("two concurrent `dl train --out SAME`: one fails at once naming the other's pid, the other's run is intact and loadable", async () => {
     const out = join(root, 'same');
-    const [a, b] = await Promise.all([dl('train', 'cnn', ...small(), '--out', out, '--json'), dl('train', 'cnn', ...small(), '--out', out, '--json')]);
+    const [a, b] = await Promise.all([
+      dl('train', 'cnn', ...small(), '--out', out, '--json'),
+      dl('train', 'cnn', ...small(), '--out', out, '--json'),
+    ]);
     const [winner, loser] = a.code === 0 ? [a, b] : [b, a];
     expect(winner.code, winner.stderr).toBe(0);
     expect(loser.code, loser.stderr).toBe(2);
@@ -67,7 +70,10 @@ describe('one writer per run folder', () => {
     const out = join(root, 'resumed-twice');
     const first = await dl('train', 'cnn', ...small(), '--out', out);
     expect(first.code, first.stderr).toBe(0);
-    const [a, b] = await Promise.all([dl('train', '--resume', out, '--epochs', '2', '--quiet'), dl('train', '--resume', out, '--epochs', '2', '--quiet')]);
+    const [a, b] = await Promise.all([
+      dl('train', '--resume', out, '--epochs', '2', '--quiet'),
+      dl('train', '--resume', out, '--epochs', '2', '--quiet'),
+    ]);
     const codes = [a.code, b.code].sort();
     // Either the second saw the first's lock, or it came after the first had finished (then: "is finished").
     if (codes[1] === 2) expect([a, b].find((r) => r.code === 2)!.stderr).toMatch(/is in use by process \d+/);
@@ -77,7 +83,7 @@ describe('one writer per run folder', () => {
 });
 
 describe('--out never overwrites what dl did not write', () => {
-  it('a folder with the user\'s files: exit 2 naming the folder, every file byte-identical', async () => {
+  it("a folder with the user's files: exit 2 naming the folder, every file byte-identical", async () => {
     const out = join(root, 'users-folder');
     await mkdir(join(out, 'notes'), { recursive: true });
     await writeFile(join(out, 'model.json'), '{"mine": true}');
@@ -92,7 +98,7 @@ describe('--out never overwrites what dl did not write', () => {
     expect(await snapshot(out)).toEqual(before);
   });
 
-  it('another run\'s checkpoint/, an empty --out, a file: exit 2, nothing changed', async () => {
+  it("another run's checkpoint/, an empty --out, a file: exit 2, nothing changed", async () => {
     const run = join(root, 'a-run');
     expect((await dl('train', 'cnn', ...small(), '--out', run)).code).toBe(0);
     const before = await snapshot(run);
@@ -119,10 +125,13 @@ describe('--out never overwrites what dl did not write', () => {
     expect(other.stderr).toContain("already holds a run of 'cnn', not 'gan'");
   });
 
-  it('an empty folder, or one holding only a killed run\'s lock, is used', async () => {
+  it("an empty folder, or one holding only a killed run's lock, is used", async () => {
     const out = join(root, 'empty-with-stale-lock');
     await mkdir(out);
-    await writeFile(join(out, '.run.lock'), JSON.stringify({ pid: 2 ** 22 + 7, host: (await import('node:os')).hostname(), token: 'dead', since: Date.now() }));
+    await writeFile(
+      join(out, '.run.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 7, host: (await import('node:os')).hostname(), token: 'dead', since: Date.now() }),
+    );
     const result = await dl('train', 'cnn', ...small(), '--out', out);
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(join(out, 'metrics.json'))).toBe(true);
@@ -191,10 +200,18 @@ describe('--resume checks the run before training', () => {
   it('run.json with bad values: each bad field named, exit 2', async () => {
     const dir = await copyOf('bad-run-json');
     await rm(join(dir, 'metrics.json'));
-    await writeFile(join(dir, 'run.json'), JSON.stringify({ preset: 'cnn', epochs: 2, batchSize: 0, limit: -3, seed: 1.5, learningRate: 'fast' }));
+    await writeFile(
+      join(dir, 'run.json'),
+      JSON.stringify({ preset: 'cnn', epochs: 2, batchSize: 0, limit: -3, seed: 1.5, learningRate: 'fast' }),
+    );
     const result = await dl('train', '--resume', dir);
     expect(result.code).toBe(2);
-    for (const field of ['"batchSize" must be a whole number ≥ 1, found 0', '"limit" must be a whole number ≥ 1, found -3', '"seed" must be a whole number ≥ 0, found 1.5', '"learningRate" must be a number > 0, found "fast"']) {
+    for (const field of [
+      '"batchSize" must be a whole number ≥ 1, found 0',
+      '"limit" must be a whole number ≥ 1, found -3',
+      '"seed" must be a whole number ≥ 0, found 1.5',
+      '"learningRate" must be a number > 0, found "fast"',
+    ]) {
       expect(result.stderr).toContain(field);
     }
     expect(result.stderr).not.toMatch(STACK_LINE);

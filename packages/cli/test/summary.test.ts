@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 describe('dl summary', () => {
-  it('prints the cnn preset\'s table with its 93,322 parameters', async () => {
+  it("prints the cnn preset's table with its 93,322 parameters", async () => {
     const r = await dl('summary', 'cnn');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Layer \(type\)\s+┃\s+Output Shape/);

@@ -130,7 +130,21 @@ describe('dl train --limit, --quiet and --seed', () => {
   beforeAll(async () => {
     // The same seeded 500-sample run twice: once with its human-readable output, once --quiet.
     human = await dl('train', 'cnn', '--epochs', '1', '--limit', '500', '--seed', '7', '--data-dir', dataDir, '--out', outHuman());
-    quiet = await dl('train', 'cnn', '--epochs', '1', '--limit', '500', '--seed', '7', '--data-dir', dataDir, '--out', outQuiet(), '--quiet');
+    quiet = await dl(
+      'train',
+      'cnn',
+      '--epochs',
+      '1',
+      '--limit',
+      '500',
+      '--seed',
+      '7',
+      '--data-dir',
+      dataDir,
+      '--out',
+      outQuiet(),
+      '--quiet',
+    );
   });
 
   it('--limit 500 trains on 500 samples', () => {

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { backendInfo, layers, sequential, setSeed, tf, type Model } from '../src/index.js';
-import { FusedLSTM } from '../src/native/fused-lstm-layer.js';
+import type { FusedLSTM } from '../src/native/fused-lstm-layer.js';
 
 const { values } = parseArgs({
   options: {
@@ -67,5 +67,7 @@ const lstmOf = (m: Model) => m.net.layers[1] as FusedLSTM;
 if (lstmOf(models.fused).genericCalls !== 0 || lstmOf(models.generic).fusedCalls !== 0) throw new Error('a model took the other path');
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const [g, f] = [median(results.generic), median(results.fused)];
-console.log(`median  generic ${g.toFixed(1)} samples/s, fused ${f.toFixed(1)} samples/s: ${(f / g).toFixed(1)}× (TensorFlow ${backendInfo().tensorflowVersion})`);
+console.log(
+  `median  generic ${g.toFixed(1)} samples/s, fused ${f.toFixed(1)} samples/s: ${(f / g).toFixed(1)}× (TensorFlow ${backendInfo().tensorflowVersion})`,
+);
 tf.disposeVariables();

@@ -76,7 +76,8 @@ export class FlatAdam extends tf.AdamOptimizer {
         // The flat parameters follow the variables unless something else wrote to them (setWeights, a restore).
         // Host work around the kernels goes through step-hooks.ts, so a traced step (graph/) repeats it every call.
         beforeEachCall(() => {
-          if (variables.some((variable, i) => dataIdOf(variable) !== this.written[i])) tf.tidy(() => slots.assign('params', flatten(variables)));
+          if (variables.some((variable, i) => dataIdOf(variable) !== this.written[i]))
+            tf.tidy(() => slots.assign('params', flatten(variables)));
         });
         const scalars = hostTensors(() => {
           const [accBeta1, accBeta2] = this.accBetas();
@@ -133,7 +134,10 @@ export class FlatAdam extends tf.AdamOptimizer {
   /** β1ᵗ and β2ᵗ for the coming step t = iterations + 1, in float32 as tfjs's accBeta1/accBeta2 hold them. */
   private accBetas(): [number, number] {
     // After setWeights tfjs recomputes them as powers; so does this on first use.
-    this.accBeta ??= [Math.fround(Math.fround(this.beta1) ** (this.iterations + 1)), Math.fround(Math.fround(this.beta2) ** (this.iterations + 1))];
+    this.accBeta ??= [
+      Math.fround(Math.fround(this.beta1) ** (this.iterations + 1)),
+      Math.fround(Math.fround(this.beta2) ** (this.iterations + 1)),
+    ];
     return this.accBeta;
   }
 
@@ -184,7 +188,9 @@ export class FlatAdam extends tf.AdamOptimizer {
         named.map((n, i) => {
           const saved = previous?.[which][i];
           if (saved && !sameShapes([saved.tensor.shape], [n.tensor.shape])) {
-            throw new Error(`Adam: saved moment '${saved.name}' has shape [${saved.tensor.shape}] but variable '${n.name}' has [${n.tensor.shape}]`);
+            throw new Error(
+              `Adam: saved moment '${saved.name}' has shape [${saved.tensor.shape}] but variable '${n.name}' has [${n.tensor.shape}]`,
+            );
           }
           names.push(saved?.name ?? `${n.name}/${which}`);
           return saved ? saved.tensor : tf.zerosLike(n.tensor);
@@ -195,7 +201,10 @@ export class FlatAdam extends tf.AdamOptimizer {
     tf.tidy(() => {
       const [m, v] = [moment('m', layout.mNames), moment('v', layout.vNames)];
       if (backend) {
-        this.slots = new AdamSlots(backend, layout.sizes.reduce((a, b) => a + b, 0));
+        this.slots = new AdamSlots(
+          backend,
+          layout.sizes.reduce((a, b) => a + b, 0),
+        );
         const scale = this.kernelScale();
         this.slots.assign('m', tf.mul(m, scale.m));
         this.slots.assign('v', tf.mul(v, scale.v));

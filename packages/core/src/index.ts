@@ -5,7 +5,21 @@ export { tf, backendInfo, type BackendInfo, type Tf } from './backend.js';
 /** TensorFlow.js's tensor types, so users need no direct dependency on it. */
 export type { Tensor, Scalar, Variable, Optimizer } from '@tensorflow/tfjs-core';
 export { cloneModel } from './clone-model.js';
-export { Model, sequential, loadModel, type Batch, type BatchStream, type ModelData, type StreamBatch, type CompileOptions, type FitOptions, type EvaluateOptions, type PredictOptions, type ModelMetadata, type SaveOptions } from './model.js';
+export {
+  Model,
+  sequential,
+  loadModel,
+  type Batch,
+  type BatchStream,
+  type ModelData,
+  type StreamBatch,
+  type CompileOptions,
+  type FitOptions,
+  type EvaluateOptions,
+  type PredictOptions,
+  type ModelMetadata,
+  type SaveOptions,
+} from './model.js';
 export * as layers from './layers.js';
 /** dl's types of the layers and their options (`SymbolicTensor` and `Regularizer` are exported below, from their modules). */
 export type { Layer, LayerVariable, Network, Shape, Initializer, Constraint } from './layer-types.js';
@@ -13,7 +27,7 @@ export type { Layer, LayerVariable, Network, Shape, Initializer, Constraint } fr
 export type * from './layer-options.js';
 export { input, model, type InputOptions, type FunctionalModelOptions, type SymbolicTensor } from './functional.js';
 export * as regularizers from './regularizers.js';
-export { type Regularizer, type L1L2Options } from './regularizers.js';
+export type { Regularizer, L1L2Options } from './regularizers.js';
 export { summaryLines } from './summary.js';
 export { checkInputShapes } from './input-shapes.js';
 export * from './callbacks/index.js';

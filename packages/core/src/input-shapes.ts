@@ -27,7 +27,9 @@ export function checkInputShapes(network: Network, xs: Tensor[]): void {
     if (shapeFits(expected, got)) return;
     const consumers = consumingLayers(net, input);
     const of = consumers.length ? ` of layer${consumers.length > 1 ? 's' : ''} ${consumers.map((n) => `'${n}'`).join(', ')}` : '';
-    throw new Error(`input '${inputName(input)}'${of} expects shape ${JSON.stringify(expected)} but got ${JSON.stringify(got)}${hint(expected, got)}`);
+    throw new Error(
+      `input '${inputName(input)}'${of} expects shape ${JSON.stringify(expected)} but got ${JSON.stringify(got)}${hint(expected, got)}`,
+    );
   });
 }
 

@@ -40,7 +40,10 @@ export interface Layer {
   /** The layer's settings, as saved in model.json (Keras's `get_config()`). */
   getConfig(): Record<string, unknown>;
   /** Applied to symbolic tensors it builds a functional model's graph; applied to tensors, it computes. */
-  apply(inputs: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[], kwargs?: Record<string, unknown>): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[];
+  apply(
+    inputs: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[],
+    kwargs?: Record<string, unknown>,
+  ): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[];
   countParams(): number;
   getWeights(trainableOnly?: boolean): Tensor[];
   setWeights(weights: Tensor[]): void;

@@ -37,7 +37,12 @@ export function meanSquaredError(yTrue: Tensor, yPred: Tensor): Tensor {
 
 /** Mean over all axes but the batch axis. */
 function perSample(t: Tensor): Tensor {
-  return t.rank <= 1 ? t : tf.mean(t, Array.from({ length: t.rank - 1 }, (_, i) => i + 1));
+  return t.rank <= 1
+    ? t
+    : tf.mean(
+        t,
+        Array.from({ length: t.rank - 1 }, (_, i) => i + 1),
+      );
 }
 
 export const LOSSES = { sparseCategoricalCrossentropy, binaryCrossentropy, meanSquaredError } as const;

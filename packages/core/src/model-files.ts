@@ -62,7 +62,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 
 /** Flushes a folder's entries (a rename in it) to disk; a no-op where folders cannot be opened (Windows). */
 export async function syncFolder(folder: string): Promise<void> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(folder, 'r');
   } catch {
@@ -163,9 +163,28 @@ const WEIGHT_DTYPES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 const QUANTIZED_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
 /** The layer classes dl's `layers` builds, named first when an unknown class is reported. */
 const DL_LAYER_CLASSES = [
-  'Dense', 'Conv2D', 'Conv2DTranspose', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D',
-  'Flatten', 'Reshape', 'Dropout', 'BatchNormalization', 'LayerNormalization', 'Embedding', 'LSTM', 'GRU', 'SimpleRNN',
-  'Bidirectional', 'LeakyReLU', 'Activation', 'Concatenate', 'Add', 'InputLayer',
+  'Dense',
+  'Conv2D',
+  'Conv2DTranspose',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D',
+  'Flatten',
+  'Reshape',
+  'Dropout',
+  'BatchNormalization',
+  'LayerNormalization',
+  'Embedding',
+  'LSTM',
+  'GRU',
+  'SimpleRNN',
+  'Bidirectional',
+  'LeakyReLU',
+  'Activation',
+  'Concatenate',
+  'Add',
+  'InputLayer',
 ];
 
 /**
@@ -195,7 +214,8 @@ export async function readModelFiles(dir: string): Promise<ModelFiles> {
   let json: DlModelJson;
   try {
     const size = (await stat(path)).size;
-    if (size > MAX_MODEL_JSON_BYTES) fail(`is ${size} bytes; a model description over ${MAX_MODEL_JSON_BYTES / 2 ** 20} MiB is not one dl reads`);
+    if (size > MAX_MODEL_JSON_BYTES)
+      fail(`is ${size} bytes; a model description over ${MAX_MODEL_JSON_BYTES / 2 ** 20} MiB is not one dl reads`);
     json = JSON.parse(await readFile(path, 'utf8')) as DlModelJson;
   } catch (err) {
     if (err instanceof ModelFileError) throw err;
@@ -227,7 +247,8 @@ export async function readModelFiles(dir: string): Promise<ModelFiles> {
       if (names.has(checked.name)) fail(`weight '${checked.name}' is listed twice in the weights manifest`);
       names.add(checked.name);
       groupBytes += byteSize(checked);
-      if (totalBytes + groupBytes > MAX_WEIGHT_BYTES) fail(`the weights manifest asks for over ${MAX_WEIGHT_BYTES} bytes of weights (2 GiB), more than dl loads`);
+      if (totalBytes + groupBytes > MAX_WEIGHT_BYTES)
+        fail(`the weights manifest asks for over ${MAX_WEIGHT_BYTES} bytes of weights (2 GiB), more than dl loads`);
       specs.push(checked);
     }
     totalBytes += groupBytes;
@@ -238,10 +259,14 @@ export async function readModelFiles(dir: string): Promise<ModelFiles> {
       files.push(weightsPath);
     }
     if (fileBytes < groupBytes) {
-      fail(`weights files ${paths.join(', ')} hold ${fileBytes} bytes but the manifest needs ${groupBytes}; the save is incomplete or the files are truncated`);
+      fail(
+        `weights files ${paths.join(', ')} hold ${fileBytes} bytes but the manifest needs ${groupBytes}; the save is incomplete or the files are truncated`,
+      );
     }
     if (fileBytes > groupBytes) {
-      fail(`weights files ${paths.join(', ')} hold ${fileBytes} bytes but the manifest describes only ${groupBytes}; they do not belong to this model.json`);
+      fail(
+        `weights files ${paths.join(', ')} hold ${fileBytes} bytes but the manifest describes only ${groupBytes}; they do not belong to this model.json`,
+      );
     }
   }
 
@@ -249,12 +274,17 @@ export async function readModelFiles(dir: string): Promise<ModelFiles> {
   const topology = isObject(declared.model_config) ? declared.model_config : declared;
   checkClasses(topology, fail);
   checkStatefulStates(topology, fail);
-  await checkBuildSizes(topology, specs.filter((s) => s.group !== 'optimizer'), fail);
+  await checkBuildSizes(
+    topology,
+    specs.filter((s) => s.group !== 'optimizer'),
+    fail,
+  );
 
   const chunks: Uint8Array[] = [];
   for (const file of files) chunks.push(await readFile(file));
   const weightData = concat(...chunks).buffer as ArrayBuffer;
-  if (weightData.byteLength !== totalBytes) fail(`weights files changed while being read (${weightData.byteLength} bytes, the manifest needs ${totalBytes})`);
+  if (weightData.byteLength !== totalBytes)
+    fail(`weights files changed while being read (${weightData.byteLength} bytes, the manifest needs ${totalBytes})`);
   // tfjs's loader sets the layer weights and skips the 'optimizer' group; dl restores that group itself.
   const decoded = tf.io.decodeWeights(weightData, specs);
   const optimizerWeights: NamedTensor[] = [];
@@ -290,10 +320,13 @@ function checkSpec(spec: unknown, where: string, fail: Fail): io.WeightsManifest
   }
   const label = `weight '${spec.name}'`;
   if (!(spec.dtype in WEIGHT_DTYPES)) fail(`${label} has dtype '${spec.dtype}'; dl loads ${Object.keys(WEIGHT_DTYPES).join(', ')} weights`);
-  if (!spec.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) fail(`${label} has the shape [${spec.shape.join(', ')}]: dimensions must be non-negative integers`);
+  if (!spec.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
+    fail(`${label} has the shape [${spec.shape.join(', ')}]: dimensions must be non-negative integers`);
   const elements = (spec.shape as number[]).reduce((a, b) => a * b, 1);
   if (elements * 4 > MAX_WEIGHT_BYTES) {
-    fail(`${label} has the shape [${spec.shape.join(', ')}], ${elements.toExponential(2)} elements: absurd (dl loads at most 2 GiB of weights)`);
+    fail(
+      `${label} has the shape [${spec.shape.join(', ')}], ${elements.toExponential(2)} elements: absurd (dl loads at most 2 GiB of weights)`,
+    );
   }
   if (spec.group !== undefined && typeof spec.group !== 'string') fail(`${label} has a group that is not a string`);
   if (spec.quantization !== undefined) {
@@ -306,7 +339,7 @@ function checkSpec(spec: unknown, where: string, fail: Fail): io.WeightsManifest
 }
 
 /** The weights file `file` of the manifest, which must be a regular file directly in the model's folder. */
-async function checkWeightsPath(folder: string, file: unknown, path: string, fail: Fail): Promise<string> {
+async function checkWeightsPath(folder: string, file: unknown, _path: string, fail: Fail): Promise<string> {
   if (typeof file !== 'string') return fail(`weights path ${JSON.stringify(file)} is not a file name`);
   // Weights live beside model.json: a manifest must not reach elsewhere on the disk.
   if (file === '' || file === '.' || file === '..' || basename(file) !== file || /[/\\\0]/.test(file)) {
@@ -341,7 +374,8 @@ function checkClasses(topology: Record<string, unknown>, fail: Fail): void {
   const visit = (value: unknown, context: { layer: string | undefined; key: string; isLayer: boolean }): void => {
     if (Array.isArray(value)) {
       // Layers of a model (`layers`, or old Keras's Sequential `config` list), cells of a StackedRNNCells (`cells`).
-      for (const item of value) visit(item, { ...context, isLayer: context.key === 'layers' || context.key === 'config' || context.key === 'cells' });
+      for (const item of value)
+        visit(item, { ...context, isLayer: context.key === 'layers' || context.key === 'config' || context.key === 'cells' });
       return;
     }
     if (!isObject(value)) return;
@@ -361,7 +395,9 @@ function checkClasses(topology: Record<string, unknown>, fail: Fail): void {
               `the ${known.length} registered layer classes include ${first.join(', ')}${others > 0 ? ` and ${others} more` : ''}`,
           );
         }
-        fail(`unknown class '${className}'${layer === undefined ? '' : ` in layer '${layer}'`} (key ${context.key}): TF.js builds only registered classes`);
+        fail(
+          `unknown class '${className}'${layer === undefined ? '' : ` in layer '${layer}'`} (key ${context.key}): TF.js builds only registered classes`,
+        );
       }
     } else if (context.isLayer) {
       fail(`a layer entry${layer === undefined ? '' : ` after layer '${layer}'`} has no class_name`);
@@ -382,7 +418,10 @@ function checkStatefulStates(topology: Record<string, unknown>, fail: Fail): voi
   let batch = 1;
   const stateful: Array<{ name: string; units: number }> = [];
   const visit = (value: unknown): void => {
-    if (Array.isArray(value)) return value.forEach(visit);
+    if (Array.isArray(value)) {
+      value.forEach(visit);
+      return;
+    }
     if (!isObject(value)) return;
     for (const key of ['batch_input_shape', 'batchInputShape', 'batch_shape', 'batchShape']) {
       const shape = value[key];
@@ -419,7 +458,9 @@ async function checkBuildSizes(topology: Record<string, unknown>, specs: io.Weig
   let refusal: string | undefined;
   prototype.addWeight = function (name, shape, dtype, _initializer, ...rest) {
     const dims = Array.isArray(shape) ? (shape as unknown[]) : [];
-    const elements = dims.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) ? (dims as number[]).reduce((a, b) => a * b, 1) : Infinity;
+    const elements = dims.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)
+      ? (dims as number[]).reduce((a, b) => a * b, 1)
+      : Infinity;
     created += elements;
     if (elements > largest || created > total) {
       const what = `layer '${this.name}' (${this.getClassName()}) would create the weight '${name}' of shape [${dims.join(', ')}] (${elements.toExponential(2)} elements)`;

@@ -4,7 +4,7 @@ import type { io, Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs-c
 import { tf } from './backend.js';
 import type { Layer, Network } from './layer-types.js';
 import { tfl } from './tfjs-layers-api.js';
-import { Callback, type Logs, type TrainingParams } from './callbacks/callback.js';
+import type { Callback, Logs, TrainingParams } from './callbacks/callback.js';
 import { History } from './callbacks/history.js';
 import { ProgbarLogger } from './callbacks/progbar-logger.js';
 import { GraphFunction } from './graph/graph-function.js';
@@ -94,8 +94,18 @@ installNativeKernels();
 
 const COMPILE_OPTIONS: ReadonlyArray<keyof CompileOptions> = ['optimizer', 'loss', 'lossWeights', 'metrics'];
 const FIT_OPTIONS: ReadonlyArray<keyof FitOptions> = [
-  'epochs', 'batchSize', 'shuffle', 'verbose', 'callbacks', 'initialEpoch', 'validationSplit', 'validationData',
-  'validationBatchSize', 'classWeight', 'sampleWeight', 'stepsPerEpoch',
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'verbose',
+  'callbacks',
+  'initialEpoch',
+  'validationSplit',
+  'validationData',
+  'validationBatchSize',
+  'classWeight',
+  'sampleWeight',
+  'stepsPerEpoch',
 ];
 const EVALUATE_OPTIONS: ReadonlyArray<keyof EvaluateOptions> = ['batchSize', 'sampleWeight'];
 const PREDICT_OPTIONS: ReadonlyArray<keyof PredictOptions> = ['batchSize'];
@@ -133,15 +143,24 @@ export class Model {
 
   compile(options: CompileOptions): void {
     checkOptions(options, COMPILE_OPTIONS, 'compile');
-    const named = (v: unknown) => typeof v === 'string' || (typeof v === 'object' && v !== null && !(v instanceof tf.Optimizer) && !Array.isArray(v));
-    const namedLoss = options.loss === undefined || typeof options.loss === 'string' ||
-      (Array.isArray(options.loss) ? options.loss.every((l) => typeof l === 'string') : named(options.loss) && Object.values(options.loss).every((l) => typeof l === 'string'));
+    const named = (v: unknown) =>
+      typeof v === 'string' || (typeof v === 'object' && v !== null && !(v instanceof tf.Optimizer) && !Array.isArray(v));
+    const namedLoss =
+      options.loss === undefined ||
+      typeof options.loss === 'string' ||
+      (Array.isArray(options.loss)
+        ? options.loss.every((l) => typeof l === 'string')
+        : named(options.loss) && Object.values(options.loss).every((l) => typeof l === 'string'));
     // Named losses, metrics and optimizer configs are saved with the model, so loadModel returns it compiled.
-    this.compileConfig = named(options.optimizer) && namedLoss && (options.metrics ?? []).every((m) => typeof m === 'string') ? options : undefined;
+    this.compileConfig =
+      named(options.optimizer) && namedLoss && (options.metrics ?? []).every((m) => typeof m === 'string') ? options : undefined;
     this.trainFunctions = new Map();
     this.compiled = {
       optimizer: getOptimizer(options.optimizer),
-      loss: options.loss === undefined ? undefined : new CompiledLoss(this.outputNames, options.loss, options.lossWeights, options.metrics ?? []),
+      loss:
+        options.loss === undefined
+          ? undefined
+          : new CompiledLoss(this.outputNames, options.loss, options.lossWeights, options.metrics ?? []),
     };
   }
 
@@ -200,21 +219,26 @@ export class Model {
     const { epochs = 1, batchSize = 32, shuffle = true, verbose = 1, initialEpoch = 0 } = options;
     checkPositiveInteger(epochs, 'epochs');
     checkPositiveInteger(batchSize, 'batchSize');
-    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new Error(`initialEpoch must be a whole number ≥ 0, got ${initialEpoch}`);
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0)
+      throw new Error(`initialEpoch must be a whole number ≥ 0, got ${initialEpoch}`);
     if (options.stepsPerEpoch !== undefined) checkPositiveInteger(options.stepsPerEpoch, 'stepsPerEpoch');
     if (options.validationSplit !== undefined && !(options.validationSplit > 0 && options.validationSplit < 1)) {
       throw new Error(`validationSplit must be between 0 and 1 (exclusive), got ${options.validationSplit}`);
     }
 
     if (options.classWeight !== undefined && this.outputNames.length > 1) {
-      throw new Error(`classWeight applies to a single output; this model has ${this.outputNames.length} (${this.outputNames.join(', ')}): pass sampleWeight instead`);
+      throw new Error(
+        `classWeight applies to a single output; this model has ${this.outputNames.length} (${this.outputNames.join(', ')}): pass sampleWeight instead`,
+      );
     }
 
     let train: BatchSource;
     let validation: BatchSource | undefined;
     if (isBatchStream(x)) {
-      if (options.validationSplit !== undefined) throw new Error('validationSplit needs array inputs; with a batch stream pass validationData');
-      if (options.sampleWeight !== undefined) throw new Error('sampleWeight needs array inputs; a batch stream yields { x, y, sampleWeight }');
+      if (options.validationSplit !== undefined)
+        throw new Error('validationSplit needs array inputs; with a batch stream pass validationData');
+      if (options.sampleWeight !== undefined)
+        throw new Error('sampleWeight needs array inputs; a batch stream yields { x, y, sampleWeight }');
       train = new StreamBatches(x, options.stepsPerEpoch);
     } else {
       train = this.arrayBatches(x, y, batchSize, shuffle, options.sampleWeight);
@@ -229,7 +253,9 @@ export class Model {
       if (train instanceof ArrayBatches && options.stepsPerEpoch !== undefined) {
         const available = Math.ceil(train.samples / batchSize);
         if (options.stepsPerEpoch > available) {
-          throw new Error(`stepsPerEpoch ${options.stepsPerEpoch} is more than the ${available} batches of ${train.samples} training samples at batch size ${batchSize}: lower it, or leave it out for whole epochs`);
+          throw new Error(
+            `stepsPerEpoch ${options.stepsPerEpoch} is more than the ${available} batches of ${train.samples} training samples at batch size ${batchSize}: lower it, or leave it out for whole epochs`,
+          );
         }
         train.stepsPerEpoch = options.stepsPerEpoch;
       }
@@ -280,7 +306,11 @@ export class Model {
     }
   }
 
-  private async runEpoch(source: BatchSource, callbacks: Callback[], classWeight: Tensor | undefined): Promise<{ means: Logs; steps: number }> {
+  private async runEpoch(
+    source: BatchSource,
+    callbacks: Callback[],
+    classWeight: Tensor | undefined,
+  ): Promise<{ means: Logs; steps: number }> {
     const totals = new RunningMeans();
     let step = 0;
     for await (const next of this.trainingSteps(source, classWeight)) {
@@ -302,9 +332,17 @@ export class Model {
    * The epoch's training steps. Usually `trainStep` on each batch; with arrays, the built-in step and dl's Adam, the
    * graph step gathers each batch's rows itself, so no eager op runs between two steps.
    */
-  private async *trainingSteps(source: BatchSource, classWeight: Tensor | undefined): AsyncIterable<{ size: number; run(): Logs | Promise<Logs> }> {
+  private async *trainingSteps(
+    source: BatchSource,
+    classWeight: Tensor | undefined,
+  ): AsyncIterable<{ size: number; run(): Logs | Promise<Logs> }> {
     const { optimizer } = this.requireCompiled();
-    if (source instanceof ArrayBatches && classWeight === undefined && this.trainStep === Model.prototype.trainStep && runsInGraph(optimizer)) {
+    if (
+      source instanceof ArrayBatches &&
+      classWeight === undefined &&
+      this.trainStep === Model.prototype.trainStep &&
+      runsInGraph(optimizer)
+    ) {
       const arrays = source.arrays;
       for (const { start, rows, size } of source.rowsPerBatch()) {
         yield { size, run: () => this.trainRows(arrays, rows ?? range(start, size)) };
@@ -339,7 +377,10 @@ export class Model {
     const layout = layoutOf(arrays);
     const step = this.builtInTrainFunction(`rows ${JSON.stringify(layout)}`, (inputs) => {
       const indices = inputs.at(-1)!;
-      const batch = unpackBatch(inputs.slice(0, -1).map((t) => tf.gather(t, indices)), layout);
+      const batch = unpackBatch(
+        inputs.slice(0, -1).map((t) => tf.gather(t, indices)),
+        layout,
+      );
       return [this.trainValues(optimizer, loss, batch)];
     });
     const indices = tf.tensor1d(rows, 'int32');
@@ -362,11 +403,16 @@ export class Model {
     // With dl's Adam (whose host-side work is declared to traced steps), the step runs as one TensorFlow graph.
     if (runsInGraph(optimizer)) {
       const layout = layoutOf(batch);
-      const step = this.builtInTrainFunction(JSON.stringify(layout), (inputs) => [this.trainValues(optimizer, loss, unpackBatch(inputs, layout))]);
+      const step = this.builtInTrainFunction(JSON.stringify(layout), (inputs) => [
+        this.trainValues(optimizer, loss, unpackBatch(inputs, layout)),
+      ]);
       const [values] = step.run(packBatch(batch));
       return readLogs(loss.names, values!);
     }
-    return readLogs(loss.names, tf.tidy(() => this.trainValues(optimizer, loss, batch)));
+    return readLogs(
+      loss.names,
+      tf.tidy(() => this.trainValues(optimizer, loss, batch)),
+    );
   }
 
   /** The built-in step's graph function under `key` (one per batch layout), made from `body` on first use. */
@@ -505,7 +551,13 @@ export class Model {
     return this.layersModel.trainableWeights.map((w) => w.read() as Variable);
   }
 
-  private arrayBatches(x: ModelData, y: ModelData | undefined, batchSize: number, shuffle: boolean, sampleWeight?: TensorLike): ArrayBatches {
+  private arrayBatches(
+    x: ModelData,
+    y: ModelData | undefined,
+    batchSize: number,
+    shuffle: boolean,
+    sampleWeight?: TensorLike,
+  ): ArrayBatches {
     const owned: Tensor[] = [];
     try {
       const xs = toTensors(x, owned);
@@ -571,7 +623,10 @@ export class Model {
         const mine = own[i];
         const saved = specs[i];
         if (mine === undefined || saved === undefined) {
-          throw new ModelFileError(file, `holds ${specs.length} weights, but the model '${this.name}' has ${own.length}: it is a save of another network`);
+          throw new ModelFileError(
+            file,
+            `holds ${specs.length} weights, but the model '${this.name}' has ${own.length}: it is a save of another network`,
+          );
         }
         if (described(mine.shape) !== described(saved.shape)) {
           throw new ModelFileError(
@@ -708,7 +763,8 @@ function unpackBatch(inputs: Tensor[], layout: BatchLayout): Batch {
 function classWeightTensor(classWeight: Record<number, number>, outputWidth: number): Tensor {
   const classes = Object.keys(classWeight).map(Number);
   if (classes.length === 0) throw new Error('classWeight is empty: give a weight per class index, e.g. { 0: 1, 1: 5 }');
-  if (classes.some((c) => !Number.isInteger(c) || c < 0)) throw new Error(`classWeight keys must be class indices (0, 1, …), got ${Object.keys(classWeight).join(', ')}`);
+  if (classes.some((c) => !Number.isInteger(c) || c < 0))
+    throw new Error(`classWeight keys must be class indices (0, 1, …), got ${Object.keys(classWeight).join(', ')}`);
   const weights = new Float32Array(Math.max(Math.max(...classes) + 1, outputWidth, 2)).fill(1);
   for (const c of classes) weights[c] = classWeight[c]!;
   return tf.tensor1d(weights);
@@ -716,7 +772,10 @@ function classWeightTensor(classWeight: Record<number, number>, outputWidth: num
 
 /** `(x, y, options)` or `(x, options)`: an options object is a plain object that is not data. */
 function splitArgs<O extends object>(second: unknown, third: O | undefined): [ModelData | undefined, O] {
-  const isData = second instanceof tf.Tensor || Array.isArray(second) || (typeof second === 'object' && second !== null && 'shape' in second && 'data' in second);
+  const isData =
+    second instanceof tf.Tensor ||
+    Array.isArray(second) ||
+    (typeof second === 'object' && second !== null && 'shape' in second && 'data' in second);
   if (second === undefined || !isData) return [undefined, (third ?? second ?? {}) as O];
   return [second as ModelData, third ?? ({} as O)];
 }
@@ -727,6 +786,6 @@ function checkPositiveInteger(value: number, name: string): void {
 
 function checkOptions(options: object, valid: ReadonlyArray<string>, fn: string): void {
   const unknown = Object.keys(options).filter((k) => !valid.includes(k));
-  if (unknown.length) throw new Error(`${fn}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid options: ${valid.join(', ')}`);
+  if (unknown.length)
+    throw new Error(`${fn}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid options: ${valid.join(', ')}`);
 }
-

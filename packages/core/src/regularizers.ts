@@ -43,7 +43,6 @@ function factor(value: number, name: string): number {
   return value;
 }
 
-
 /**
  * The sum of `net`'s regularization penalties (`net.calculateLosses()`), or `undefined` when no layer has a
  * regularizer. Call it inside the function given to `optimizer.minimize`, so the penalties' gradients are taken.

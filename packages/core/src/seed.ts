@@ -55,8 +55,13 @@ export function setRandomState(state: RandomState): void {
 function isArc4State(value: unknown): value is Arc4State {
   const s = value as Partial<Arc4State> | undefined;
   return (
-    typeof s === 'object' && s !== null && Number.isInteger(s.i) && Number.isInteger(s.j) &&
-    Array.isArray(s.S) && s.S.length === 256 && s.S.every((v) => Number.isInteger(v) && v >= 0 && v < 256)
+    typeof s === 'object' &&
+    s !== null &&
+    Number.isInteger(s.i) &&
+    Number.isInteger(s.j) &&
+    Array.isArray(s.S) &&
+    s.S.length === 256 &&
+    s.S.every((v) => Number.isInteger(v) && v >= 0 && v < 256)
   );
 }
 

@@ -1,7 +1,16 @@
 import { tf } from './backend.js';
 import type { Tensor } from '@tensorflow/tfjs-core';
 
-type TypedArray = Float32Array | Int32Array | Uint8Array | Uint8ClampedArray | Int8Array | Uint16Array | Int16Array | Uint32Array | Float64Array;
+type TypedArray =
+  | Float32Array
+  | Int32Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Float64Array;
 
 /**
  * A plain array with a shape — what @dl/data's loaders return, as keras.datasets returns numpy arrays.

@@ -188,7 +188,14 @@ function renderTable(columns: Column[], rows: string[][], widths: number[]): str
     }
     return lines;
   };
-  const lines = [rule('┏', '━', '┳', '┓'), ...row(columns.map((c) => c.header), '┃'), rule('┡', '━', '╇', '┩')];
+  const lines = [
+    rule('┏', '━', '┳', '┓'),
+    ...row(
+      columns.map((c) => c.header),
+      '┃',
+    ),
+    rule('┡', '━', '╇', '┩'),
+  ];
   rows.forEach((cells, i) => {
     if (i > 0) lines.push(rule('├', '─', '┼', '┤'));
     lines.push(...row(cells, '│'));

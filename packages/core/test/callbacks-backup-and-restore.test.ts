@@ -2,7 +2,18 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupAndRestore, Callback, layers, ModelFileError, randomState, sequential, setRandomState, setSeed, type HistoryJson, type Model } from '../src/index.js';
+import {
+  BackupAndRestore,
+  Callback,
+  layers,
+  ModelFileError,
+  randomState,
+  sequential,
+  setRandomState,
+  setSeed,
+  type HistoryJson,
+  type Model,
+} from '../src/index.js';
 import { compiledClassifier, separable, tempDir, weightsOf } from './helpers.js';
 
 let root: string;
@@ -53,7 +64,9 @@ describe('BackupAndRestore', () => {
     setSeed(11);
     const backupDir = join(root, 'crashed');
     const first = dropoutClassifier();
-    const error = await first.fit(x, y, { epochs: EPOCHS, batchSize: 8, verbose: 0, callbacks: [new BackupAndRestore({ backupDir }), new CrashAt(2)] }).catch((e: unknown) => e);
+    const error = await first
+      .fit(x, y, { epochs: EPOCHS, batchSize: 8, verbose: 0, callbacks: [new BackupAndRestore({ backupDir }), new CrashAt(2)] })
+      .catch((e: unknown) => e);
     expect((error as Error).message).toBe('crash');
     expect((await BackupAndRestore.readState(first, backupDir))?.epoch).toBe(2);
 
@@ -66,7 +79,14 @@ describe('BackupAndRestore', () => {
       epochs: EPOCHS,
       batchSize: 8,
       verbose: 0,
-      callbacks: [backup, new (class extends Callback { override onEpochBegin(e: number) { epochsRun.push(e); } })()],
+      callbacks: [
+        backup,
+        new (class extends Callback {
+          override onEpochBegin(e: number) {
+            epochsRun.push(e);
+          }
+        })(),
+      ],
     });
 
     expect(backup.restoredEpoch).toBe(2);
@@ -82,10 +102,20 @@ describe('BackupAndRestore', () => {
   it('keeps the backup with deleteCheckpoint: false, and a later fit with nothing left runs no epoch', async () => {
     const backupDir = join(root, 'kept');
     const model = compiledClassifier();
-    await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, callbacks: [new BackupAndRestore({ backupDir, deleteCheckpoint: false })] });
+    await model.fit(x, y, {
+      epochs: 2,
+      batchSize: 16,
+      verbose: 0,
+      callbacks: [new BackupAndRestore({ backupDir, deleteCheckpoint: false })],
+    });
     expect(existsSync(join(backupDir, 'model.json'))).toBe(true);
     const before = weightsOf(model);
-    const again = await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, callbacks: [new BackupAndRestore({ backupDir, deleteCheckpoint: false })] });
+    const again = await model.fit(x, y, {
+      epochs: 2,
+      batchSize: 16,
+      verbose: 0,
+      callbacks: [new BackupAndRestore({ backupDir, deleteCheckpoint: false })],
+    });
     expect(again.epoch).toEqual([]);
     expect(weightsOf(model)).toEqual(before);
     // More epochs: continues after epoch 2.
@@ -110,10 +140,17 @@ describe('BackupAndRestore', () => {
 
   it('refuses a backup of another network before changing anything', async () => {
     const backupDir = join(root, 'other');
-    await compiledClassifier(0.05, 8).fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, callbacks: [new BackupAndRestore({ backupDir, deleteCheckpoint: false })] });
+    await compiledClassifier(0.05, 8).fit(x, y, {
+      epochs: 1,
+      batchSize: 16,
+      verbose: 0,
+      callbacks: [new BackupAndRestore({ backupDir, deleteCheckpoint: false })],
+    });
     const wider = compiledClassifier(0.05, 12);
     const before = weightsOf(wider);
-    const error = await wider.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, callbacks: [new BackupAndRestore({ backupDir })] }).catch((e: unknown) => e);
+    const error = await wider
+      .fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, callbacks: [new BackupAndRestore({ backupDir })] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelFileError);
     expect((error as Error).message).toMatch(/shape \[2, 8\].*\[2, 12\].*another network/);
     expect(weightsOf(wider)).toEqual(before);

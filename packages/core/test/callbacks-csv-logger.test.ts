@@ -81,7 +81,10 @@ describe('CSVLogger', () => {
     const file = join(root, 'columns.csv');
     const logger = new CSVLogger({ filename: file });
     await logger.onTrainBegin();
-    const epochs: Logs[] = [{ val_loss: 2, loss: 1 }, { loss: 0.5, extra: 3 }];
+    const epochs: Logs[] = [
+      { val_loss: 2, loss: 1 },
+      { loss: 0.5, extra: 3 },
+    ];
     for (const [i, logs] of epochs.entries()) await logger.onEpochEnd(i, logs);
     expect(await lines(file)).toEqual(['epoch,loss,val_loss', '0,1,2', '1,0.5,NA', '']);
   });

@@ -52,7 +52,11 @@ describe('EarlyStopping', () => {
   it('with patience 0 stops at the first epoch that does not improve', async () => {
     setSeed(1);
     const model = compiledClassifier();
-    const history = await model.fit(x, y, { ...fitOptions, epochs: 6, callbacks: [new Script({ val_loss: [3, 2, 2, 1] }), new EarlyStopping()] });
+    const history = await model.fit(x, y, {
+      ...fitOptions,
+      epochs: 6,
+      callbacks: [new Script({ val_loss: [3, 2, 2, 1] }), new EarlyStopping()],
+    });
     expect(history.epoch).toEqual([0, 1, 2]);
   });
 
@@ -116,7 +120,11 @@ describe('EarlyStopping', () => {
     const model = compiledClassifier();
     const auto = new EarlyStopping({ monitor: 'val_accuracy' });
     expect(auto.mode).toBe('max');
-    let history = await model.fit(x, y, { ...fitOptions, epochs: 5, callbacks: [new Script({ val_accuracy: [0.5, 0.7, 0.6, 0.9] }), auto] });
+    let history = await model.fit(x, y, {
+      ...fitOptions,
+      epochs: 5,
+      callbacks: [new Script({ val_accuracy: [0.5, 0.7, 0.6, 0.9] }), auto],
+    });
     expect(history.epoch).toEqual([0, 1, 2]);
     expect(auto.best).toBe(0.7);
 
@@ -131,7 +139,11 @@ describe('EarlyStopping', () => {
     const model = compiledClassifier();
     const recorder = new WeightRecorder();
     const stop = new EarlyStopping({ patience: 3, baseline: 0.1, restoreBestWeights: true });
-    const history = await model.fit(x, y, { ...fitOptions, epochs: 10, callbacks: [new Script({ val_loss: [0.9, 0.5, 0.6, 0.3, 0.2] }), stop, recorder] });
+    const history = await model.fit(x, y, {
+      ...fitOptions,
+      epochs: 10,
+      callbacks: [new Script({ val_loss: [0.9, 0.5, 0.6, 0.3, 0.2] }), stop, recorder],
+    });
     // Every epoch improves on the best so far except epoch 2, but none beats the baseline: the wait never resets.
     expect(history.epoch).toEqual([0, 1, 2]);
     expect(weightsOf(model)).toEqual(recorder.byEpoch[1]);
@@ -162,7 +174,11 @@ describe('EarlyStopping', () => {
     setSeed(10);
     const model = compiledClassifier();
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    await model.fit(x, y, { ...fitOptions, epochs: 5, callbacks: [new Script({ val_loss: [1, 0.5, 0.6] }), new EarlyStopping({ restoreBestWeights: true, verbose: 1 })] });
+    await model.fit(x, y, {
+      ...fitOptions,
+      epochs: 5,
+      callbacks: [new Script({ val_loss: [1, 0.5, 0.6] }), new EarlyStopping({ restoreBestWeights: true, verbose: 1 })],
+    });
     const text = stdout.mock.calls.map((c) => String(c[0])).join('');
     expect(text).toContain('Epoch 3: early stopping');
     expect(text).toContain('Restoring model weights from the end of the best epoch: 2.');

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs';
-import { Callback, checkpointAsidePath, loadModel, ModelCheckpoint, recoverCheckpoint, setSeed, tf, type Logs, type Model } from '../src/index.js';
+import { Callback, checkpointAsidePath, loadModel, ModelCheckpoint, recoverCheckpoint, setSeed, tf, type Model } from '../src/index.js';
 import { formatFilepath } from '../src/callbacks/model-checkpoint.js';
 import { compiledClassifier, separable, tempDir, Script } from './helpers.js';
 
@@ -73,7 +73,11 @@ describe('ModelCheckpoint', () => {
     await model.save(join(root, 'meta-seed'), { metadata: { preset: 'tiny' } });
     const full = join(root, 'full');
     const weightsOnly = join(root, 'weights-only');
-    await model.fit(x, y, { ...fitOptions, epochs: 1, callbacks: [new ModelCheckpoint({ filepath: full }), new ModelCheckpoint({ filepath: weightsOnly, saveWeightsOnly: true })] });
+    await model.fit(x, y, {
+      ...fitOptions,
+      epochs: 1,
+      callbacks: [new ModelCheckpoint({ filepath: full }), new ModelCheckpoint({ filepath: weightsOnly, saveWeightsOnly: true })],
+    });
     const size = async (dir: string) => {
       const file = (await readdir(dir)).find((f) => f.endsWith('.bin'))!;
       return (await stat(join(dir, file))).size;
@@ -97,7 +101,11 @@ describe('ModelCheckpoint', () => {
       }
     }
     const script = new Script({ val_loss: [0.5, 0.7, 0.4, 0.6, 0.45] });
-    await model.fit(x, y, { ...fitOptions, epochs: 5, callbacks: [script, new ModelCheckpoint({ filepath: dir, saveBestOnly: true }), recorder, new Observe()] });
+    await model.fit(x, y, {
+      ...fitOptions,
+      epochs: 5,
+      callbacks: [script, new ModelCheckpoint({ filepath: dir, saveBestOnly: true }), recorder, new Observe()],
+    });
     expect(seen).toEqual([1, 1, 3, 3, 3]);
     expectSamePredictions(predictions(await loadModel(dir)), recorder.byEpoch[2]);
     expect(await readdir(root)).not.toContainEqual(expect.stringMatching(/^\.best/));
@@ -122,7 +130,7 @@ describe('ModelCheckpoint', () => {
     expectSamePredictions(predictions(loaded), recorder.byEpoch[best]);
   });
 
-  it("maximises accuracy-like monitors, and saves anyway with a warning when the monitor is missing", async () => {
+  it('maximises accuracy-like monitors, and saves anyway with a warning when the monitor is missing', async () => {
     setSeed(4);
     const model = compiledClassifier();
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
@@ -148,7 +156,11 @@ describe('ModelCheckpoint', () => {
     const model = compiledClassifier();
     const dir = join(root, 'batches');
     // 3 batches per epoch, 2 epochs: batches 2, 4 and 6 of the run.
-    await model.fit(x, y, { ...fitOptions, epochs: 2, callbacks: [new ModelCheckpoint({ filepath: join(dir, 'e{epoch}-b{batch}'), saveFreq: 2 })] });
+    await model.fit(x, y, {
+      ...fitOptions,
+      epochs: 2,
+      callbacks: [new ModelCheckpoint({ filepath: join(dir, 'e{epoch}-b{batch}'), saveFreq: 2 })],
+    });
     expect((await readdir(dir)).sort()).toEqual(['e1-b2', 'e2-b1', 'e2-b3']);
     expect((await loadModel(join(dir, 'e2-b1'))).metadata).toEqual({ epoch: 2, batch: 1 });
   });
@@ -171,7 +183,11 @@ describe('ModelCheckpoint', () => {
         });
       }
     }
-    const fit = model.fit(x, y, { ...fitOptions, epochs: 3, callbacks: [new ModelCheckpoint({ filepath: dir }), recorder, new BreakSavesAfterFirstEpoch()] });
+    const fit = model.fit(x, y, {
+      ...fitOptions,
+      epochs: 3,
+      callbacks: [new ModelCheckpoint({ filepath: dir }), recorder, new BreakSavesAfterFirstEpoch()],
+    });
     await expect(fit).rejects.toThrow('ENOSPC');
     expect(await readdir(parent)).toEqual(['ckpt']);
     const loaded = await loadModel(dir);
@@ -226,7 +242,11 @@ describe('ModelCheckpoint', () => {
     const model = compiledClassifier();
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const dir = join(root, 'verbose');
-    await model.fit(x, y, { ...fitOptions, epochs: 2, callbacks: [new Script({ val_loss: [0.5, 0.6] }), new ModelCheckpoint({ filepath: dir, saveBestOnly: true, verbose: 1 })] });
+    await model.fit(x, y, {
+      ...fitOptions,
+      epochs: 2,
+      callbacks: [new Script({ val_loss: [0.5, 0.6] }), new ModelCheckpoint({ filepath: dir, saveBestOnly: true, verbose: 1 })],
+    });
     const text = stdout.mock.calls.map((c) => String(c[0])).join('');
     expect(text).toContain(`Epoch 1: val_loss improved from Infinity to 0.50000, saving model to ${dir}`);
     expect(text).toContain('Epoch 2: val_loss did not improve from 0.50000');

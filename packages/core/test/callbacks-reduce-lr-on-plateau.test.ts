@@ -21,7 +21,11 @@ async function run(values: number[], options: ConstructorParameters<typeof Reduc
   setSeed(1);
   const model = compiledClassifier(learningRate);
   const probe = new LearningRateProbe();
-  const history = await model.fit(x, y, { ...fitOptions, epochs: values.length, callbacks: [new Script({ val_loss: values }), new ReduceLROnPlateau(options), probe] });
+  const history = await model.fit(x, y, {
+    ...fitOptions,
+    epochs: values.length,
+    callbacks: [new Script({ val_loss: values }), new ReduceLROnPlateau(options), probe],
+  });
   return { model, seen: probe.seen, logged: history.history['learningRate'] };
 }
 

@@ -112,7 +112,10 @@ describe('TensorBoard', () => {
     await model.fit(x, y, {
       ...fitOptions,
       epochs: 3,
-      callbacks: [new TensorBoard({ logDir: everyBatch, updateFreq: 'batch', histogramFreq: 2 }), new TensorBoard({ logDir: everyThird, updateFreq: 3 })],
+      callbacks: [
+        new TensorBoard({ logDir: everyBatch, updateFreq: 'batch', histogramFreq: 2 }),
+        new TensorBoard({ logDir: everyThird, updateFreq: 3 }),
+      ],
     });
     const batchRecords = records(await eventFile(join(everyBatch, 'train')));
     expect(batchRecords.filter((r) => r.includes('batch_loss'))).toHaveLength(6);
@@ -124,14 +127,22 @@ describe('TensorBoard', () => {
   });
 
   it('refuses to run on the pure-JS fallback, naming the native requirement', () => {
-    vi.mocked(backend.backendInfo).mockReturnValueOnce({ backend: 'cpu', tensorflowVersion: null, tfjsVersion: '4.22.0', reason: '@tensorflow/tfjs-node did not load: test', graphExecution: false });
+    vi.mocked(backend.backendInfo).mockReturnValueOnce({
+      backend: 'cpu',
+      tensorflowVersion: null,
+      tfjsVersion: '4.22.0',
+      reason: '@tensorflow/tfjs-node did not load: test',
+      graphExecution: false,
+    });
     expect(() => new TensorBoard({ logDir: join(root, 'never') })).toThrow(
       /TensorBoard needs the native TensorFlow backend \(@tensorflow\/tfjs-node\).*pure-JS 'cpu' backend \(@tensorflow\/tfjs-node did not load: test\)/,
     );
   });
 
   it('rejects invalid options', () => {
-    expect(() => new TensorBoard({ logDir: root, updateFreq: 0 })).toThrow("updateFreq must be 'epoch', 'batch' or a positive whole number");
+    expect(() => new TensorBoard({ logDir: root, updateFreq: 0 })).toThrow(
+      "updateFreq must be 'epoch', 'batch' or a positive whole number",
+    );
     expect(() => new TensorBoard({ logDir: root, histogramFreq: -1 })).toThrow('histogramFreq must be a whole number ≥ 0');
   });
 });

@@ -21,7 +21,13 @@ describe('TerminateOnNaN', () => {
     const ys = { data: Float32Array.from({ length: 64 }, (_, i) => i / 4), shape: [64] };
     const recorder = new Recorder();
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const history = await model.fit(xs, ys, { epochs: 5, batchSize: 4, shuffle: false, verbose: 0, callbacks: [new TerminateOnNaN(), recorder] });
+    const history = await model.fit(xs, ys, {
+      epochs: 5,
+      batchSize: 4,
+      shuffle: false,
+      verbose: 0,
+      callbacks: [new TerminateOnNaN(), recorder],
+    });
 
     const firstBad = recorder.batchLogs.findIndex((l) => !Number.isFinite(l.loss!));
     expect(firstBad).toBeGreaterThanOrEqual(0);

@@ -31,7 +31,11 @@ function specifiers(path: string, text: string): string[] {
   const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest);
   const found = file.typeReferenceDirectives.map((ref) => ref.fileName);
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       found.push(node.moduleSpecifier.text);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
       found.push(node.argument.literal.text);
@@ -58,11 +62,15 @@ function publicImportProblems(outputs: Map<string, string>, name: string): strin
     for (const spec of specifiers(file, text)) {
       if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec.replace(/\.js$/, '.d.ts')));
       else if (!spec.startsWith('node:')) {
-        const packageName = spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+        const packageName = spec
+          .split('/')
+          .slice(0, spec.startsWith('@') ? 2 : 1)
+          .join('/');
         const where = `${relative(root, file)}: ${spec}`;
         const typesPackage = `@types/${packageName.replace(/^@([^/]+)\//, '$1__')}`; // its types may come from @types
         if (NOT_STRICT.has(packageName)) problems.push(`${where} (its declarations fail a consumer's tsc --strict)`);
-        else if (!dependencies.has(packageName) && !dependencies.has(typesPackage)) problems.push(`${where} (not a dependency of @dl/${name})`);
+        else if (!dependencies.has(packageName) && !dependencies.has(typesPackage))
+          problems.push(`${where} (not a dependency of @dl/${name})`);
         else if (spec !== packageName) problems.push(`${where} (a path inside the package)`);
       }
     }

@@ -37,7 +37,9 @@ describe('fit: argument errors', () => {
     const model = compiledClassifier();
     const { x, y } = separable(8);
     const recorder = new Recorder();
-    await expect(model.fit(x, y, { [name]: value, verbose: 0, callbacks: [recorder] })).rejects.toThrow(`${name} must be a positive integer, got ${value}`);
+    await expect(model.fit(x, y, { [name]: value, verbose: 0, callbacks: [recorder] })).rejects.toThrow(
+      `${name} must be a positive integer, got ${value}`,
+    );
     expect(recorder.events).toEqual([]);
   });
 

@@ -9,9 +9,15 @@ const zeros = (shape: number[]): ShapedArray => ({ data: new Float32Array(shape.
 const labels = (n: number): ShapedArray => ({ data: new Float32Array(n), shape: [n] });
 
 function twoLayer(): Model {
-  const m = sequential([layers.dense({ units: 3, activation: 'relu', inputShape: [2], name: 'hidden' }), layers.dense({ units: 2, activation: 'softmax', name: 'probs' })], {
-    name: 'shape_check',
-  });
+  const m = sequential(
+    [
+      layers.dense({ units: 3, activation: 'relu', inputShape: [2], name: 'hidden' }),
+      layers.dense({ units: 2, activation: 'softmax', name: 'probs' }),
+    ],
+    {
+      name: 'shape_check',
+    },
+  );
   m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
   return m;
 }
@@ -60,7 +66,9 @@ describe('input shape errors', () => {
     expectNamesLayerAndShapes(await errorOf(() => m.predict(xt)), 'hidden', '[null,2]', '[5,3]');
     xt.dispose();
     const recorder = new Recorder();
-    const error = await errorOf(() => m.fit(zeros([4, 2]), labels(4), { validationData: [zeros([3, 5]), labels(3)], verbose: 0, callbacks: [recorder] }));
+    const error = await errorOf(() =>
+      m.fit(zeros([4, 2]), labels(4), { validationData: [zeros([3, 5]), labels(3)], verbose: 0, callbacks: [recorder] }),
+    );
     expectNamesLayerAndShapes(error, 'hidden', '[null,2]', '[3,5]');
     expect(recorder.events).toEqual([]);
   });
@@ -79,7 +87,11 @@ describe('input shape errors', () => {
   });
 
   it('suggests the missing channels axis of image data', async () => {
-    const m = sequential([layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [5, 5, 1], name: 'conv' }), layers.flatten(), layers.dense({ units: 2, activation: 'softmax' })]);
+    const m = sequential([
+      layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [5, 5, 1], name: 'conv' }),
+      layers.flatten(),
+      layers.dense({ units: 2, activation: 'softmax' }),
+    ]);
     m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
     const error = await errorOf(() => m.fit(zeros([2, 5, 5]), labels(2), { verbose: 0 }));
     expect(error.message).toContain("of layer 'conv' expects shape [null,5,5,1] but got [2,5,5]");
@@ -88,7 +100,11 @@ describe('input shape errors', () => {
 
   it('the same for the batches of a stream, in fit and in evaluate', async () => {
     const m = twoLayer();
-    const stream = { *[Symbol.iterator](): Generator<StreamBatch> { yield { x: zeros([4, 3]), y: labels(4) }; } };
+    const stream = {
+      *[Symbol.iterator](): Generator<StreamBatch> {
+        yield { x: zeros([4, 3]), y: labels(4) };
+      },
+    };
     expectNamesLayerAndShapes(await errorOf(() => m.fit(stream, { verbose: 0 })), 'hidden', '[null,2]', '[4,3]');
     expectNamesLayerAndShapes(await errorOf(() => m.evaluate(stream)), 'hidden', '[null,2]', '[4,3]');
   });

@@ -9,7 +9,8 @@ import { Recorder, rng } from './helpers.js';
 const EPSILON = 1e-7;
 const clip = (p: number) => Math.min(Math.max(p, EPSILON), 1 - EPSILON);
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) => layer.apply(x) as SymbolicTensor;
+const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) =>
+  layer.apply(x) as SymbolicTensor;
 
 /** Inputs a [3] and b [2], joined; outputs `cls` (3-class softmax) and `reg` (one value). */
 function twoByTwo(): Model {
@@ -53,7 +54,12 @@ function handLosses(m: Model, d: MultiData): { cls: number; reg: number } {
 }
 
 function compileFrozen(m: Model, options: Partial<CompileOptions> = {}): void {
-  m.compile({ optimizer: { name: 'sgd', learningRate: 0 }, loss: ['sparseCategoricalCrossentropy', 'meanSquaredError'], metrics: ['accuracy'], ...options });
+  m.compile({
+    optimizer: { name: 'sgd', learningRate: 0 },
+    loss: ['sparseCategoricalCrossentropy', 'meanSquaredError'],
+    metrics: ['accuracy'],
+    ...options,
+  });
 }
 
 describe('multi-input, multi-output models', () => {
@@ -102,7 +108,10 @@ describe('multi-input, multi-output models', () => {
       return m.evaluate([d.xa, d.xb], [d.yCls, d.yReg]);
     };
     const byList = await run({ loss: ['sparseCategoricalCrossentropy', 'meanSquaredError'], lossWeights: [1, 0.1] });
-    const byName = await run({ loss: { reg: 'meanSquaredError', cls: 'sparseCategoricalCrossentropy' }, lossWeights: { reg: 0.1, cls: 1 } });
+    const byName = await run({
+      loss: { reg: 'meanSquaredError', cls: 'sparseCategoricalCrossentropy' },
+      lossWeights: { reg: 0.1, cls: 1 },
+    });
     expect(byName).toEqual(byList);
     expect(byList['loss']!).toBeCloseTo(byList['cls_loss']! + 0.1 * byList['reg_loss']!, 5);
   });
@@ -110,9 +119,17 @@ describe('multi-input, multi-output models', () => {
   it('train through the weights: an output weighted 0 gets no gradient, so its head stays as it was', async () => {
     setSeed(4);
     const m = twoByTwo();
-    m.compile({ optimizer: { name: 'sgd', learningRate: 0.2 }, loss: { cls: 'sparseCategoricalCrossentropy', reg: 'meanSquaredError' }, lossWeights: { cls: 0, reg: 1 } });
+    m.compile({
+      optimizer: { name: 'sgd', learningRate: 0.2 },
+      loss: { cls: 'sparseCategoricalCrossentropy', reg: 'meanSquaredError' },
+      lossWeights: { cls: 0, reg: 1 },
+    });
     const d = multiData(12, 4);
-    const weights = (name: string) => m.net.getLayer(name).getWeights().map((w) => Array.from(w.dataSync()));
+    const weights = (name: string) =>
+      m.net
+        .getLayer(name)
+        .getWeights()
+        .map((w) => Array.from(w.dataSync()));
     const cls = weights('cls');
     const reg = weights('reg');
     const before = await m.evaluate([d.xa, d.xb], [d.yCls, d.yReg]);
@@ -131,7 +148,10 @@ describe('multi-input, multi-output models', () => {
       const width = a.shape.slice(1).reduce((p, q) => p * q, 1);
       return { data: (a.data as Float32Array).slice(from * width, to * width), shape: [to - from, ...a.shape.slice(1)] };
     };
-    const batches: StreamBatch[] = [0, 6].map((s) => ({ x: [slice(d.xa, s, s + 6), slice(d.xb, s, s + 6)], y: [slice(d.yCls, s, s + 6), slice(d.yReg, s, s + 6)] }));
+    const batches: StreamBatch[] = [0, 6].map((s) => ({
+      x: [slice(d.xa, s, s + 6), slice(d.xb, s, s + 6)],
+      y: [slice(d.yCls, s, s + 6), slice(d.yReg, s, s + 6)],
+    }));
     const train = async (fit: (m: Model) => Promise<unknown>) => {
       setSeed(5);
       const m = twoByTwo();
@@ -155,7 +175,9 @@ describe('multi-input, multi-output models', () => {
     expect(recorder.events.at(-1)).toBe('trainEnd');
     await expect(m.fit([d.xa, d.xb], d.yCls, { verbose: 0 })).rejects.toThrow(expected);
     await expect(m.evaluate([d.xa, d.xb], [d.yCls])).rejects.toThrow(expected);
-    await expect(m.fit([d.xa, d.xb], [d.yCls, d.yReg, d.yReg], { verbose: 0 })).rejects.toThrow('the model has 2 output(s) (cls, reg) but y has 3 array(s)');
+    await expect(m.fit([d.xa, d.xb], [d.yCls, d.yReg, d.yReg], { verbose: 0 })).rejects.toThrow(
+      'the model has 2 output(s) (cls, reg) but y has 3 array(s)',
+    );
   });
 
   it('reject a wrong number of x arrays, naming the inputs', async () => {
@@ -172,11 +194,15 @@ describe('multi-input, multi-output models', () => {
     const sgd = { name: 'sgd' } as const;
     expect(() => m.compile({ optimizer: sgd, loss: ['meanSquaredError'] })).toThrow('loss: got 1 values for 2 outputs (cls, reg)');
     expect(() => m.compile({ optimizer: sgd, loss: { cls: 'sparseCategoricalCrossentropy' } })).toThrow("loss: no value for output 'reg'");
-    expect(() => m.compile({ optimizer: sgd, loss: { cls: 'sparseCategoricalCrossentropy', reg: 'meanSquaredError', value: 'meanSquaredError' } })).toThrow(
-      'loss: unknown output value; the outputs are cls, reg',
+    expect(() =>
+      m.compile({ optimizer: sgd, loss: { cls: 'sparseCategoricalCrossentropy', reg: 'meanSquaredError', value: 'meanSquaredError' } }),
+    ).toThrow('loss: unknown output value; the outputs are cls, reg');
+    expect(() => m.compile({ optimizer: sgd, loss: 'meanSquaredError', lossWeights: [1, 2, 3] })).toThrow(
+      'lossWeights: got 3 values for 2 outputs (cls, reg)',
     );
-    expect(() => m.compile({ optimizer: sgd, loss: 'meanSquaredError', lossWeights: [1, 2, 3] })).toThrow('lossWeights: got 3 values for 2 outputs (cls, reg)');
-    expect(() => m.compile({ optimizer: sgd, loss: 'meanSquaredError', lossWeights: { regression: 1 } })).toThrow('lossWeights: unknown output regression');
+    expect(() => m.compile({ optimizer: sgd, loss: 'meanSquaredError', lossWeights: { regression: 1 } })).toThrow(
+      'lossWeights: unknown output regression',
+    );
   });
 
   it('reject classWeight, which is defined for a single output only (as Keras)', async () => {

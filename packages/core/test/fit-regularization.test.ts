@@ -15,7 +15,14 @@ const builds: Array<[string, Build]> = [
     'a sequential model',
     (reg = {}) =>
       sequential([
-        layers.dense({ units: 4, activation: 'relu', inputShape: [2], name: 'first', ...(reg.kernel ? { kernelRegularizer: reg.kernel } : {}), ...(reg.bias ? { biasRegularizer: reg.bias } : {}) }),
+        layers.dense({
+          units: 4,
+          activation: 'relu',
+          inputShape: [2],
+          name: 'first',
+          ...(reg.kernel ? { kernelRegularizer: reg.kernel } : {}),
+          ...(reg.bias ? { biasRegularizer: reg.bias } : {}),
+        }),
         layers.dense({ units: 2, activation: 'softmax', name: 'second' }),
       ]),
   ],
@@ -23,7 +30,13 @@ const builds: Array<[string, Build]> = [
     'a functional model',
     (reg = {}) => {
       const x = input({ shape: [2] });
-      const first = layers.dense({ units: 4, activation: 'relu', name: 'first', ...(reg.kernel ? { kernelRegularizer: reg.kernel } : {}), ...(reg.bias ? { biasRegularizer: reg.bias } : {}) });
+      const first = layers.dense({
+        units: 4,
+        activation: 'relu',
+        name: 'first',
+        ...(reg.kernel ? { kernelRegularizer: reg.kernel } : {}),
+        ...(reg.bias ? { biasRegularizer: reg.bias } : {}),
+      });
       const h = first.apply(x) as SymbolicTensor;
       return model({ inputs: x, outputs: layers.dense({ units: 2, activation: 'softmax', name: 'second' }).apply(h) as SymbolicTensor });
     },

@@ -4,7 +4,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs';
 import type { Network } from '../src/layer-types.js';
-import { Callback, Model, setSeed, tf, type Batch, type BatchStream, type ModelData, type ShapedArray, type StreamBatch } from '../src/index.js';
+import {
+  Callback,
+  Model,
+  setSeed,
+  tf,
+  type Batch,
+  type BatchStream,
+  type ModelData,
+  type ShapedArray,
+  type StreamBatch,
+} from '../src/index.js';
 import { classifier, compiledClassifier, Recorder, separable, type Dataset } from './helpers.js';
 
 /** Rows [from, to) of a dataset, as plain arrays. */
@@ -81,7 +91,17 @@ describe('fit on a re-iterable async stream', () => {
     expect(params.steps).toEqual([undefined, 3, 3]);
     expect(params.samples).toEqual([undefined, undefined, undefined]);
     const batchEnds = recorder.events.filter((e) => e.startsWith('batchEnd'));
-    expect(batchEnds).toEqual(['batchEnd 0', 'batchEnd 1', 'batchEnd 2', 'batchEnd 0', 'batchEnd 1', 'batchEnd 2', 'batchEnd 0', 'batchEnd 1', 'batchEnd 2']);
+    expect(batchEnds).toEqual([
+      'batchEnd 0',
+      'batchEnd 1',
+      'batchEnd 2',
+      'batchEnd 0',
+      'batchEnd 1',
+      'batchEnd 2',
+      'batchEnd 0',
+      'batchEnd 1',
+      'batchEnd 2',
+    ]);
     expect(recorder.batchLogs.map((l) => l['size'])).toEqual([4, 4, 2, 4, 4, 2, 4, 4, 2]);
     // Epoch values are the batch values averaged over the samples.
     for (let epoch = 0; epoch < 3; epoch++) {
@@ -95,7 +115,10 @@ describe('fit on a re-iterable async stream', () => {
     const data = separable(24, 2);
     setSeed(2);
     const fromStream = compiledClassifier();
-    const streamed = await fromStream.fit(reiterable(() => chunks(data, 8).map((b) => [b.x, b.y])), { epochs: 2, verbose: 0 });
+    const streamed = await fromStream.fit(
+      reiterable(() => chunks(data, 8).map((b) => [b.x, b.y])),
+      { epochs: 2, verbose: 0 },
+    );
     setSeed(2);
     const fromArrays = compiledClassifier();
     const arrays = await fromArrays.fit(data.x, data.y, { epochs: 2, batchSize: 8, shuffle: false, verbose: 0 });
@@ -177,9 +200,12 @@ describe('fit on a one-shot generator with stepsPerEpoch', () => {
 
   it.each([0, -1, 1.5])('rejects stepsPerEpoch = %s', async (steps) => {
     const model = batchSpy();
-    await expect(model.fit(reiterable(() => [numberedBatch(0)]), { stepsPerEpoch: steps, verbose: 0 })).rejects.toThrow(
-      `stepsPerEpoch must be a positive integer, got ${steps}`,
-    );
+    await expect(
+      model.fit(
+        reiterable(() => [numberedBatch(0)]),
+        { stepsPerEpoch: steps, verbose: 0 },
+      ),
+    ).rejects.toThrow(`stepsPerEpoch must be a positive integer, got ${steps}`);
   });
 });
 
@@ -211,10 +237,16 @@ describe('batches of a stream', () => {
     const expected = await onArrays();
 
     const batches = parts.map(form);
-    const mine = batches.flatMap((b) => (Array.isArray(b) ? b : [b.x, b.y])).flat().filter((t): t is Tensor => t instanceof tf.Tensor);
+    const mine = batches
+      .flatMap((b) => (Array.isArray(b) ? b : [b.x, b.y]))
+      .flat()
+      .filter((t): t is Tensor => t instanceof tf.Tensor);
     setSeed(6);
     const model = compiledClassifier();
-    const history = await model.fit(reiterable(() => batches), { epochs: 2, verbose: 0 });
+    const history = await model.fit(
+      reiterable(() => batches),
+      { epochs: 2, verbose: 0 },
+    );
 
     expect(history.history).toEqual(expected.history);
     expect(weightsOf(model)).toEqual(expected.weights);
@@ -232,7 +264,9 @@ describe('batches of a stream', () => {
   it('frees the tensors it makes from plain arrays: the count stays put across epochs and fits', async () => {
     setSeed(7);
     const model = compiledClassifier();
-    const stream = reiterable(() => parts.map((b) => ({ x: b.x, y: b.y, sampleWeight: { data: new Float32Array(b.y.shape[0]).fill(1), shape: [b.y.shape[0]] } })));
+    const stream = reiterable(() =>
+      parts.map((b) => ({ x: b.x, y: b.y, sampleWeight: { data: new Float32Array(b.y.shape[0]).fill(1), shape: [b.y.shape[0]] } })),
+    );
     const valStream = reiterable(() => parts.map((b) => [b.x, b.y]));
     // The first fit creates the optimizer's slots.
     await model.fit(stream, { epochs: 1, verbose: 0 });
@@ -255,7 +289,10 @@ describe('batches of a stream', () => {
 
   it('hands its batches to a custom trainStep as tensors', async () => {
     const model = batchSpy();
-    const history = await model.fit(reiterable(() => [{ x: data.x, y: { data: [7], shape: [1] } }]), { verbose: 0 });
+    const history = await model.fit(
+      reiterable(() => [{ x: data.x, y: { data: [7], shape: [1] } }]),
+      { verbose: 0 },
+    );
     expect(model.seen).toEqual([7]);
     expect(history.history['loss']).toEqual([7]);
   });
@@ -303,7 +340,12 @@ describe('evaluate on a stream', () => {
   it('rejects evaluate options it does not know', async () => {
     const model = compiledClassifier();
     const data: ModelData = separable(4).x;
-    await expect(model.evaluate(reiterable(() => [[data, separable(4).y]]), { steps: 2 } as never)).rejects.toThrow('evaluate: unknown option steps');
+    await expect(
+      model.evaluate(
+        reiterable(() => [[data, separable(4).y]]),
+        { steps: 2 } as never,
+      ),
+    ).rejects.toThrow('evaluate: unknown option steps');
   });
 });
 

@@ -71,7 +71,11 @@ function streamOf(data: Dataset, batchSize: number): BatchStream & { passes: num
 
 /** The val_ entries of epoch logs, without their prefix. */
 function valLogs(logs: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(logs).filter(([k]) => k.startsWith('val_')).map(([k, v]) => [k.slice(4), v]));
+  return Object.fromEntries(
+    Object.entries(logs)
+      .filter(([k]) => k.startsWith('val_'))
+      .map(([k, v]) => [k.slice(4), v]),
+  );
 }
 
 function expectLogsClose(actual: Record<string, number>, expected: Record<string, number>, digits = 5): void {
@@ -152,13 +156,17 @@ describe('fit: validationSplit', () => {
     const model = frozenClassifier();
     const { x, y } = separable(10);
     const before = tf.memory().numTensors;
-    await expect(model.fit(x, y, { validationSplit: 0.05, verbose: 0 })).rejects.toThrow('validationSplit 0.05 of 10 samples leaves 10 to train on and 0 to validate');
+    await expect(model.fit(x, y, { validationSplit: 0.05, verbose: 0 })).rejects.toThrow(
+      'validationSplit 0.05 of 10 samples leaves 10 to train on and 0 to validate',
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects validationSplit with a batch stream', async () => {
     const model = frozenClassifier();
-    await expect(model.fit(streamOf(separable(8), 4), { validationSplit: 0.5, verbose: 0 })).rejects.toThrow('validationSplit needs array inputs');
+    await expect(model.fit(streamOf(separable(8), 4), { validationSplit: 0.5, verbose: 0 })).rejects.toThrow(
+      'validationSplit needs array inputs',
+    );
   });
 });
 
@@ -171,10 +179,24 @@ describe('fit: validationData', () => {
     const val = separable(7, 5);
     const recorder = new Recorder();
     // validationBatchSize 3: the validation set is split in 3 + 3 + 1, the means weighted by batch size.
-    const history = await model.fit(train.x, train.y, { epochs: 2, batchSize: 8, validationData: [val.x, val.y], validationBatchSize: 3, verbose: 0, callbacks: [recorder] });
+    const history = await model.fit(train.x, train.y, {
+      epochs: 2,
+      batchSize: 8,
+      validationData: [val.x, val.y],
+      validationBatchSize: 3,
+      verbose: 0,
+      callbacks: [recorder],
+    });
 
     const valLabels = Array.from(val.y.data);
-    expect(model.testLabels).toEqual([valLabels.slice(0, 3), valLabels.slice(3, 6), valLabels.slice(6), valLabels.slice(0, 3), valLabels.slice(3, 6), valLabels.slice(6)]);
+    expect(model.testLabels).toEqual([
+      valLabels.slice(0, 3),
+      valLabels.slice(3, 6),
+      valLabels.slice(6),
+      valLabels.slice(0, 3),
+      valLabels.slice(3, 6),
+      valLabels.slice(6),
+    ]);
     expect(model.trainLabels.map((b) => b.length)).toEqual([8, 8, 8, 8]);
     model.testLabels = [];
     const expected = await model.evaluate(val.x, val.y);
@@ -263,7 +285,10 @@ describe('fit: validationData', () => {
     const before = tf.memory().numTensors;
     const result = await model
       .fit(train.x, train.y, { epochs: 1, batchSize: 10, validationSplit: 0.5, validationData: [val.x, val.y], verbose: 0 })
-      .then((history) => history.history, (err: unknown) => err);
+      .then(
+        (history) => history.history,
+        (err: unknown) => err,
+      );
     expect(tf.memory().numTensors).toBe(before);
     if (result instanceof Error) {
       // Rejecting the combination is fine, if it says so.

@@ -40,7 +40,10 @@ describe('fit: classWeight', () => {
 
     // Shuffled, in batches of 8, 8, 8, 6: the epoch means are weighted by batch size, so the whole-set value comes out.
     const weighted = await model.fit(x, y, { epochs: 2, batchSize: 8, classWeight: { 0: 1, 1: 0 }, verbose: 0 });
-    const expected = weightedLoss(losses, labels.map((c) => (c === 0 ? 1 : 0)));
+    const expected = weightedLoss(
+      losses,
+      labels.map((c) => (c === 0 ? 1 : 0)),
+    );
     expect(weighted.history['loss']![0]!).toBeCloseTo(expected, 5);
     expect(weighted.history['loss']![1]!).toBeCloseTo(expected, 5);
 
@@ -95,7 +98,12 @@ describe('fit: classWeight', () => {
     const labels = Array.from(y.data);
     const losses = perSampleLoss(model, x, labels);
     const sampleWeight = Float32Array.from(labels.map((_, i) => (i % 3) + 1));
-    const history = await model.fit(x, y, { batchSize: 5, classWeight: { 0: 2, 1: 0.25 }, sampleWeight: { data: sampleWeight, shape: [12] }, verbose: 0 });
+    const history = await model.fit(x, y, {
+      batchSize: 5,
+      classWeight: { 0: 2, 1: 0.25 },
+      sampleWeight: { data: sampleWeight, shape: [12] },
+      verbose: 0,
+    });
     const weights = labels.map((c, i) => (c === 0 ? 2 : 0.25) * sampleWeight[i]!);
     expect(history.history['loss']![0]!).toBeCloseTo(weightedLoss(losses, weights), 5);
   });
@@ -108,7 +116,13 @@ describe('fit: classWeight', () => {
     const losses = perSampleLoss(model, x, labels);
     // Only class 0 is named; class 1 keeps weight 1.
     const history = await model.fit(x, y, { batchSize: 8, classWeight: { 0: 3 }, verbose: 0 });
-    expect(history.history['loss']![0]!).toBeCloseTo(weightedLoss(losses, labels.map((c) => (c === 0 ? 3 : 1))), 5);
+    expect(history.history['loss']![0]!).toBeCloseTo(
+      weightedLoss(
+        losses,
+        labels.map((c) => (c === 0 ? 3 : 1)),
+      ),
+      5,
+    );
   });
 
   it('applies to the batches of a stream too', async () => {
@@ -119,7 +133,13 @@ describe('fit: classWeight', () => {
     const losses = perSampleLoss(model, x, labels);
     const stream = [{ x, y } satisfies StreamBatch];
     const history = await model.fit(stream[Symbol.iterator](), { classWeight: { 0: 1, 1: 0 }, verbose: 0 });
-    expect(history.history['loss']![0]!).toBeCloseTo(weightedLoss(losses, labels.map((c) => (c === 0 ? 1 : 0))), 5);
+    expect(history.history['loss']![0]!).toBeCloseTo(
+      weightedLoss(
+        losses,
+        labels.map((c) => (c === 0 ? 1 : 0)),
+      ),
+      5,
+    );
   });
 
   it.each([
@@ -131,9 +151,9 @@ describe('fit: classWeight', () => {
     const { x, y } = separable(8);
     const recorder = new Recorder();
     const before = tf.memory().numTensors;
-    await expect(model.fit(x, y, { classWeight: classWeight as unknown as Record<number, number>, verbose: 0, callbacks: [recorder] })).rejects.toThrow(
-      `classWeight keys must be class indices (0, 1, …), got ${key}`,
-    );
+    await expect(
+      model.fit(x, y, { classWeight: classWeight as unknown as Record<number, number>, verbose: 0, callbacks: [recorder] }),
+    ).rejects.toThrow(`classWeight keys must be class indices (0, 1, …), got ${key}`);
     expect(recorder.events).toEqual([]);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -221,9 +241,9 @@ describe('fit: sampleWeight', () => {
   it('rejects sampleWeight with a batch stream, which carries its own', async () => {
     const model = frozenClassifier();
     const { x, y } = separable(4);
-    await expect(model.fit([{ x, y }][Symbol.iterator](), { sampleWeight: { data: [1, 1, 1, 1], shape: [4] }, verbose: 0 })).rejects.toThrow(
-      'sampleWeight needs array inputs',
-    );
+    await expect(
+      model.fit([{ x, y }][Symbol.iterator](), { sampleWeight: { data: [1, 1, 1, 1], shape: [4] }, verbose: 0 }),
+    ).rejects.toThrow('sampleWeight needs array inputs');
   });
 
   it('is taken from { x, y, sampleWeight } batches of a stream', async () => {

@@ -55,14 +55,15 @@ describe('FlatAdam', () => {
     expect(maxAbsDiff(ours, variables())).toBeGreaterThan(0.05); // they did move
 
     const [w, r] = [await flat.getWeights(), await reference.getWeights()];
-    expect(w.map((x) => x.name)).toEqual([
-      'iter',
-      ...ours.map((v) => `${v.name}/m`),
-      ...ours.map((v) => `${v.name}/v`),
-    ]);
+    expect(w.map((x) => x.name)).toEqual(['iter', ...ours.map((v) => `${v.name}/m`), ...ours.map((v) => `${v.name}/v`)]);
     expect(w.map((x) => x.tensor.shape)).toEqual(r.map((x) => x.tensor.shape));
     expect(w[0]!.tensor.dataSync()[0]).toBe(8);
-    expect(maxRelativeDiff(w.map((x) => x.tensor), r.map((x) => x.tensor))).toBeLessThan(1e-6);
+    expect(
+      maxRelativeDiff(
+        w.map((x) => x.tensor),
+        r.map((x) => x.tensor),
+      ),
+    ).toBeLessThan(1e-6);
     tf.dispose([...ours, ...theirs, ...w.map((x) => x.tensor), r[0]!.tensor]);
     flat.dispose();
     reference.dispose();

@@ -10,7 +10,8 @@ import { layersModelOf } from '../src/tfjs-layers-api.js';
 /** The layer that made `t` (tfjs-layers' field, outside dl's SymbolicTensor type). */
 const sourceLayer = (t: SymbolicTensor) => (t as unknown as { sourceLayer: { name: string; getClassName(): string } }).sourceLayer;
 
-const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) => layer.apply(x) as SymbolicTensor;
+const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) =>
+  layer.apply(x) as SymbolicTensor;
 
 describe('input', () => {
   it('is a symbolic tensor of the sample shape with a free batch axis', () => {
@@ -110,7 +111,14 @@ describe('model', () => {
     const ids = input({ shape: [5], dtype: 'int32' });
     const pooled = apply(layers.globalAveragePooling1d(), apply(layers.embedding({ inputDim: 10, outputDim: 4 }), ids));
     const m = model({ inputs: ids, outputs: apply(layers.dense({ units: 2 }), pooled) });
-    const x = tf.tensor2d([[1, 2, 3, 4, 5], [9, 8, 7, 6, 5]], [2, 5], 'int32');
+    const x = tf.tensor2d(
+      [
+        [1, 2, 3, 4, 5],
+        [9, 8, 7, 6, 5],
+      ],
+      [2, 5],
+      'int32',
+    );
     const y = layersModelOf(m).predict(x) as Tensor;
     expect(y.shape).toEqual([2, 2]);
     tf.dispose([x, y]);

@@ -26,7 +26,10 @@ function trainingCall(layer: FusedBatchNormalization, fused: boolean, x: Variabl
   const saved = layer.getWeights().map((w) => w.clone());
   const { y, grads } = layerGradients(layer, x, 3);
   expect([layer.fusedCalls - before[0]!, layer.genericCalls - before[1]!]).toEqual(fused ? [1, 0] : [0, 1]);
-  const moving = layer.getWeights().slice(2).map((w) => w.clone());
+  const moving = layer
+    .getWeights()
+    .slice(2)
+    .map((w) => w.clone());
   layer.setWeights(saved);
   tf.dispose(saved);
   return { y, grads, moving };
@@ -37,7 +40,10 @@ describe('fused BatchNormalization kernel', () => {
     expect(fusedBatchNormAvailable()).toBe(true);
   });
 
-  for (const shape of [[6, 5, 4, 3], [16, 7]]) {
+  for (const shape of [
+    [6, 5, 4, 3],
+    [16, 7],
+  ]) {
     it(`rank ${shape.length}: outputs, gradients and moving statistics equal tfjs's within 1e-4`, () => {
       setSeed(1);
       const layer = randomBatchNorm(shape);

@@ -3,7 +3,7 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layers, setSeed, tf } from '../src/index.js';
-import { FusedLSTM } from '../src/native/fused-lstm-layer.js';
+import type { FusedLSTM } from '../src/native/fused-lstm-layer.js';
 import { fusedLstmAvailable } from '../src/native/fused-lstm.js';
 
 afterAll(async () => {

@@ -12,7 +12,9 @@ import { layersModelOf } from '../src/tfjs-layers-api.js';
 const [BATCH, STEPS, INPUT, UNITS] = [3, 5, 4, 6];
 
 /** A built layers.lstm with random weights (including a non-trivial bias). */
-function randomLstm(options: { returnSequences?: boolean; returnState?: boolean; useBias?: boolean; goBackwards?: boolean } = {}): FusedLSTM {
+function randomLstm(
+  options: { returnSequences?: boolean; returnState?: boolean; useBias?: boolean; goBackwards?: boolean } = {},
+): FusedLSTM {
   const layer = layers.lstm({ units: UNITS, ...options }) as FusedLSTM;
   expect(layer).toBeInstanceOf(FusedLSTM);
   tf.dispose(layer.apply(tf.zeros([1, STEPS, INPUT])) as Tensor | Tensor[]); // builds it
@@ -133,8 +135,14 @@ describe('fused LSTM kernel', () => {
     const h0 = input({ shape: [UNITS] });
     const c0 = input({ shape: [UNITS] });
     const lstm = layers.lstm({ units: UNITS, returnSequences: true }) as FusedLSTM;
-    const net = layersModelOf(model({ inputs: [x, h0, c0], outputs: lstm.apply(x as never, { initialState: [h0, c0] }) as SymbolicTensor }));
-    const feeds = [[BATCH, STEPS, INPUT], [BATCH, UNITS], [BATCH, UNITS]].map((shape) => tf.randomNormal(shape));
+    const net = layersModelOf(
+      model({ inputs: [x, h0, c0], outputs: lstm.apply(x as never, { initialState: [h0, c0] }) as SymbolicTensor }),
+    );
+    const feeds = [
+      [BATCH, STEPS, INPUT],
+      [BATCH, UNITS],
+      [BATCH, UNITS],
+    ].map((shape) => tf.randomNormal(shape));
     const fused = net.predict(feeds) as Tensor;
     expect([lstm.fusedCalls, lstm.genericCalls]).toEqual([1, 0]);
     lstm.fusedKernel = false;
@@ -203,7 +211,10 @@ describe('layers.lstm chooses its path', () => {
 
   it('falls back to the generic LSTM under a mask (Embedding maskZero)', () => {
     setSeed(6);
-    const model = sequential([layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true, inputShape: [STEPS] }), layers.lstm({ units: UNITS })]);
+    const model = sequential([
+      layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true, inputShape: [STEPS] }),
+      layers.lstm({ units: UNITS }),
+    ]);
     const lstm = model.net.layers[1] as FusedLSTM;
     const ids = { data: new Float32Array([1, 2, 3, 0, 0, 4, 5, 6, 7, 8, 9, 1, 0, 0, 0]), shape: [BATCH, STEPS] };
     const out = model.predict(ids) as Tensor;
@@ -271,7 +282,10 @@ describe('a model with the fused LSTM', () => {
     const dir = join(root, 'lstm');
     await model.save(dir);
     const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as {
-      modelTopology: { model_config?: { config: { layers: Array<{ class_name: string }> } }; config?: { layers: Array<{ class_name: string }> } };
+      modelTopology: {
+        model_config?: { config: { layers: Array<{ class_name: string }> } };
+        config?: { layers: Array<{ class_name: string }> };
+      };
     };
     const topology = json.modelTopology.model_config ?? json.modelTopology;
     expect(topology.config!.layers.map((l) => l.class_name)).toContain('LSTM');
@@ -307,7 +321,10 @@ describe('a model with the fused LSTM', () => {
     const optimizer = tf.train.adam(0.01);
     const x = tf.randomNormal([BATCH, STEPS, INPUT]);
     const step = () =>
-      tf.dispose(optimizer.minimize(() => tf.addN((layer.apply(x, { training: true }) as Tensor[]).map((t) => tf.mean(tf.square(t)))) as Scalar) ?? undefined);
+      tf.dispose(
+        optimizer.minimize(() => tf.addN((layer.apply(x, { training: true }) as Tensor[]).map((t) => tf.mean(tf.square(t)))) as Scalar) ??
+          undefined,
+      );
     step();
     const [before, callsBefore] = [tf.memory().numTensors, layer.fusedCalls];
     for (let i = 0; i < 3; i++) step();

@@ -2,7 +2,18 @@
 // every call, variables updated, fallbacks, retracing.
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { afterEachCall, beforeEachCall, GraphFunction, hostTensors, layers, sequential, setLearningRate, setSeed, tf, type Model } from '../src/index.js';
+import {
+  afterEachCall,
+  beforeEachCall,
+  GraphFunction,
+  hostTensors,
+  layers,
+  sequential,
+  setLearningRate,
+  setSeed,
+  tf,
+  type Model,
+} from '../src/index.js';
 import { maxAbsDiff } from './helpers.js';
 
 /** Runs `body` with graph execution switched off (DL_GRAPH=0), as the eager reference. */

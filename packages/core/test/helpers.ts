@@ -47,7 +47,10 @@ export function separable(n: number, seed = 1, margin = 0.1): Dataset {
 
 /** A 2-input softmax classifier with one small hidden layer. */
 export function classifier(hidden = 8): Model {
-  return sequential([layers.dense({ units: hidden, activation: 'relu', inputShape: [2] }), layers.dense({ units: 2, activation: 'softmax' })]);
+  return sequential([
+    layers.dense({ units: hidden, activation: 'relu', inputShape: [2] }),
+    layers.dense({ units: 2, activation: 'softmax' }),
+  ]);
 }
 
 /** `classifier()` compiled with Adam, sparse categorical cross-entropy and accuracy. */
@@ -113,7 +116,10 @@ export function fakeStream(isTTY: boolean, columns = 120): FakeStream {
       return stream.write(typeof y === 'number' ? `\x1b[${y + 1};${x + 1}H` : `\x1b[${x + 1}G`, typeof y === 'function' ? y : cb);
     },
     moveCursor(dx: number, dy: number, cb?: () => void): boolean {
-      return stream.write(`${dx ? `\x1b[${Math.abs(dx)}${dx > 0 ? 'C' : 'D'}` : ''}${dy ? `\x1b[${Math.abs(dy)}${dy > 0 ? 'B' : 'A'}` : ''}`, cb);
+      return stream.write(
+        `${dx ? `\x1b[${Math.abs(dx)}${dx > 0 ? 'C' : 'D'}` : ''}${dy ? `\x1b[${Math.abs(dy)}${dy > 0 ? 'B' : 'A'}` : ''}`,
+        cb,
+      );
     },
     clearLine(dir: number, cb?: () => void): boolean {
       return stream.write(dir < 0 ? '\x1b[1K' : dir > 0 ? '\x1b[0K' : '\x1b[2K', cb);
@@ -134,7 +140,7 @@ export function fakeStream(isTTY: boolean, columns = 120): FakeStream {
  * to redraw it) becomes a line break, so that each redraw reads as a line of its own.
  */
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences are what this strips
   return text.replace(/\x1b\[\d*G/g, '\n').replace(/\x1b(?:\[[0-9;?]*[A-Za-z]|[78])/g, '');
 }
 
@@ -181,4 +187,3 @@ export class Script extends Callback {
     }
   }
 }
-

@@ -8,7 +8,8 @@ import * as layers from '../src/layers.js';
 import { layersModelOf, tfl } from '../src/tfjs-layers-api.js';
 import type { Network } from '../src/layer-types.js';
 
-const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) => layer.apply(x) as SymbolicTensor;
+const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) =>
+  layer.apply(x) as SymbolicTensor;
 
 function cnn(): LayersModel {
   return tfl.sequential({
@@ -23,7 +24,13 @@ function cnn(): LayersModel {
 function twoInputs(): LayersModel {
   const a = input({ shape: [3], name: 'a' });
   const b = input({ shape: [2], name: 'b' });
-  return layersModelOf(model({ inputs: [a, b], outputs: apply(layers.dense({ units: 1 }), apply(layers.concatenate({ name: 'join' }), [a, b])), name: 'pair' }));
+  return layersModelOf(
+    model({
+      inputs: [a, b],
+      outputs: apply(layers.dense({ units: 1 }), apply(layers.concatenate({ name: 'join' }), [a, b])),
+      name: 'pair',
+    }),
+  );
 }
 
 /** `checkInputShapes` on zero tensors of the given shapes, disposed after. */
@@ -45,7 +52,9 @@ describe('checkInputShapes', () => {
   });
 
   it('names the input, the layer it feeds and both shapes when the rank differs', () => {
-    expect(() => check(cnn(), [32, 28, 28])).toThrow("input 'conv2d_input' of layer 'conv2d' expects shape [null,28,28,1] but got [32,28,28]");
+    expect(() => check(cnn(), [32, 28, 28])).toThrow(
+      "input 'conv2d_input' of layer 'conv2d' expects shape [null,28,28,1] but got [32,28,28]",
+    );
   });
 
   it('suggests the missing channels axis', () => {
@@ -54,7 +63,9 @@ describe('checkInputShapes', () => {
   });
 
   it('rejects a different size on a fixed axis', () => {
-    expect(() => check(cnn(), [8, 28, 28, 3])).toThrow("input 'conv2d_input' of layer 'conv2d' expects shape [null,28,28,1] but got [8,28,28,3]");
+    expect(() => check(cnn(), [8, 28, 28, 3])).toThrow(
+      "input 'conv2d_input' of layer 'conv2d' expects shape [null,28,28,1] but got [8,28,28,3]",
+    );
     expect(() => check(cnn(), [8, 1, 28, 28])).toThrow('but got [8,1,28,28]');
   });
 
@@ -80,7 +91,10 @@ describe('checkInputShapes', () => {
 
   it('names every layer an input feeds', () => {
     const x = input({ shape: [2], name: 'x' });
-    const net = model({ inputs: x, outputs: [apply(layers.dense({ units: 1, name: 'left' }), x), apply(layers.dense({ units: 1, name: 'right' }), x)] }).net;
+    const net = model({
+      inputs: x,
+      outputs: [apply(layers.dense({ units: 1, name: 'left' }), x), apply(layers.dense({ units: 1, name: 'right' }), x)],
+    }).net;
     expect(() => check(net, [3, 5])).toThrow("input 'x' of layers 'left', 'right' expects shape [null,2] but got [3,5]");
   });
 

@@ -6,7 +6,6 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as tfjs from '@tensorflow/tfjs';
-import { tf } from '../src/backend.js';
 import type * as options from '../src/layer-options.js';
 import type { Constraint, Initializer, Layer, Regularizer } from '../src/layer-types.js';
 import * as layers from '../src/layers.js';
@@ -17,7 +16,9 @@ import type { NativeDropout } from '../src/native/native-dropout-layer.js';
 import { tfl } from '../src/tfjs-layers-api.js';
 
 /** tfjs's layer factories (`tfl.layers.dense`, …), less the classes it also exports there. */
-type TfLayers = { [K in keyof typeof tfjs.layers as (typeof tfjs.layers)[K] extends (...args: never[]) => unknown ? K : never]: (typeof tfjs.layers)[K] };
+type TfLayers = {
+  [K in keyof typeof tfjs.layers as (typeof tfjs.layers)[K] extends (...args: never[]) => unknown ? K : never]: (typeof tfjs.layers)[K];
+};
 /** tfjs's options of its factory `K` (`TfArgs<'dense'>`: `DenseLayerArgs`). */
 type TfArgs<K extends keyof TfLayers> = NonNullable<Parameters<TfLayers[K]>[0]>;
 
@@ -66,21 +67,31 @@ describe('layer options', () => {
     type Extra<O, K extends keyof TfLayers> = Exclude<keyof O, keyof TfArgs<K>>;
     type Missing<O, K extends keyof TfLayers> = Exclude<keyof TfArgs<K>, keyof O>;
     expectTypeOf<Extra<options.Conv2DOptions, 'conv2d'> | Missing<options.Conv2DOptions, 'conv2d'>>().toBeNever();
-    expectTypeOf<Extra<options.Conv2DTransposeOptions, 'conv2dTranspose'> | Missing<options.Conv2DTransposeOptions, 'conv2dTranspose'>>().toBeNever();
-    expectTypeOf<Extra<options.MaxPooling2DOptions, 'maxPooling2d'> | Missing<options.MaxPooling2DOptions, 'maxPooling2d'>>().toBeNever();
-    expectTypeOf<Extra<options.AveragePooling2DOptions, 'averagePooling2d'> | Missing<options.AveragePooling2DOptions, 'averagePooling2d'>>().toBeNever();
     expectTypeOf<
-      Extra<options.GlobalAveragePooling1DOptions, 'globalAveragePooling1d'> | Missing<options.GlobalAveragePooling1DOptions, 'globalAveragePooling1d'>
+      Extra<options.Conv2DTransposeOptions, 'conv2dTranspose'> | Missing<options.Conv2DTransposeOptions, 'conv2dTranspose'>
+    >().toBeNever();
+    expectTypeOf<Extra<options.MaxPooling2DOptions, 'maxPooling2d'> | Missing<options.MaxPooling2DOptions, 'maxPooling2d'>>().toBeNever();
+    expectTypeOf<
+      Extra<options.AveragePooling2DOptions, 'averagePooling2d'> | Missing<options.AveragePooling2DOptions, 'averagePooling2d'>
     >().toBeNever();
     expectTypeOf<
-      Extra<options.GlobalAveragePooling2DOptions, 'globalAveragePooling2d'> | Missing<options.GlobalAveragePooling2DOptions, 'globalAveragePooling2d'>
+      | Extra<options.GlobalAveragePooling1DOptions, 'globalAveragePooling1d'>
+      | Missing<options.GlobalAveragePooling1DOptions, 'globalAveragePooling1d'>
+    >().toBeNever();
+    expectTypeOf<
+      | Extra<options.GlobalAveragePooling2DOptions, 'globalAveragePooling2d'>
+      | Missing<options.GlobalAveragePooling2DOptions, 'globalAveragePooling2d'>
     >().toBeNever();
     expectTypeOf<Extra<options.FlattenOptions, 'flatten'> | Missing<options.FlattenOptions, 'flatten'>>().toBeNever();
     expectTypeOf<Extra<options.ReshapeOptions, 'reshape'> | Missing<options.ReshapeOptions, 'reshape'>>().toBeNever();
     expectTypeOf<Extra<options.DenseOptions, 'dense'> | Missing<options.DenseOptions, 'dense'>>().toBeNever();
     expectTypeOf<Extra<options.DropoutOptions, 'dropout'> | Missing<options.DropoutOptions, 'dropout'>>().toBeNever();
-    expectTypeOf<Extra<options.BatchNormalizationOptions, 'batchNormalization'> | Missing<options.BatchNormalizationOptions, 'batchNormalization'>>().toBeNever();
-    expectTypeOf<Extra<options.LayerNormalizationOptions, 'layerNormalization'> | Missing<options.LayerNormalizationOptions, 'layerNormalization'>>().toBeNever();
+    expectTypeOf<
+      Extra<options.BatchNormalizationOptions, 'batchNormalization'> | Missing<options.BatchNormalizationOptions, 'batchNormalization'>
+    >().toBeNever();
+    expectTypeOf<
+      Extra<options.LayerNormalizationOptions, 'layerNormalization'> | Missing<options.LayerNormalizationOptions, 'layerNormalization'>
+    >().toBeNever();
     expectTypeOf<Extra<options.EmbeddingOptions, 'embedding'> | Missing<options.EmbeddingOptions, 'embedding'>>().toBeNever();
     // The recurrent layers leave out tfjs's `cell` (the layer makes its own) and `dropoutFunc` (a tfjs testing hook).
     expectTypeOf<Extra<options.LSTMOptions, 'lstm'>>().toBeNever();
@@ -89,7 +100,9 @@ describe('layer options', () => {
     expectTypeOf<Missing<options.GRUOptions, 'gru'>>().toEqualTypeOf<'cell' | 'dropoutFunc'>();
     expectTypeOf<Extra<options.SimpleRNNOptions, 'simpleRNN'>>().toBeNever();
     expectTypeOf<Missing<options.SimpleRNNOptions, 'simpleRNN'>>().toEqualTypeOf<'cell' | 'dropoutFunc'>();
-    expectTypeOf<Extra<options.BidirectionalOptions, 'bidirectional'> | Missing<options.BidirectionalOptions, 'bidirectional'>>().toBeNever();
+    expectTypeOf<
+      Extra<options.BidirectionalOptions, 'bidirectional'> | Missing<options.BidirectionalOptions, 'bidirectional'>
+    >().toBeNever();
     expectTypeOf<Extra<options.LeakyReLUOptions, 'leakyReLU'> | Missing<options.LeakyReLUOptions, 'leakyReLU'>>().toBeNever();
     expectTypeOf<Extra<options.ActivationOptions, 'activation'> | Missing<options.ActivationOptions, 'activation'>>().toBeNever();
     expectTypeOf<Extra<options.ConcatenateOptions, 'concatenate'> | Missing<options.ConcatenateOptions, 'concatenate'>>().toBeNever();
@@ -155,7 +168,13 @@ describe('layer factories', () => {
     expect(Array.from(kernel!.dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
     expect(Array.from(bias!.dataSync())).toEqual([1, 1, 1]);
 
-    const lstm = layers.lstm({ units: 2, returnSequences: true, recurrentActivation: 'hardSigmoid', unitForgetBias: false, name: 'my_lstm' });
+    const lstm = layers.lstm({
+      units: 2,
+      returnSequences: true,
+      recurrentActivation: 'hardSigmoid',
+      unitForgetBias: false,
+      name: 'my_lstm',
+    });
     expect(lstm.name).toBe('my_lstm');
     const config = (lstm as unknown as { getConfig(): Record<string, unknown> }).getConfig();
     expect(config).toMatchObject({ units: 2, returnSequences: true, recurrentActivation: 'hardSigmoid', unitForgetBias: false });
@@ -170,7 +189,11 @@ describe('layer factories', () => {
     // glorotUniform is tfjs's VarianceScaling with these settings (glorotNormal draws from a normal distribution).
     const glorotUniform = { className: 'VarianceScaling', config: { distribution: 'uniform', mode: 'fanAvg', scale: 1 } };
     expect(config(layers.dense({ units: 1 }))).toMatchObject({ kernelInitializer: glorotUniform });
-    expect(config(layers.lstm({ units: 1 }))).toMatchObject({ kernelInitializer: glorotUniform, recurrentActivation: 'sigmoid', unitForgetBias: true });
+    expect(config(layers.lstm({ units: 1 }))).toMatchObject({
+      kernelInitializer: glorotUniform,
+      recurrentActivation: 'sigmoid',
+      unitForgetBias: true,
+    });
     // ...and an option given wins over them.
     expect(config(layers.dense({ units: 1, kernelInitializer: 'glorotNormal' }))).toMatchObject({
       kernelInitializer: { className: 'VarianceScaling', config: { distribution: 'normal' } },

@@ -78,23 +78,76 @@ describe('layer factories', () => {
     expect(run(layers.concatenate(), [tf.tensor2d([[1, 2]]), tf.tensor2d([[3]])])).toEqual([[1, 2, 3]]);
     expect(run(layers.concatenate({ axis: 1 }), [tf.tensor3d([[[1], [2]]]), tf.tensor3d([[[3]]])])).toEqual([[[1], [2], [3]]]);
     // Reshape, flatten and global pooling.
-    expect(run(layers.reshape({ targetShape: [2, 2] }), tf.tensor2d([[1, 2, 3, 4]]))).toEqual([[[1, 2], [3, 4]]]);
-    expect(run(layers.flatten(), tf.tensor3d([[[1, 2], [3, 4]]]))).toEqual([[1, 2, 3, 4]]);
-    expect(run(layers.globalAveragePooling1d(), tf.tensor3d([[[1, 10], [3, 30]]]))).toEqual([[2, 20]]);
-    expect(run(layers.maxPooling2d(), tf.tensor4d([[[[1], [5]], [[3], [2]]]]))).toEqual([[[[5]]]]);
-    expect(run(layers.averagePooling2d(), tf.tensor4d([[[[1], [5]], [[3], [3]]]]))).toEqual([[[[3]]]]);
+    expect(run(layers.reshape({ targetShape: [2, 2] }), tf.tensor2d([[1, 2, 3, 4]]))).toEqual([
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ]);
+    expect(
+      run(
+        layers.flatten(),
+        tf.tensor3d([
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ]),
+      ),
+    ).toEqual([[1, 2, 3, 4]]);
+    expect(
+      run(
+        layers.globalAveragePooling1d(),
+        tf.tensor3d([
+          [
+            [1, 10],
+            [3, 30],
+          ],
+        ]),
+      ),
+    ).toEqual([[2, 20]]);
+    expect(
+      run(
+        layers.maxPooling2d(),
+        tf.tensor4d([
+          [
+            [[1], [5]],
+            [[3], [2]],
+          ],
+        ]),
+      ),
+    ).toEqual([[[[5]]]]);
+    expect(
+      run(
+        layers.averagePooling2d(),
+        tf.tensor4d([
+          [
+            [[1], [5]],
+            [[3], [3]],
+          ],
+        ]),
+      ),
+    ).toEqual([[[[3]]]]);
     // Dropout is the identity outside training.
     expect(run(layers.dropout({ rate: 0.9 }), tf.tensor2d([[1, 2, 3]]))).toEqual([[1, 2, 3]]);
     // Embedding looks rows up by id.
     const emb = layers.embedding({ inputDim: 3, outputDim: 2, embeddingsInitializer: 'ones' });
-    expect(run(emb, tf.tensor2d([[0, 2]], [1, 2], 'int32'))).toEqual([[[1, 1], [1, 1]]]);
+    expect(run(emb, tf.tensor2d([[0, 2]], [1, 2], 'int32'))).toEqual([
+      [
+        [1, 1],
+        [1, 1],
+      ],
+    ]);
   });
 
-  it('keeps batch normalization\'s moving statistics out of the trainable weights', () => {
+  it("keeps batch normalization's moving statistics out of the trainable weights", () => {
     const bn = layers.batchNormalization();
     outputShape(bn, [5]);
     expect(bn.trainableWeights.map((w) => w.shape)).toEqual([[5], [5]]);
-    expect((bn as tfLayers.Layer).nonTrainableWeights.map((w) => w.originalName.split('/').pop())).toEqual(['moving_mean', 'moving_variance']);
+    expect((bn as tfLayers.Layer).nonTrainableWeights.map((w) => w.originalName.split('/').pop())).toEqual([
+      'moving_mean',
+      'moving_variance',
+    ]);
   });
 
   it('stacks into a sequential model, with inputLayer as an explicit first layer', () => {
@@ -142,7 +195,7 @@ describe('Keras layer names', () => {
     expect(make('my_layer').name).toBe('my_layer');
   });
 
-  it('names a sequential model\'s input after its first layer, as Keras', () => {
+  it("names a sequential model's input after its first layer, as Keras", () => {
     const net = tfl.sequential({ layers: [layers.dense({ units: 1, inputShape: [2], name: 'first' })] as tfLayers.Layer[] });
     expect(net.inputs[0]!.name).toBe('first_input');
   });

@@ -52,7 +52,10 @@ function allCallbacks(dir: string, checkpoints = true) {
   return {
     stop: new EarlyStopping({ monitor: 'val_loss', patience: 10, restoreBestWeights: true }),
     ...(checkpoints
-      ? { checkpoint: new ModelCheckpoint({ filepath: join(dir, 'ckpt') }), best: new ModelCheckpoint({ filepath: join(dir, 'best'), saveBestOnly: true }) }
+      ? {
+          checkpoint: new ModelCheckpoint({ filepath: join(dir, 'ckpt') }),
+          best: new ModelCheckpoint({ filepath: join(dir, 'best'), saveBestOnly: true }),
+        }
       : {}),
     plateau: new ReduceLROnPlateau({ monitor: 'val_loss', patience: 1, factor: 0.5, minDelta: 10 }),
     csv: new CSVLogger({ filename: join(dir, 'log.csv') }),
@@ -68,30 +71,33 @@ describe('no tensor leaks with validation and callbacks on', () => {
     ['[x, y] validation arrays', arrays, true],
     ['a validation stream', valStream, true],
     ['[x, y] validation arrays, without ModelCheckpoint', arrays, false],
-  ] as Array<[string, Validation, boolean]>)('with %s: the count after epoch k equals the count after epoch 1, over 5 epochs', async (_name, validationData, checkpoints) => {
-    setSeed(1);
-    const model = compiledClassifier(0.02);
-    const dir = await freshDir();
-    const callbacks = allCallbacks(dir, checkpoints);
-    const counter = new TensorCounter();
-    const history = await model.fit(train.x, train.y, {
-      epochs: 5,
-      batchSize: 8,
-      validationData: validationData(),
-      verbose: 0,
-      callbacks: [...Object.values(callbacks), counter],
-    });
+  ] as Array<[string, Validation, boolean]>)(
+    'with %s: the count after epoch k equals the count after epoch 1, over 5 epochs',
+    async (_name, validationData, checkpoints) => {
+      setSeed(1);
+      const model = compiledClassifier(0.02);
+      const dir = await freshDir();
+      const callbacks = allCallbacks(dir, checkpoints);
+      const counter = new TensorCounter();
+      const history = await model.fit(train.x, train.y, {
+        epochs: 5,
+        batchSize: 8,
+        validationData: validationData(),
+        verbose: 0,
+        callbacks: [...Object.values(callbacks), counter],
+      });
 
-    // Every callback really ran.
-    expect(history.epoch).toEqual([0, 1, 2, 3, 4]);
-    expect(callbacks.history.history['val_loss']).toHaveLength(5);
-    expect(history.history['learningRate']!.at(-1)!).toBeLessThan(history.history['learningRate']![0]!);
-    expect((await readFile(join(dir, 'log.csv'), 'utf8')).trim().split('\n')).toHaveLength(6);
-    expect((await readdir(dir)).sort()).toEqual(checkpoints ? ['best', 'ckpt', 'log.csv'] : ['log.csv']);
+      // Every callback really ran.
+      expect(history.epoch).toEqual([0, 1, 2, 3, 4]);
+      expect(callbacks.history.history['val_loss']).toHaveLength(5);
+      expect(history.history['learningRate']!.at(-1)!).toBeLessThan(history.history['learningRate']![0]!);
+      expect((await readFile(join(dir, 'log.csv'), 'utf8')).trim().split('\n')).toHaveLength(6);
+      expect((await readdir(dir)).sort()).toEqual(checkpoints ? ['best', 'ckpt', 'log.csv'] : ['log.csv']);
 
-    expect(counter.counts).toHaveLength(5);
-    expect(counter.counts).toEqual(counter.counts.map(() => counter.counts[0]));
-  });
+      expect(counter.counts).toHaveLength(5);
+      expect(counter.counts).toEqual(counter.counts.map(() => counter.counts[0]));
+    },
+  );
 
   it('a second fit with all of them on ends with as many tensors as it started with', async () => {
     setSeed(2);

@@ -32,7 +32,6 @@ function value(fn: (yTrue: Tensor, yPred: Tensor) => Tensor, yTrue: number[] | n
   return v;
 }
 
-
 describe('sparseCategoricalCrossentropy', () => {
   const probs = [
     [0.7, 0.2, 0.1],
@@ -48,7 +47,13 @@ describe('sparseCategoricalCrossentropy', () => {
   });
 
   it('accepts labels shaped [n, 1]', () => {
-    expect(value(sparseCategoricalCrossentropy, labels.map((l) => [l]), probs)).toBeCloseTo(expected, 5);
+    expect(
+      value(
+        sparseCategoricalCrossentropy,
+        labels.map((l) => [l]),
+        probs,
+      ),
+    ).toBeCloseTo(expected, 5);
   });
 
   it('stays finite when the true class has probability 0', () => {
@@ -72,7 +77,13 @@ describe('binaryCrossentropy', () => {
   });
 
   it('accepts predictions and labels shaped [n, 1]', () => {
-    expect(value(binaryCrossentropy, labels.map((l) => [l]), p.map((v) => [v]))).toBeCloseTo(expected, 5);
+    expect(
+      value(
+        binaryCrossentropy,
+        labels.map((l) => [l]),
+        p.map((v) => [v]),
+      ),
+    ).toBeCloseTo(expected, 5);
   });
 
   it('stays finite on probabilities of exactly 0 and 1', () => {
@@ -110,12 +121,36 @@ describe('accuracy', () => {
     const labels = [1, 1, 1, 0, 1];
     // Predicted classes 1, 0, 1, 0, 0: right on samples 0, 2 and 3.
     expect(value(accuracy, labels, p)).toBeCloseTo(3 / 5, 6);
-    expect(value(accuracy, labels.map((l) => [l]), p.map((v) => [v]))).toBeCloseTo(3 / 5, 6);
+    expect(
+      value(
+        accuracy,
+        labels.map((l) => [l]),
+        p.map((v) => [v]),
+      ),
+    ).toBeCloseTo(3 / 5, 6);
   });
 
   it('is 1 when all are right and 0 when all are wrong', () => {
-    expect(value(accuracy, [1, 0], [[0.2, 0.8], [0.6, 0.4]])).toBe(1);
-    expect(value(accuracy, [0, 1], [[0.2, 0.8], [0.6, 0.4]])).toBe(0);
+    expect(
+      value(
+        accuracy,
+        [1, 0],
+        [
+          [0.2, 0.8],
+          [0.6, 0.4],
+        ],
+      ),
+    ).toBe(1);
+    expect(
+      value(
+        accuracy,
+        [0, 1],
+        [
+          [0.2, 0.8],
+          [0.6, 0.4],
+        ],
+      ),
+    ).toBe(0);
   });
 });
 
@@ -146,7 +181,9 @@ describe('looking losses, metrics and optimizers up by name', () => {
 
   it('compile rejects unknown loss, metric and optimizer names with the valid ones', () => {
     const model = sequential([layers.dense({ units: 2, activation: 'softmax', inputShape: [2] })]);
-    expect(() => model.compile({ optimizer: 'adam', loss: 'hinge' as LossName })).toThrow(/unknown loss 'hinge'; valid losses: sparseCategoricalCrossentropy/);
+    expect(() => model.compile({ optimizer: 'adam', loss: 'hinge' as LossName })).toThrow(
+      /unknown loss 'hinge'; valid losses: sparseCategoricalCrossentropy/,
+    );
     expect(() => model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy', metrics: ['auc' as MetricName] })).toThrow(
       /unknown metric 'auc'; valid metrics: accuracy/,
     );

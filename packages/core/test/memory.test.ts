@@ -36,7 +36,12 @@ describe('fit, evaluate and predict leak no tensors', () => {
     setSeed(2);
     const model = compiledClassifier();
     const counter = new TensorCounter();
-    const history = await model.fit(x, y, { epochs: 4, batchSize: 16, verbose: 0, callbacks: [counter, new LearningRateScheduler((e) => 0.05 / (e + 1))] });
+    const history = await model.fit(x, y, {
+      epochs: 4,
+      batchSize: 16,
+      verbose: 0,
+      callbacks: [counter, new LearningRateScheduler((e) => 0.05 / (e + 1))],
+    });
     expect(history.epoch).toHaveLength(4);
     expect(counter.counts).toHaveLength(4);
     expect(new Set(counter.counts).size).toBe(1);

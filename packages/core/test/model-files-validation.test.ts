@@ -25,10 +25,17 @@ beforeAll(async () => {
   root = await tempDir();
   tiny = join(root, 'tiny');
   const model = compiledClassifier();
-  await model.fit({ data: new Float32Array([1, 1, -1, -1]), shape: [2, 2] }, { data: new Float32Array([1, 0]), shape: [2] }, { epochs: 1, verbose: 0 });
+  await model.fit(
+    { data: new Float32Array([1, 1, -1, -1]), shape: [2, 2] },
+    { data: new Float32Array([1, 0]), shape: [2] },
+    { epochs: 1, verbose: 0 },
+  );
   await model.save(tiny);
   recurrent = join(root, 'recurrent');
-  const rnn: Model = sequential([layers.bidirectional({ layer: layers.lstm({ units: 3 }), inputShape: [4, 2] }), layers.dense({ units: 2 })]);
+  const rnn: Model = sequential([
+    layers.bidirectional({ layer: layers.lstm({ units: 3 }), inputShape: [4, 2] }),
+    layers.dense({ units: 2 }),
+  ]);
   await rnn.save(recurrent);
 });
 afterAll(async () => {
@@ -85,14 +92,17 @@ describe('loading model files that are not trusted', () => {
 
   it('names an unknown layer class inside a wrapper (Bidirectional → layer)', async () => {
     const { dir } = await variant(recurrent, (j) => {
-      const inner = (layer(j, 0).config['layer'] as { class_name: string; config: { name: string } });
+      const inner = layer(j, 0).config['layer'] as { class_name: string; config: { name: string } };
       inner.class_name = 'CustomRNN';
     });
     expect((await refused(dir)).message).toMatch(/unknown layer class 'CustomRNN' \(layer '[^']+'\)/);
   });
 
   it('names an unknown class elsewhere in a config (an initializer), with its layer', async () => {
-    const { dir } = await variant(tiny, (j) => void ((layer(j, 0).config['kernel_initializer'] as { class_name: string }).class_name = 'Evil'));
+    const { dir } = await variant(
+      tiny,
+      (j) => void ((layer(j, 0).config['kernel_initializer'] as { class_name: string }).class_name = 'Evil'),
+    );
     expect((await refused(dir)).message).toContain("unknown class 'Evil' in layer 'dense' (key kernel_initializer)");
   });
 
@@ -133,7 +143,7 @@ describe('loading model files that are not trusted', () => {
 
   it('refuses absurd units inside a wrapped recurrent cell', async () => {
     const { dir } = await variant(recurrent, (j) => {
-      ((layer(j, 0).config['layer'] as { config: Record<string, unknown> }).config)['units'] = 100_000_000;
+      (layer(j, 0).config['layer'] as { config: Record<string, unknown> }).config['units'] = 100_000_000;
     });
     expect((await refused(dir)).message).toMatch(/would create the weight 'kernel' of shape \[2, 400000000\]/);
   });
@@ -152,14 +162,18 @@ describe('loading model files that are not trusted', () => {
     const { dir, weights } = await variant(tiny);
     const size = (await readFile(weights)).length;
     await truncate(weights, size - 4);
-    expect((await refused(dir)).message).toContain(`hold ${size - 4} bytes but the manifest needs ${size}; the save is incomplete or the files are truncated`);
+    expect((await refused(dir)).message).toContain(
+      `hold ${size - 4} bytes but the manifest needs ${size}; the save is incomplete or the files are truncated`,
+    );
   });
 
   it('refuses weights files longer than the manifest', async () => {
     const { dir, weights } = await variant(tiny);
     const size = (await readFile(weights)).length;
     await appendFile(weights, Buffer.alloc(8));
-    expect((await refused(dir)).message).toContain(`hold ${size + 8} bytes but the manifest describes only ${size}; they do not belong to this model.json`);
+    expect((await refused(dir)).message).toContain(
+      `hold ${size + 8} bytes but the manifest describes only ${size}; they do not belong to this model.json`,
+    );
   });
 
   it('refuses weights paths outside the folder: ../, absolute, a symbolic link out, and what is no regular file', async () => {

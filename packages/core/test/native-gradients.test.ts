@@ -12,14 +12,16 @@ function tfjsGradient(config: GradConfig, dy: Tensor, saved: Tensor[], attrs: Re
   return (config.gradFunc(dy, saved, attrs as never) as Record<string, () => Tensor>).x!();
 }
 
-
 describe('native gradients', () => {
   it('runs on the native backend', () => {
     expect(backendInfo().backend).toBe('tensorflow');
   });
 
   it("ReLU's gradient is tfjs's, through one TensorFlow kernel", () => {
-    const x = tf.tensor2d([[-2, -0.5, 0, 0.5], [3, -1, 1e-8, -1e-8]]);
+    const x = tf.tensor2d([
+      [-2, -0.5, 0, 0.5],
+      [3, -1, 1e-8, -1e-8],
+    ]);
     const dy = tf.randomNormal([2, 4], 0, 1, 'float32', 7);
     const before = nativeGradientCalls.relu;
     const [native] = tf.grads((t: Tensor) => tf.sum(tf.mul(tf.relu(t), dy)))([x]);

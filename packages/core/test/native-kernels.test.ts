@@ -20,7 +20,11 @@ describe('native kernels', () => {
     const before = nativeKernelCalls.maxPool;
     const y = tf.maxPool(x, filterSize, strides, pad);
     expect(nativeKernelCalls.maxPool).toBe(before + 1);
-    const reference = tfjsKernels['MaxPool']!.kernelFunc({ inputs: { x }, attrs: { filterSize, strides, pad }, backend: tf.backend() }) as Tensor;
+    const reference = tfjsKernels['MaxPool']!.kernelFunc({
+      inputs: { x },
+      attrs: { filterSize, strides, pad },
+      backend: tf.backend(),
+    }) as Tensor;
     expect(y.shape).toEqual(reference.shape);
     expect(Array.from(y.dataSync())).toEqual(Array.from(reference.dataSync()));
     tf.dispose([x, y, reference]);

@@ -37,7 +37,9 @@ describe('getOptimizer', () => {
 
   it('rejects an unknown name, listing the valid ones', () => {
     expect(() => getOptimizer('adamw' as OptimizerName)).toThrow("unknown optimizer 'adamw'; valid optimizers: adam, sgd, rmsprop");
-    expect(() => getOptimizer({ name: 'nadam' as OptimizerName })).toThrow("unknown optimizer 'nadam'; valid optimizers: adam, sgd, rmsprop");
+    expect(() => getOptimizer({ name: 'nadam' as OptimizerName })).toThrow(
+      "unknown optimizer 'nadam'; valid optimizers: adam, sgd, rmsprop",
+    );
   });
 });
 

@@ -10,7 +10,9 @@ import { tfl } from '../src/tfjs-layers-api.js';
  * (A tfjs Sequential reports no losses until it is built: by its first call, or `build()`.)
  */
 function denseNet(options: { kernelRegularizer?: Regularizer; biasRegularizer?: Regularizer }): LayersModel {
-  const net = tfl.sequential({ layers: [layers.dense({ units: 3, inputShape: [4], biasInitializer: 'ones', ...options })] as tfLayers.Layer[] });
+  const net = tfl.sequential({
+    layers: [layers.dense({ units: 3, inputShape: [4], biasInitializer: 'ones', ...options })] as tfLayers.Layer[],
+  });
   net.build();
   return net;
 }

@@ -83,7 +83,9 @@ describe('save and loadModel', () => {
     const loaded = await loadModel(dir);
     expect(loaded.metadata).toEqual(metadata);
     expect(model.metadata).toEqual(metadata);
-    expect(loaded.net.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(model.net.getWeights().map((w) => Array.from(w.dataSync())));
+    expect(loaded.net.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(
+      model.net.getWeights().map((w) => Array.from(w.dataSync())),
+    );
     expect(predictions(loaded)).toEqual(predictions(model));
 
     // Once compiled, the loaded model evaluates to the same loss and accuracy.

@@ -34,7 +34,11 @@ describe('toTensor', () => {
   });
 
   it('rejects data that does not fill the shape, with both counts', () => {
-    expect(() => toTensor({ data: new Float32Array(5), shape: [2, 3] })).toThrow('array of 5 values does not match its shape [2, 3] (6 values)');
-    expect(() => toTensor({ data: [1, 2, 3, 4, 5, 6, 7], shape: [2, 3] })).toThrow('array of 7 values does not match its shape [2, 3] (6 values)');
+    expect(() => toTensor({ data: new Float32Array(5), shape: [2, 3] })).toThrow(
+      'array of 5 values does not match its shape [2, 3] (6 values)',
+    );
+    expect(() => toTensor({ data: [1, 2, 3, 4, 5, 6, 7], shape: [2, 3] })).toThrow(
+      'array of 7 values does not match its shape [2, 3] (6 values)',
+    );
   });
 });

@@ -24,7 +24,12 @@ describe('a 20-epoch soak', () => {
       batchSize: 32,
       verbose: 0,
       validationData: [validation.x, validation.y],
-      callbacks: [new EarlyStopping({ monitor: 'val_loss', patience: 100 }), new ReduceLROnPlateau({ patience: 100 }), new TerminateOnNaN(), probe],
+      callbacks: [
+        new EarlyStopping({ monitor: 'val_loss', patience: 100 }),
+        new ReduceLROnPlateau({ patience: 100 }),
+        new TerminateOnNaN(),
+        probe,
+      ],
     });
     expect(probe.tensors).toHaveLength(20);
     expect(new Set(probe.tensors.slice(1)).size).toBe(1);

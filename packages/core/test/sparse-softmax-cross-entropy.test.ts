@@ -11,7 +11,11 @@ describe('sparseSoftmaxCrossEntropyWithLogits', () => {
     ['float32 [n, 1]', 'float32', [12, 1]],
   ] as const)('equals the loss on softmax probabilities, with its gradient, within 1e-5 (labels %s)', (_name, dtype, shape) => {
     const logits = tf.mul(tf.randomNormal([12, 5], 0, 1, 'float32', 3), 3) as Tensor2D;
-    const labels = tf.tensor(Array.from({ length: 12 }, (_, i) => (i * 7) % 5), [...shape], dtype);
+    const labels = tf.tensor(
+      Array.from({ length: 12 }, (_, i) => (i * 7) % 5),
+      [...shape],
+      dtype,
+    );
     const dy = tf.randomUniform([12], 0.5, 2, 'float32', 4); // unequal per-sample weights through the gradient
     const fused = (z: Tensor) => tf.sum(tf.mul(sparseSoftmaxCrossEntropyWithLogits(labels, z as Tensor2D), dy));
     const reference = (z: Tensor) => tf.sum(tf.mul(sparseCategoricalCrossentropy(labels, tf.softmax(z)), dy));
@@ -58,7 +62,8 @@ describe("fit's step on a softmax output with sparseCategoricalCrossentropy", ()
       expect(a.names.has('Log')).toBe(false); // no log of probabilities: the loss came from the logits
       expect(b.names.has('Log')).toBe(true);
       expect(Object.keys(a.logs)).toEqual(['loss', 'accuracy']);
-      for (const k of ['loss', 'accuracy'] as const) expect((a.logs as Record<string, number>)[k]).toBeCloseTo((b.logs as Record<string, number>)[k]!, 5);
+      for (const k of ['loss', 'accuracy'] as const)
+        expect((a.logs as Record<string, number>)[k]).toBeCloseTo((b.logs as Record<string, number>)[k]!, 5);
     }
     const [wa, wb] = [weightsOf(fused).flat(), weightsOf(plain).flat()];
     expect(Math.max(...wa.map((w, i) => Math.abs(w - wb[i]!)))).toBeLessThan(1e-5);

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { layers as tfLayers, LayersModel } from '@tensorflow/tfjs';
 import type { SymbolicTensor } from '../src/layer-types.js';
-import { tf } from '../src/backend.js';
 import { input, model } from '../src/functional.js';
 import * as layers from '../src/layers.js';
 import { summaryLines } from '../src/summary.js';
 import { layersModelOf, tfl } from '../src/tfjs-layers-api.js';
 
-const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) => layer.apply(x) as SymbolicTensor;
+const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) =>
+  layer.apply(x) as SymbolicTensor;
 
 /** The seed CNN, its layers named as Keras names them in a fresh session. */
 function cnn(): LayersModel {
@@ -60,7 +60,9 @@ function twoInputs(): LayersModel {
   const b = input({ shape: [16], name: 'input_layer_1' });
   const joined = apply(layers.concatenate({ name: 'concatenate' }), [a, b]);
   const hidden = apply(layers.dense({ units: 4, name: 'dense' }), joined);
-  return layersModelOf(model({ inputs: [a, b], outputs: apply(layers.batchNormalization({ name: 'batch_normalization' }), hidden), name: 'two_inputs' }));
+  return layersModelOf(
+    model({ inputs: [a, b], outputs: apply(layers.batchNormalization({ name: 'batch_normalization' }), hidden), name: 'two_inputs' }),
+  );
 }
 
 /** Keras 3's summary of `twoInputs()` at width 76: long cells wrap at spaces, a too-long word ends in `…`. */
@@ -99,7 +101,10 @@ function rows(lines: string[]): string[][] {
       continue;
     }
     if (!line.startsWith('│')) continue;
-    const cells = line.slice(1, -1).split('│').map((c) => c.trim());
+    const cells = line
+      .slice(1, -1)
+      .split('│')
+      .map((c) => c.trim());
     if (!current) result.push((current = cells));
     else cells.forEach((c, i) => (current![i] = c ? `${current![i]} ${c}`.trim() : current![i]!));
   }
@@ -116,7 +121,7 @@ describe('summaryLines', () => {
     else process.env.COLUMNS = columns;
   });
 
-  it("prints the seed CNN exactly as Keras 3 does on an 80-column terminal", () => {
+  it('prints the seed CNN exactly as Keras 3 does on an 80-column terminal', () => {
     expect(summaryLines(cnn(), 76)).toEqual(CNN_SUMMARY);
   });
 
@@ -171,7 +176,11 @@ describe('summaryLines', () => {
     const lines = summaryLines(net, 88);
     // conv 3·3·1·8 + 8 = 80, batch norm 4 × 8 = 32 of which 16 trainable, dense 4·4·8·2 + 2 = 258.
     expect(rows(lines).map((r) => r[2])).toEqual(['80', '32', '0', '258']);
-    expect(lines.slice(-3)).toEqual([' Total params: 370 (1.45 KB)', ' Trainable params: 354 (1.38 KB)', ' Non-trainable params: 16 (64.00 B)']);
+    expect(lines.slice(-3)).toEqual([
+      ' Total params: 370 (1.45 KB)',
+      ' Trainable params: 354 (1.38 KB)',
+      ' Non-trainable params: 16 (64.00 B)',
+    ]);
   });
 
   it('shows who feeds whom in a two-input model, as Keras 3 does', () => {
@@ -188,7 +197,9 @@ describe('summaryLines', () => {
   });
 
   it('leaves the input layer out of a Sequential model, as Keras', () => {
-    const net = tfl.sequential({ layers: [layers.inputLayer({ inputShape: [4] }), layers.dense({ units: 3, name: 'd' })] as tfLayers.Layer[] });
+    const net = tfl.sequential({
+      layers: [layers.inputLayer({ inputShape: [4] }), layers.dense({ units: 3, name: 'd' })] as tfLayers.Layer[],
+    });
     expect(rows(summaryLines(net, 76))).toEqual([['d (Dense)', '(None, 3)', '15']]);
   });
 

@@ -6,7 +6,6 @@ import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { SymbolicTensor } from '../src/layer-types.js';
 import { binaryCrossentropy, Callback, input, layers, Model, model, sequential, setSeed, tf, type Batch, type Logs } from '../src/index.js';
 import { classifier, Recorder, separable, weightsOf } from './helpers.js';
-import { tfl } from '../src/tfjs-layers-api.js';
 
 /** A step that trains nothing and logs the batch's size and the sum of its labels. */
 class Counting extends Model {
@@ -87,8 +86,18 @@ describe('a custom trainStep', () => {
     expect(history.epoch).toEqual([0, 1]);
     expect(seen.map((b) => b.length)).toEqual([4, 4, 3, 4, 4, 3]);
     const all = Array.from({ length: n }, (_, i) => i);
-    expect(seen.slice(0, 3).flat().sort((a, b) => a - b)).toEqual(all);
-    expect(seen.slice(3).flat().sort((a, b) => a - b)).toEqual(all);
+    expect(
+      seen
+        .slice(0, 3)
+        .flat()
+        .sort((a, b) => a - b),
+    ).toEqual(all);
+    expect(
+      seen
+        .slice(3)
+        .flat()
+        .sort((a, b) => a - b),
+    ).toEqual(all);
     expect(seen.flat()).not.toEqual([...all, ...all]);
   });
 
@@ -121,7 +130,9 @@ describe('a custom trainStep', () => {
     };
     const recorder = new Recorder();
     const before = tf.memory().numTensors;
-    await expect(m.fit(separable(10).x, { epochs: 2, batchSize: 4, shuffle: false, verbose: 0, callbacks: [recorder] })).rejects.toThrow('boom');
+    await expect(m.fit(separable(10).x, { epochs: 2, batchSize: 4, shuffle: false, verbose: 0, callbacks: [recorder] })).rejects.toThrow(
+      'boom',
+    );
     expect(recorder.events.at(-1)).toBe('trainEnd');
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -203,7 +214,10 @@ describe('a GAN-like step with two sub-models and two optimizers', () => {
   it('updates both sub-models, alternately, with fit driving it and History logging both losses, leaking nothing', async () => {
     setSeed(5);
     const generator = sequential([layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }), layers.dense({ units: 2 })]);
-    const discriminator = sequential([layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }), layers.dense({ units: 1, activation: 'sigmoid' })]);
+    const discriminator = sequential([
+      layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }),
+      layers.dense({ units: 1, activation: 'sigmoid' }),
+    ]);
     const gan = new Gan(generator, discriminator);
     // The model's own optimizer is not used by this step; no loss is needed.
     gan.compile({ optimizer: 'sgd' });

@@ -29,7 +29,11 @@ function buildStockTfjsNode(dir: string): void {
     writeFileSync(file, original);
   }
   symlinkSync(join(tensorflowCacheDir(tensorflowVersion()), 'deps'), join(dir, 'deps'), 'dir');
-  const preGyp = join(dirname(createRequire(join(CORE, '../native/package.json')).resolve('@mapbox/node-pre-gyp/package.json')), 'bin', 'node-pre-gyp');
+  const preGyp = join(
+    dirname(createRequire(join(CORE, '../native/package.json')).resolve('@mapbox/node-pre-gyp/package.json')),
+    'bin',
+    'node-pre-gyp',
+  );
   const r = spawnSync(process.execPath, [preGyp, 'rebuild', '--build-from-source'], { cwd: dir, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the stock addon failed:\n${r.stdout}${r.stderr}`);
 }
@@ -43,7 +47,7 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('an unpatched (stock) tfjs-node addon', () => {
-  it('loads, but the setup\'s probe finds neither graph functions nor list attributes', () => {
+  it("loads, but the setup's probe finds neither graph functions nor list attributes", () => {
     const probe = probeTfjsNode(stock);
     expect(probe.loads).toBe(true);
     expect(probe.capabilities?.graphFunctions).toMatchObject({ ok: false, reason: expect.stringMatching(/no registerFunction/) });
@@ -51,12 +55,16 @@ describe('an unpatched (stock) tfjs-node addon', () => {
     expect(probeTfjsNode(tfjsNodeDir()).capabilities).toEqual({ graphFunctions: { ok: true }, listAttributes: { ok: true } });
   });
 
-  it('is replaced by the setup with dl\'s patched build', async () => {
+  it("is replaced by the setup with dl's patched build", async () => {
     const installDir = join(work, 'install', 'tfjs-node');
     cpSync(stock, installDir, { recursive: true });
     const lines: string[] = [];
     const result = await setupNative({ installDir, log: (line) => lines.push(line) });
-    expect(result).toMatchObject({ ok: true, source: 'cache', capabilities: { graphFunctions: { ok: true }, listAttributes: { ok: true } } });
+    expect(result).toMatchObject({
+      ok: true,
+      source: 'cache',
+      capabilities: { graphFunctions: { ok: true }, listAttributes: { ok: true } },
+    });
     expect(lines[0]).toMatch(/is not usable \(its addon lacks what dl needs .*registerFunction.*\): replacing it/);
     expect(readFileSync(join(installDir, ADDON)).equals(readFileSync(join(stock, ADDON)))).toBe(false);
     expect(probeTfjsNode(installDir).capabilities?.graphFunctions.ok).toBe(true);
@@ -77,11 +85,28 @@ describe('an unpatched (stock) tfjs-node addon', () => {
       const info = backendInfo();
       console.log(JSON.stringify({ ...model.graphCalls, loss: history.history.loss, backend: info.backend, graphExecution: info.graphExecution, reason: info.graphExecutionReason }));
     `;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: CORE, encoding: 'utf8', env: { ...process.env, DL_TFJS_NODE_DIR: stock } });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: CORE,
+      encoding: 'utf8',
+      env: { ...process.env, DL_TFJS_NODE_DIR: stock },
+    });
     expect(r.stderr).not.toMatch(/TypeError/);
     expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { graph: number; eager: number; loss: number[]; backend: string; graphExecution: boolean; reason: string };
-    expect(out).toMatchObject({ graph: 0, eager: 12, backend: 'tensorflow', graphExecution: false, reason: expect.stringMatching(/no registerFunction/) });
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      graph: number;
+      eager: number;
+      loss: number[];
+      backend: string;
+      graphExecution: boolean;
+      reason: string;
+    };
+    expect(out).toMatchObject({
+      graph: 0,
+      eager: 12,
+      backend: 'tensorflow',
+      graphExecution: false,
+      reason: expect.stringMatching(/no registerFunction/),
+    });
     expect(out.loss.every(Number.isFinite)).toBe(true);
     const warnings = r.stderr.split('\n').filter((l) => /graph execution unavailable/.test(l));
     expect(warnings).toHaveLength(1);

@@ -31,7 +31,11 @@ function outputsAndGradients(lstm: Lstm, args: Variable[], withBias: boolean, wi
 describe('unrolled LSTM', () => {
   const modes: FusedLstmOptions[] = [{}, { returnSequences: true }, { returnState: true }, { returnSequences: true, returnState: true }];
   for (const options of modes) {
-    for (const [withBias, withState] of [[true, false], [true, true], [false, false]] as const) {
+    for (const [withBias, withState] of [
+      [true, false],
+      [true, true],
+      [false, false],
+    ] as const) {
       it(`equals the fused kernels, outputs and gradients (${JSON.stringify(options)}, bias ${withBias}, initial state ${withState})`, () => {
         const v = (shape: number[], seed: number) => tf.variable(tf.randomNormal(shape, 0, 0.5, 'float32', seed));
         const args = [v([BATCH, STEPS, INPUT], 1), v([INPUT, 4 * UNITS], 2), v([UNITS, 4 * UNITS], 3)];
@@ -60,7 +64,12 @@ describe('unrolled LSTM', () => {
       const history = await model.fit(x, y, { epochs: 3, batchSize: 8, verbose: 0 });
       tf.dispose([x, y]);
       const steps = [...(model as unknown as { trainFunctions: Map<string, GraphFunction> }).trainFunctions.values()][0]!;
-      return { losses: history.history['loss'] as number[], weights: model.net.getWeights().map((w) => tf.clone(w)), calls: steps.calls, ops: steps.graphOps };
+      return {
+        losses: history.history['loss'] as number[],
+        weights: model.net.getWeights().map((w) => tf.clone(w)),
+        calls: steps.calls,
+        ops: steps.graphOps,
+      };
     };
     const graph = await train();
     expect(graph.calls.graph).toBeGreaterThan(graph.calls.eager);

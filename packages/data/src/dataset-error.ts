@@ -22,5 +22,4 @@ export class DatasetError extends Error {
 }
 
 /** The usual fix for a damaged file, whichever source it came from. */
-export const REPLACE_FILE_FIX =
-  'Delete it from the cache and re-run (it is downloaded again), or replace it with an intact copy.';
+export const REPLACE_FILE_FIX = 'Delete it from the cache and re-run (it is downloaded again), or replace it with an intact copy.';

@@ -19,7 +19,8 @@ export interface ExtractArchiveOptions {
   strip?: number;
 }
 
-const UNSAFE_FIX = 'The archive is damaged or was tampered with: nothing was extracted. Get it again from its original source, and check its checksum.';
+const UNSAFE_FIX =
+  'The archive is damaged or was tampered with: nothing was extracted. Get it again from its original source, and check its checksum.';
 
 /**
  * Extracts the tar archive `archive` (gzip-compressed or not) so that `destDir` holds its entries, and returns
@@ -42,7 +43,8 @@ export async function extractArchive(archive: string, destDir: string, options: 
     if (await exists(dest)) return dest; // extracted by whoever held the lock before us
     // Holding the lock, no other extraction into dest is under way: any temp folder for it is a dead run's.
     for (const name of await readdir(parent)) {
-      if (name.startsWith(`.${basename(dest)}.`) && name.endsWith('.extracting')) await rm(join(parent, name), { recursive: true, force: true });
+      if (name.startsWith(`.${basename(dest)}.`) && name.endsWith('.extracting'))
+        await rm(join(parent, name), { recursive: true, force: true });
     }
     const temp = join(parent, `.${basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.extracting`);
     await mkdir(temp);
@@ -61,7 +63,8 @@ export async function extractArchive(archive: string, destDir: string, options: 
 /** What is wrong with an entry, or undefined when it may be extracted. Exported for tests. */
 export function unsafeEntry(path: string, type: string, linkpath: string | undefined): string | undefined {
   const special = ['CharacterDevice', 'BlockDevice', 'FIFO'];
-  if (special.includes(type)) return `is a ${type === 'FIFO' ? 'FIFO' : 'device file'} (${type}); dataset archives hold only files, folders and links`;
+  if (special.includes(type))
+    return `is a ${type === 'FIFO' ? 'FIFO' : 'device file'} (${type}); dataset archives hold only files, folders and links`;
   if (!['File', 'OldFile', 'ContiguousFile', 'Directory', 'GNUDumpDir', 'SymbolicLink', 'Link'].includes(type)) {
     return `has the unsupported entry type ${type}`;
   }
@@ -116,7 +119,12 @@ async function extractInto(archive: string, temp: string, strip: number): Promis
       if (typeof entry === 'string' && (cause as { tarCode?: unknown }).tarCode === 'TAR_ENTRY_ERROR') {
         throw new DatasetError(archive, `refused entry '${entry}': ${(cause as Error).message}`, UNSAFE_FIX, { cause });
       }
-      throw new DatasetError(archive, `cannot be extracted: ${(cause as Error).message}`, 'Delete it and download it again (it is damaged or truncated), or replace it with an intact copy.', { cause });
+      throw new DatasetError(
+        archive,
+        `cannot be extracted: ${(cause as Error).message}`,
+        'Delete it and download it again (it is damaged or truncated), or replace it with an intact copy.',
+        { cause },
+      );
     }
   }
   if (refused !== undefined) throw new DatasetError(archive, `refused entry '${refused.entry}': it ${refused.problem}`, UNSAFE_FIX);
@@ -136,7 +144,11 @@ async function checkSymlinks(archive: string, root: string): Promise<void> {
       continue; // dangling: its target, checked by text, is inside
     }
     if (target !== realRoot && !target.startsWith(realRoot + sep)) {
-      throw new DatasetError(archive, `refused entry '${toPosix(relative(root, path))}': it is a symbolic link to ${await readlink(path)}, which leads outside the target folder (to ${target})`, UNSAFE_FIX);
+      throw new DatasetError(
+        archive,
+        `refused entry '${toPosix(relative(root, path))}': it is a symbolic link to ${await readlink(path)}, which leads outside the target folder (to ${target})`,
+        UNSAFE_FIX,
+      );
     }
   }
 }

@@ -71,7 +71,10 @@ export interface HeldLock {
  * the lock, or `{ holder }` saying who holds it. For work that must not queue behind another process (two trainings
  * writing one run folder: the second should fail at once, naming the first).
  */
-export async function tryAcquireFileLock(lockPath: string, options: Omit<LockOptions, 'timeoutMs' | 'onWait'> = {}): Promise<HeldLock | { holder: LockHolder | undefined }> {
+export async function tryAcquireFileLock(
+  lockPath: string,
+  options: Omit<LockOptions, 'timeoutMs' | 'onWait'> = {},
+): Promise<HeldLock | { holder: LockHolder | undefined }> {
   return takeLock(lockPath, options, false);
 }
 
@@ -100,10 +103,13 @@ async function takeLock(lockPath: string, options: LockOptions, wait: boolean): 
     await sleep(pollMs);
   }
 
-  const heartbeat = setInterval(() => {
-    const now = new Date();
-    utimes(lockPath, now, now).catch(() => {});
-  }, Math.max(10, staleMs / 4));
+  const heartbeat = setInterval(
+    () => {
+      const now = new Date();
+      utimes(lockPath, now, now).catch(() => {});
+    },
+    Math.max(10, staleMs / 4),
+  );
   heartbeat.unref();
   // Only our own lock: had it been taken over (we hung past staleMs), the file is now someone else's.
   const ours = (raw: string | undefined) => parseHolder(raw ?? '')?.token === me.token;
@@ -143,7 +149,7 @@ interface Seen {
 }
 
 async function tryCreate(path: string, content: string): Promise<boolean> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, 'wx');
   } catch (error) {
@@ -172,7 +178,12 @@ async function inspect(path: string): Promise<Seen | undefined> {
 function parseHolder(raw: string): LockHolder | undefined {
   try {
     const value = JSON.parse(raw) as Partial<LockHolder>;
-    if (typeof value.pid === 'number' && typeof value.host === 'string' && typeof value.token === 'string' && typeof value.since === 'number') {
+    if (
+      typeof value.pid === 'number' &&
+      typeof value.host === 'string' &&
+      typeof value.token === 'string' &&
+      typeof value.since === 'number'
+    ) {
       return value as LockHolder;
     }
   } catch {
@@ -202,7 +213,8 @@ async function breakStaleLock(lockPath: string, seen: Seen, staleMs: number): Pr
   }
   try {
     const now = await inspect(lockPath);
-    if (now !== undefined && now.raw === seen.raw && now.mtimeMs === seen.mtimeMs && now.ino === seen.ino) await rm(lockPath, { force: true });
+    if (now !== undefined && now.raw === seen.raw && now.mtimeMs === seen.mtimeMs && now.ino === seen.ino)
+      await rm(lockPath, { force: true });
   } finally {
     await rm(breakPath, { force: true });
   }
@@ -215,4 +227,3 @@ function errorCode(error: unknown): string | undefined {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

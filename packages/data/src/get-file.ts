@@ -109,7 +109,12 @@ async function moveIntoPlace(temp: string, path: string): Promise<void> {
   try {
     await rename(temp, path);
   } catch (cause) {
-    throw new DatasetError(path, `could not move the verified download into place: ${describe(cause)}`, 'Check the folder\'s permissions and free space, and re-run.', { cause });
+    throw new DatasetError(
+      path,
+      `could not move the verified download into place: ${describe(cause)}`,
+      "Check the folder's permissions and free space, and re-run.",
+      { cause },
+    );
   }
 }
 
@@ -174,7 +179,12 @@ async function download(origin: string, temp: string, path: string, timeoutMs: n
       await pipeline(body, hashing, createWriteStream(temp, { flags: 'wx' }));
     } catch (cause) {
       const reason = describe(stalled ? stall : cause);
-      throw new DatasetError(path, `download from ${origin} failed after ${received} bytes${announced === undefined ? '' : ` of ${announced}`}: ${reason}`, fix, { cause });
+      throw new DatasetError(
+        path,
+        `download from ${origin} failed after ${received} bytes${announced === undefined ? '' : ` of ${announced}`}: ${reason}`,
+        fix,
+        { cause },
+      );
     }
     // On disk before it is renamed into place, so not even a power cut leaves a half-written file under the final name.
     const file = await open(temp, 'r+');
@@ -184,7 +194,11 @@ async function download(origin: string, temp: string, path: string, timeoutMs: n
       await file.close();
     }
     if (announced !== undefined && received !== announced) {
-      throw new DatasetError(path, `download from ${origin} was cut short: received ${received} of ${announced} bytes; the download was discarded`, fix);
+      throw new DatasetError(
+        path,
+        `download from ${origin} was cut short: received ${received} of ${announced} bytes; the download was discarded`,
+        fix,
+      );
     }
     return { sha256: sha256.digest('hex'), md5: md5.digest('hex') };
   } finally {

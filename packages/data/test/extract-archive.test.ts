@@ -56,7 +56,14 @@ describe('extractArchive', () => {
 
   it('strips leading path components like tar --strip-components', async () => {
     const archive = join(root, 'a.tar');
-    await writeFile(archive, tarArchive([{ path: 'top/', type: 'dir' }, { path: 'top/sub/x.txt', body: 'x' }, { path: 'top/link', type: 'hardlink', linkpath: 'top/sub/x.txt' }]));
+    await writeFile(
+      archive,
+      tarArchive([
+        { path: 'top/', type: 'dir' },
+        { path: 'top/sub/x.txt', body: 'x' },
+        { path: 'top/link', type: 'hardlink', linkpath: 'top/sub/x.txt' },
+      ]),
+    );
     await extractArchive(archive, dest, { strip: 1 });
     expect(await tree(dest)).toEqual(['link', 'sub', 'sub/x.txt']);
     expect(await readFile(join(dest, 'link'), 'utf8')).toBe('x');
@@ -77,15 +84,39 @@ describe('extractArchive', () => {
   });
 
   const malicious: Array<[what: string, entry: TarEntry, problem: RegExp]> = [
-    ['a path climbing out with ..', { path: '../evil.txt', body: 'pwned' }, /has '\.\.' in its path, so it would land outside the target folder/],
+    [
+      'a path climbing out with ..',
+      { path: '../evil.txt', body: 'pwned' },
+      /has '\.\.' in its path, so it would land outside the target folder/,
+    ],
     ['a path climbing out from inside a folder', { path: 'ok/../../evil.txt', body: 'pwned' }, /has '\.\.' in its path/],
     ['an absolute path', { path: '/ABSOLUTE/evil.txt', body: 'pwned' }, /has an absolute path/],
     ['a Windows drive path', { path: 'C:\\evil.txt', body: 'pwned' }, /has an absolute path/],
-    ['a symbolic link climbing out', { path: 'escape', type: 'symlink', linkpath: '../../outside' }, /is a symbolic link to \.\.\/\.\.\/outside, outside the target folder/],
-    ['a symbolic link to an absolute path', { path: 'etc', type: 'symlink', linkpath: '/etc' }, /is a symbolic link to the absolute path \/etc/],
-    ['a nested symbolic link climbing out', { path: 'a/b/up', type: 'symlink', linkpath: '../../../x' }, /is a symbolic link to \.\.\/\.\.\/\.\.\/x/],
-    ['a hard link to an outside file', { path: 'passwd', type: 'hardlink', linkpath: '../outside.txt' }, /is a hard link to \.\.\/outside\.txt, outside the target folder/],
-    ['a hard link to an absolute path', { path: 'passwd', type: 'hardlink', linkpath: '/etc/passwd' }, /is a hard link to the absolute path \/etc\/passwd/],
+    [
+      'a symbolic link climbing out',
+      { path: 'escape', type: 'symlink', linkpath: '../../outside' },
+      /is a symbolic link to \.\.\/\.\.\/outside, outside the target folder/,
+    ],
+    [
+      'a symbolic link to an absolute path',
+      { path: 'etc', type: 'symlink', linkpath: '/etc' },
+      /is a symbolic link to the absolute path \/etc/,
+    ],
+    [
+      'a nested symbolic link climbing out',
+      { path: 'a/b/up', type: 'symlink', linkpath: '../../../x' },
+      /is a symbolic link to \.\.\/\.\.\/\.\.\/x/,
+    ],
+    [
+      'a hard link to an outside file',
+      { path: 'passwd', type: 'hardlink', linkpath: '../outside.txt' },
+      /is a hard link to \.\.\/outside\.txt, outside the target folder/,
+    ],
+    [
+      'a hard link to an absolute path',
+      { path: 'passwd', type: 'hardlink', linkpath: '/etc/passwd' },
+      /is a hard link to the absolute path \/etc\/passwd/,
+    ],
     ['a character device', { path: 'zero', type: 'chardev' }, /is a device file \(CharacterDevice\)/],
     ['a FIFO', { path: 'pipe', type: 'fifo' }, /is a FIFO/],
   ];
@@ -94,10 +125,16 @@ describe('extractArchive', () => {
     it(`refuses ${what}, naming the archive and the entry, and extracts nothing`, async () => {
       const archive = join(root, 'evil.tar.gz');
       // Harmless entries first: they must not survive the refusal either.
-      const entries: TarEntry[] = [{ path: 'fine/', type: 'dir' }, { path: 'fine/a.txt', body: 'a' }];
+      const entries: TarEntry[] = [
+        { path: 'fine/', type: 'dir' },
+        { path: 'fine/a.txt', body: 'a' },
+      ];
       if (entry.type === 'symlink' && entry.path.includes('/')) entries.push({ path: 'a/', type: 'dir' }, { path: 'a/b/', type: 'dir' });
       entries.push(entry, { path: 'fine/b.txt', body: 'b' });
-      await writeFile(archive, tarGz(entries.map((e) => (e.path.startsWith('/ABSOLUTE') ? { ...e, path: join(root, 'abs-evil.txt') } : e))));
+      await writeFile(
+        archive,
+        tarGz(entries.map((e) => (e.path.startsWith('/ABSOLUTE') ? { ...e, path: join(root, 'abs-evil.txt') } : e))),
+      );
       const error = await refusal(extractArchive(archive, dest));
       expect(error.file).toBe(archive);
       expect(error.message).toContain(archive);
@@ -113,7 +150,13 @@ describe('extractArchive', () => {
 
   it('refuses a symbolic link that leads outside through another link (a -> ., b -> a/..)', async () => {
     const archive = join(root, 'chain.tar');
-    await writeFile(archive, tarArchive([{ path: 'a', type: 'symlink', linkpath: '.' }, { path: 'b', type: 'symlink', linkpath: 'a/..' }]));
+    await writeFile(
+      archive,
+      tarArchive([
+        { path: 'a', type: 'symlink', linkpath: '.' },
+        { path: 'b', type: 'symlink', linkpath: 'a/..' },
+      ]),
+    );
     const error = await refusal(extractArchive(archive, dest));
     expect(error.message).toContain(archive);
     expect(error.message).toContain("refused entry 'b'");
@@ -125,7 +168,14 @@ describe('extractArchive', () => {
   it('never writes through a symbolic link, even one pointing inside', async () => {
     // tar itself refuses (TAR_SYMLINK_ERROR), and strict mode makes that an error.
     const archive = join(root, 'through.tar');
-    await writeFile(archive, tarArchive([{ path: 'real/', type: 'dir' }, { path: 'alias', type: 'symlink', linkpath: 'real' }, { path: 'alias/x.txt', body: 'x' }]));
+    await writeFile(
+      archive,
+      tarArchive([
+        { path: 'real/', type: 'dir' },
+        { path: 'alias', type: 'symlink', linkpath: 'real' },
+        { path: 'alias/x.txt', body: 'x' },
+      ]),
+    );
     const error = await refusal(extractArchive(archive, dest));
     expect(error.message).toContain(archive);
     expect(error.message).toContain("refused entry 'alias/x.txt'");
@@ -134,7 +184,10 @@ describe('extractArchive', () => {
   });
 
   it('a truncated or corrupt archive is a DatasetError naming it, and extracts nothing', async () => {
-    const whole = tarGz([{ path: 'a.txt', body: 'a'.repeat(100_000) }, { path: 'b.txt', body: 'b'.repeat(100_000) }]);
+    const whole = tarGz([
+      { path: 'a.txt', body: 'a'.repeat(100_000) },
+      { path: 'b.txt', body: 'b'.repeat(100_000) },
+    ]);
     const archive = join(root, 'cut.tar.gz');
     await writeFile(archive, whole.subarray(0, Math.floor(whole.length / 2)));
     const error = await refusal(extractArchive(archive, dest));

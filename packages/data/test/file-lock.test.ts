@@ -132,7 +132,7 @@ describe('file lock', () => {
     expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ token: 'the-new-holder' });
   });
 
-  it('without waiting: says who holds a live lock, takes a dead holder\'s, and releases synchronously', async () => {
+  it("without waiting: says who holds a live lock, takes a dead holder's, and releases synchronously", async () => {
     await leaveLock({ pid: process.ppid });
     const refused = await tryAcquireFileLock(lock);
     expect(refused).toEqual({ holder: expect.objectContaining({ pid: process.ppid, token: 'someone-else' }) });

@@ -97,7 +97,13 @@ async function failure(promise: Promise<unknown>): Promise<DatasetError> {
   return error as DatasetError;
 }
 
-const options = (path: string, extra: object = {}) => ({ origin: `${baseUrl}${path}`, sha256: SHA256, cacheDir, log: false as const, ...extra });
+const options = (path: string, extra: object = {}) => ({
+  origin: `${baseUrl}${path}`,
+  sha256: SHA256,
+  cacheDir,
+  log: false as const,
+  ...extra,
+});
 
 interface Child {
   process: ChildProcess;
@@ -107,7 +113,9 @@ interface Child {
 
 /** `getFile('data.bin', …)` in another Node process, through get-file-child.ts. */
 function childGetFile(path: string): Child {
-  const child = spawn(process.execPath, ['--import', TSX, CHILD, `${baseUrl}${path}`, cacheDir, 'data.bin', SHA256], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX, CHILD, `${baseUrl}${path}`, cacheDir, 'data.bin', SHA256], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: Array<Record<string, string>> = [];
   let buffered = '';
   child.stdout!.setEncoding('utf8').on('data', (text: string) => {
@@ -139,7 +147,11 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 describe('getFile under faults', () => {
   it('waits out a throttled server and keeps the whole, verified file', async () => {
     const path = await getFile('data.bin', options('/throttled'));
-    expect(createHash('sha256').update(await readFile(path)).digest('hex')).toBe(SHA256);
+    expect(
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex'),
+    ).toBe(SHA256);
     expect(await readdir(cacheDir)).toEqual(['data.bin']);
   });
 
@@ -184,7 +196,11 @@ describe('getFile under faults', () => {
     const started = Date.now();
     const path = await getFile('data.bin', options('/file'));
     expect(Date.now() - started).toBeLessThan(10_000); // the dead process's lock is taken over at once, not after staleMs
-    expect(createHash('sha256').update(await readFile(path)).digest('hex')).toBe(SHA256);
+    expect(
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex'),
+    ).toBe(SHA256);
     expect(await readdir(cacheDir)).toEqual(['data.bin']);
   });
 
@@ -205,7 +221,11 @@ describe('getFile under faults', () => {
     const waiting = [a, b].flatMap((child) => child.lines.map((line) => line['waiting']).filter((line) => line !== undefined));
     expect(waiting).toHaveLength(1);
     expect(waiting[0]).toContain('is fetching this file; waiting for it to finish');
-    expect(createHash('sha256').update(await readFile(join(cacheDir, 'data.bin'))).digest('hex')).toBe(SHA256);
+    expect(
+      createHash('sha256')
+        .update(await readFile(join(cacheDir, 'data.bin')))
+        .digest('hex'),
+    ).toBe(SHA256);
     expect(await readdir(cacheDir)).toEqual(['data.bin']);
     expect(existsSync(join(cacheDir, '.data.bin.lock'))).toBe(false);
   });

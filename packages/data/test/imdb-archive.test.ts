@@ -66,7 +66,13 @@ describe('imdb aclImdb_v1.tar.gz', () => {
     const dataDir = join(root, 'data');
     await mkdir(dataDir);
     const archive = join(dataDir, 'aclImdb_v1.tar.gz');
-    await writeFile(archive, tarGz([{ path: 'aclImdb/train/neg/0_1.txt', body: 'bad' }, { path: 'aclImdb/../../../escaped.txt', body: 'pwned' }]));
+    await writeFile(
+      archive,
+      tarGz([
+        { path: 'aclImdb/train/neg/0_1.txt', body: 'bad' },
+        { path: 'aclImdb/../../../escaped.txt', body: 'pwned' },
+      ]),
+    );
     const error = await loadData({ dataDir, log }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatasetError);
     expect((error as DatasetError).message).toContain(archive);

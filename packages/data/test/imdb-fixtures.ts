@@ -49,7 +49,8 @@ class Bytes {
     memoize();
     for (let start = 0; start < items.length; start += 1000) {
       const batch = items.slice(start, start + 1000);
-      if (batch.length === 1) this.int(batch[0]!).op(0x61); // APPEND
+      if (batch.length === 1)
+        this.int(batch[0]!).op(0x61); // APPEND
       else {
         this.op(0x28); // MARK
         for (const item of batch) this.int(item);
@@ -122,7 +123,7 @@ export function npy(descr: string, shape: readonly number[], data: Uint8Array): 
   const header = Buffer.alloc(10);
   Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0]).copy(header);
   header.writeUInt16LE(length, 8);
-  return Buffer.concat([header, Buffer.from(dict.padEnd(length - 1, ' ') + '\n', 'latin1'), data]);
+  return Buffer.concat([header, Buffer.from(`${dict.padEnd(length - 1, ' ')}\n`, 'latin1'), data]);
 }
 
 export function npyInt64(values: readonly number[]): Uint8Array {
@@ -135,7 +136,9 @@ export function npyObjects(rows: readonly (readonly number[])[], protocol: 2 | 4
 
 export async function writeNpz(path: string, members: Record<string, Uint8Array>, compress = false): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const files = Object.fromEntries(Object.entries(members).map(([name, data]) => [name, [data, { level: compress ? 6 : 0 }] as [Uint8Array, { level: 0 | 6 }]]));
+  const files = Object.fromEntries(
+    Object.entries(members).map(([name, data]) => [name, [data, { level: compress ? 6 : 0 }] as [Uint8Array, { level: 0 | 6 }]]),
+  );
   await writeFile(path, zipSync(files));
 }
 
@@ -147,7 +150,11 @@ export interface RankedFixture {
 }
 
 /** Writes a Keras-style imdb.npz holding `corpus` (word ranks). */
-export async function writeKerasNpz(path: string, corpus: RankedFixture, { protocol = 4, compress = false }: { protocol?: 2 | 4; compress?: boolean } = {}): Promise<void> {
+export async function writeKerasNpz(
+  path: string,
+  corpus: RankedFixture,
+  { protocol = 4, compress = false }: { protocol?: 2 | 4; compress?: boolean } = {},
+): Promise<void> {
   await writeNpz(
     path,
     {

@@ -177,7 +177,13 @@ describe('corrupt imdb.npz', () => {
   });
 
   it('elements that are not lists of non-negative integers', async () => {
-    await writeNpz(path(), { ...members(), 'x_test.npy': npyObjects([[1, 2], [3, -4]]) });
+    await writeNpz(path(), {
+      ...members(),
+      'x_test.npy': npyObjects([
+        [1, 2],
+        [3, -4],
+      ]),
+    });
     await expectError(/member x_test\.npy: element 1 is not a list of non-negative integers/);
   });
 });

@@ -128,7 +128,14 @@ describe('imdb.loadData index semantics (Keras), on train A=[1,2,3] B=[4,1,5,2],
   });
 
   it('rejects invalid options before touching any source', async () => {
-    for (const bad of [{ numWords: 0 }, { skipTop: -1 }, { maxlen: 2.5 }, { seed: -1 }, { seed: 2 ** 32 }, { indexFrom: Number.NaN }] as ImdbOptions[]) {
+    for (const bad of [
+      { numWords: 0 },
+      { skipTop: -1 },
+      { maxlen: 2.5 },
+      { seed: -1 },
+      { seed: 2 ** 32 },
+      { indexFrom: Number.NaN },
+    ] as ImdbOptions[]) {
       await expect(loadData({ ...bad, dataDir: join(root, 'nowhere'), log })).rejects.toThrow(RangeError);
     }
     expect(lines).toEqual([]);
@@ -400,7 +407,9 @@ describe('imdb.loadData bad inputs', () => {
     const swapped = imdbDataRecords();
     swapped[2] = { t: 'Actually good.', s: 1 };
     await writeReviewsJson(path, swapped);
-    expect((await datasetError(loadData({ dataDir, log }))).message).toMatch(/record 2 is labelled 1 but lies in the train-negative block \(records 2–3\)/);
+    expect((await datasetError(loadData({ dataDir, log }))).message).toMatch(
+      /record 2 is labelled 1 but lies in the train-negative block \(records 2–3\)/,
+    );
     await writeReviewsJson(path, imdbDataRecords().slice(0, 6));
     expect((await datasetError(loadData({ dataDir, log }))).message).toMatch(/holds 6 records, not a positive multiple of 4/);
     await writeReviewsJson(path, { reviews: [] });

@@ -57,7 +57,10 @@ describe('padSequences (Keras semantics)', () => {
 
   it('accepts a RaggedArray and typed-array rows alike', () => {
     const ragged = padSequences(raggedFromRows(SEQUENCES), { maxlen: 3 });
-    const typed = padSequences(SEQUENCES.map((s) => Int32Array.from(s)), { maxlen: 3 });
+    const typed = padSequences(
+      SEQUENCES.map((s) => Int32Array.from(s)),
+      { maxlen: 3 },
+    );
     expect(ragged).toEqual(padSequences(SEQUENCES, { maxlen: 3 }));
     expect(typed).toEqual(ragged);
   });

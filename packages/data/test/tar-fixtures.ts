@@ -21,7 +21,7 @@ function field(header: Buffer, offset: number, length: number, value: string): v
 }
 
 function octal(value: number, length: number): string {
-  return value.toString(8).padStart(length - 1, '0') + '\0';
+  return `${value.toString(8).padStart(length - 1, '0')}\0`;
 }
 
 function header(entry: TarEntry, size: number): Buffer {

@@ -43,7 +43,11 @@ describe('TextVectorization', () => {
 
   it('encode: token indices, unknown words → 1, no padding', () => {
     const vectorizer = new TextVectorization().adapt(TEXTS);
-    expect(vectorizer.encode(['The cat ran away.', '', 'A DOG'])).toEqual([Int32Array.from([2, 3, 6, 1]), new Int32Array(0), Int32Array.from([7, 5])]);
+    expect(vectorizer.encode(['The cat ran away.', '', 'A DOG'])).toEqual([
+      Int32Array.from([2, 3, 6, 1]),
+      new Int32Array(0),
+      Int32Array.from([7, 5]),
+    ]);
     expect(vectorizer.tokenToIndex('dog')).toBe(5);
     expect(vectorizer.tokenToIndex('zebra')).toBe(1);
   });

@@ -36,7 +36,9 @@ export interface ImdbSequences {
 export async function loadImdbSequences(numWords: number, options: LoadDataOptions = {}): Promise<ImdbSequences> {
   const { limit, ...source } = options;
   const [[xTrain, yTrain], [xTest, yTest]] = await imdb.loadData({ ...source, numWords, startChar: null, oovChar: 1, indexFrom: 1 });
-  const vectorizer = new TextVectorization({ maxTokens: numWords }).setVocabulary(wordsByRank(await imdb.getWordIndex(source), numWords - 2));
+  const vectorizer = new TextVectorization({ maxTokens: numWords }).setVocabulary(
+    wordsByRank(await imdb.getWordIndex(source), numWords - 2),
+  );
   const n = Math.min(limit ?? Infinity, xTrain.length);
   return {
     train: { sequences: raggedRows(xTrain).slice(0, n), labels: { data: yTrain.data.subarray(0, n), shape: [n] } },

@@ -12,7 +12,12 @@ export async function loadMnistImages(options: LoadDataOptions, range: readonly 
   return { train: toModelInput(xTrain, yTrain, range, limit), test: toModelInput(xTest, yTest, range) };
 }
 
-function toModelInput(images: NDArray<Uint8Array>, labels: NDArray<Uint8Array>, [lo, hi]: readonly [number, number], limit?: number): Split {
+function toModelInput(
+  images: NDArray<Uint8Array>,
+  labels: NDArray<Uint8Array>,
+  [lo, hi]: readonly [number, number],
+  limit?: number,
+): Split {
   const n = Math.min(limit ?? Infinity, images.shape[0]!);
   const pixels = images.data.subarray(0, n * 28 * 28);
   const x = new Float32Array(pixels.length);

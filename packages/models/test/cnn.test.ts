@@ -44,7 +44,14 @@ describe('cnn preset: the network', () => {
       const name = layer.getClassName();
       switch (name) {
         case 'Conv2D':
-          return { name, filters: c['filters'], kernelSize: c['kernelSize'], activation: c['activation'], strides: c['strides'], padding: c['padding'] };
+          return {
+            name,
+            filters: c['filters'],
+            kernelSize: c['kernelSize'],
+            activation: c['activation'],
+            strides: c['strides'],
+            padding: c['padding'],
+          };
         case 'MaxPooling2D':
           return { name, poolSize: c['poolSize'] };
         case 'Dense':
@@ -100,7 +107,11 @@ describe('cnn preset: the network', () => {
   });
 
   it('is compiled with adam, sparse categorical cross-entropy and accuracy', async () => {
-    expect(cnn.compileOptions()).toMatchObject({ optimizer: { name: 'adam' }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    expect(cnn.compileOptions()).toMatchObject({
+      optimizer: { name: 'adam' },
+      loss: 'sparseCategoricalCrossentropy',
+      metrics: ['accuracy'],
+    });
 
     setSeed(3);
     const model = cnn.build();
@@ -128,7 +139,7 @@ describe('cnn preset: the network', () => {
 });
 
 describe('getPreset', () => {
-  it("throws UnknownPresetError listing the valid presets for an unknown name", () => {
+  it('throws UnknownPresetError listing the valid presets for an unknown name', () => {
     let error: unknown;
     try {
       getPreset('nope');

@@ -45,17 +45,42 @@ describe('Fréchet distance', () => {
   });
 
   it('is 0 between identical statistics and matches the closed form for commuting covariances', () => {
-    const a = stats([1, 2, 3], [[2, 0.5, 0], [0.5, 1, 0.2], [0, 0.2, 3]]);
+    const a = stats(
+      [1, 2, 3],
+      [
+        [2, 0.5, 0],
+        [0.5, 1, 0.2],
+        [0, 0.2, 3],
+      ],
+    );
     expect(frechetDistance(a, a)).toBeCloseTo(0, 8);
     // Diagonal covariances: Σ (μa − μb)² + Σ (σa − σb)².
-    const b = stats([0, 0], [[1, 0], [0, 9]]);
-    const c = stats([1, 2], [[4, 0], [0, 1]]);
+    const b = stats(
+      [0, 0],
+      [
+        [1, 0],
+        [0, 9],
+      ],
+    );
+    const c = stats(
+      [1, 2],
+      [
+        [4, 0],
+        [0, 1],
+      ],
+    );
     expect(frechetDistance(b, c)).toBeCloseTo(1 + 4 + (1 - 2) ** 2 + (3 - 1) ** 2, 8);
   });
 
   it('uses tr((Σa Σb)^½) for covariances that do not commute (checked against 2×2 eigenvalues)', () => {
-    const A = [[2, 1], [1, 2]];
-    const B = [[1, 0], [0, 3]];
+    const A = [
+      [2, 1],
+      [1, 2],
+    ];
+    const B = [
+      [1, 0],
+      [0, 3],
+    ];
     // Eigenvalues of A·B = [[2, 3], [1, 6]]: trace 8, determinant 9.
     const [t, d] = [8, 9];
     const traceRoot = Math.sqrt((t + Math.sqrt(t * t - 4 * d)) / 2) + Math.sqrt((t - Math.sqrt(t * t - 4 * d)) / 2);

@@ -5,7 +5,18 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getLearningRate, loadModel, setSeed, tf, type Model, type Tensor } from '@dl/core';
 import { describe, expect, it } from 'vitest';
-import { dcganDiscriminator, dcganGenerator, gan, GanModel, getPreset, imageGrid, loadGan, samplingGeneratorDir, SampleGrid, type GanOptions } from '../src/index.js';
+import {
+  dcganDiscriminator,
+  dcganGenerator,
+  gan,
+  GanModel,
+  getPreset,
+  imageGrid,
+  loadGan,
+  samplingGeneratorDir,
+  SampleGrid,
+  type GanOptions,
+} from '../src/index.js';
 import { isolateDatasetsCache } from './isolated-datasets.js';
 
 const temp = isolateDatasetsCache();
@@ -29,7 +40,8 @@ function squares(n: number): { data: Float32Array; shape: number[] } {
 }
 
 const weights = (m: Model): Float32Array[] => m.net.getWeights().map((w) => w.dataSync() as Float32Array);
-const optimizerWeights = async (m: Model): Promise<Float32Array[]> => (await m.optimizer.getWeights()).map((w) => w.tensor.dataSync() as Float32Array);
+const optimizerWeights = async (m: Model): Promise<Float32Array[]> =>
+  (await m.optimizer.getWeights()).map((w) => w.tensor.dataSync() as Float32Array);
 const batchOf = (x: Tensor) => ({ x: [x], y: [], size: x.shape[0]! });
 
 describe('gan preset: the networks', () => {
@@ -50,13 +62,28 @@ describe('gan preset: the networks', () => {
     expect(net.inputs[0]!.shape).toEqual([null, 100]);
     expect(net.outputs[0]!.shape).toEqual([null, 28, 28, 1]);
     expect(net.layers.map((l) => l.getClassName())).toEqual([
-      'Dense', 'BatchNormalization', 'LeakyReLU', 'Reshape', 'Conv2DTranspose', 'BatchNormalization', 'LeakyReLU', 'Conv2DTranspose',
+      'Dense',
+      'BatchNormalization',
+      'LeakyReLU',
+      'Reshape',
+      'Conv2DTranspose',
+      'BatchNormalization',
+      'LeakyReLU',
+      'Conv2DTranspose',
     ]);
     expect(net.layers.at(-1)!.getConfig()['activation']).toBe('tanh');
     // 4×4 kernels at stride 2: every output pixel gets the same number of taps (no checkerboard pattern).
-    for (const conv of net.layers.filter((l) => l.getClassName() === 'Conv2DTranspose')) expect(conv.getConfig()['kernelSize']).toEqual([4, 4]);
+    for (const conv of net.layers.filter((l) => l.getClassName() === 'Conv2DTranspose'))
+      expect(conv.getConfig()['kernelSize']).toEqual([4, 4]);
     expect(net.layers.map((l) => l.outputShape)).toEqual([
-      [null, 9408], [null, 9408], [null, 9408], [null, 7, 7, 192], [null, 14, 14, 96], [null, 14, 14, 96], [null, 14, 14, 96], [null, 28, 28, 1],
+      [null, 9408],
+      [null, 9408],
+      [null, 9408],
+      [null, 7, 7, 192],
+      [null, 14, 14, 96],
+      [null, 14, 14, 96],
+      [null, 14, 14, 96],
+      [null, 28, 28, 1],
     ]);
     const images = generator.predict(tf.randomNormal([3, 100]).mul(5));
     expect(images.shape).toEqual([3, 28, 28, 1]);
@@ -71,12 +98,26 @@ describe('gan preset: the networks', () => {
     const net = discriminator.net;
     expect(net.inputs[0]!.shape).toEqual([null, 28, 28, 1]);
     expect(net.outputs[0]!.shape).toEqual([null, 1]);
-    expect(net.layers.map((l) => l.getClassName())).toEqual(['Conv2D', 'LeakyReLU', 'Dropout', 'Conv2D', 'LeakyReLU', 'Dropout', 'Flatten', 'Dense']);
+    expect(net.layers.map((l) => l.getClassName())).toEqual([
+      'Conv2D',
+      'LeakyReLU',
+      'Dropout',
+      'Conv2D',
+      'LeakyReLU',
+      'Dropout',
+      'Flatten',
+      'Dense',
+    ]);
     for (const conv of net.layers.filter((l) => l.getClassName() === 'Conv2D')) {
       expect(conv.getConfig()['strides']).toEqual([2, 2]);
       expect(conv.getConfig()['kernelSize']).toEqual([5, 5]);
     }
-    expect(net.layers.map((l) => l.outputShape).slice(0, 4)).toEqual([[null, 14, 14, 64], [null, 14, 14, 64], [null, 14, 14, 64], [null, 7, 7, 128]]);
+    expect(net.layers.map((l) => l.outputShape).slice(0, 4)).toEqual([
+      [null, 14, 14, 64],
+      [null, 14, 14, 64],
+      [null, 14, 14, 64],
+      [null, 7, 7, 128],
+    ]);
     expect(net.layers.at(-1)!.getConfig()['activation']).toBe('linear');
     const logits = discriminator.predict(tf.zeros([2, 28, 28, 1]));
     expect(logits.shape).toEqual([2, 1]);
@@ -241,7 +282,10 @@ describe("the generator's moving average (emaMomentum)", () => {
     const average = model.generatorAverage!;
     expect(weights(average.model)).toEqual(weights(model.generator));
     const x = tf.tensor(squares(8).data, [8, 28, 28, 1]);
-    for (const [update, momentum] of [[1, 1 / 10], [2, 2 / 11]] as const) {
+    for (const [update, momentum] of [
+      [1, 1 / 10],
+      [2, 2 / 11],
+    ] as const) {
       const before = weights(average.model);
       model.trainStep(batchOf(x));
       expect(average.updates).toBe(update);

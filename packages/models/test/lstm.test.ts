@@ -2,7 +2,16 @@ import { join } from 'node:path';
 import { backendInfo, setSeed } from '@dl/core';
 import { TextVectorization } from '@dl/data';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getPreset, loadVocabulary, lstm, LSTM_SEQUENCE_LENGTH, LSTM_VOCABULARY_SIZE, lstmInput, PRESETS, saveVocabulary } from '../src/index.js';
+import {
+  getPreset,
+  loadVocabulary,
+  lstm,
+  LSTM_SEQUENCE_LENGTH,
+  LSTM_VOCABULARY_SIZE,
+  lstmInput,
+  PRESETS,
+  saveVocabulary,
+} from '../src/index.js';
 import { labelled, rowsWithLabels, writeRealImdbSlice, writeReviewsFixture } from './text-fixtures.js';
 import { isolateDatasetsCache } from './isolated-datasets.js';
 
@@ -28,7 +37,13 @@ describe('lstm preset: the network', () => {
         case 'Embedding':
           return { name, inputDim: c['inputDim'], outputDim: c['outputDim'], maskZero: c['maskZero'] ?? false };
         case 'LSTM':
-          return { name, units: c['units'], returnSequences: c['returnSequences'], dropout: c['dropout'], recurrentDropout: c['recurrentDropout'] };
+          return {
+            name,
+            units: c['units'],
+            returnSequences: c['returnSequences'],
+            dropout: c['dropout'],
+            recurrentDropout: c['recurrentDropout'],
+          };
         case 'Dropout':
           return { name, rate: c['rate'] };
         default:
@@ -62,7 +77,7 @@ describe('lstm preset: the network', () => {
     expect(model.metricsNames).toEqual(['loss', 'accuracy']);
     const n = 8;
     const x = { data: Int32Array.from({ length: n * 200 }, (_, i) => (i * 7919) % 20_000), shape: [n, 200] };
-    const y = { data: Uint8Array.from({ length: n }, (_, i) => (i * 5) % 3 === 0 ? 1 : 0), shape: [n] };
+    const y = { data: Uint8Array.from({ length: n }, (_, i) => ((i * 5) % 3 === 0 ? 1 : 0)), shape: [n] };
     const out = model.predict(x);
     const p = Array.from(out.dataSync());
     out.dispose();
@@ -84,12 +99,16 @@ describe('lstmInput', () => {
     expect(data.slice(200)).toEqual([...new Array(198).fill(0), 5, 6]);
   });
 
-  it('encodes raw text with the vocabulary, through the preset\'s text support', () => {
+  it("encodes raw text with the vocabulary, through the preset's text support", () => {
     const vocabulary = new TextVectorization().setVocabulary(['great', 'movie']);
     const x = lstm.text!.encode(vocabulary, ['A great, GREAT movie!']);
     expect(x.shape).toEqual([1, 200]);
     expect(Array.from(x.data).slice(196)).toEqual([1, 2, 2, 3]);
-    expect(Array.from(x.data).slice(0, 196).every((v) => v === 0)).toBe(true);
+    expect(
+      Array.from(x.data)
+        .slice(0, 196)
+        .every((v) => v === 0),
+    ).toBe(true);
   });
 });
 
@@ -112,8 +131,16 @@ describe('lstm.loadData from a dataDir', () => {
     expect(Array.from(data.train.y.data).sort()).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
     for (const split of ['train', 'test'] as const) {
       const reviews = labelled(split);
-      const encoded = lstm.text!.encode(vocabulary, reviews.map((r) => r.text));
-      expect(rowsWithLabels(data[split].x, data[split].y.data)).toEqual(rowsWithLabels(encoded, reviews.map((r) => r.label)));
+      const encoded = lstm.text!.encode(
+        vocabulary,
+        reviews.map((r) => r.text),
+      );
+      expect(rowsWithLabels(data[split].x, data[split].y.data)).toEqual(
+        rowsWithLabels(
+          encoded,
+          reviews.map((r) => r.label),
+        ),
+      );
     }
   });
 

@@ -43,18 +43,43 @@ describe('text-classifier preset: the network', () => {
     expect(TEXT_CLASSIFIER_INPUT_LENGTH).toBe(2 * WINDOW);
     const stack = net.layers.map((layer) => {
       const c = layer.getConfig();
-      return { name: layer.getClassName(), units: c['units'], activation: c['activation'], inputDim: c['inputDim'], outputDim: c['outputDim'], output: layer.outputShape };
+      return {
+        name: layer.getClassName(),
+        units: c['units'],
+        activation: c['activation'],
+        inputDim: c['inputDim'],
+        outputDim: c['outputDim'],
+        output: layer.outputShape,
+      };
     });
     expect(stack).toEqual([
-      { name: 'Embedding', inputDim: UNIGRAM_VOCABULARY_SIZE + MAX_BIGRAMS, outputDim: 32, units: undefined, activation: undefined, output: [null, 800, 32] },
-      { name: 'GlobalAveragePooling1D', inputDim: undefined, outputDim: undefined, units: undefined, activation: undefined, output: [null, 32] },
+      {
+        name: 'Embedding',
+        inputDim: UNIGRAM_VOCABULARY_SIZE + MAX_BIGRAMS,
+        outputDim: 32,
+        units: undefined,
+        activation: undefined,
+        output: [null, 800, 32],
+      },
+      {
+        name: 'GlobalAveragePooling1D',
+        inputDim: undefined,
+        outputDim: undefined,
+        units: undefined,
+        activation: undefined,
+        output: [null, 32],
+      },
       { name: 'Dense', units: 1, activation: 'sigmoid', inputDim: undefined, outputDim: undefined, output: [null, 1] },
     ]);
     expect(net.countParams()).toBe(120_000 * 32 + 32 + 1);
   });
 
   it('is compiled with adam, binary cross-entropy and accuracy', async () => {
-    expect(textClassifier.compileOptions()).toMatchObject({ optimizer: { name: 'adam' }, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    expect(textClassifier.compileOptions()).toMatchObject({
+      optimizer: { name: 'adam' },
+      loss: 'binaryCrossentropy',
+      metrics: ['accuracy'],
+    });
     setSeed(5);
     const model = textClassifier.build();
     expect(model.optimizer.getClassName()).toBe('Adam');
@@ -161,8 +186,16 @@ describe('text-classifier.loadData from a dataDir', () => {
     // The data path (imdb.loadData's word indices) and the predict path (raw text through the saved vocabulary) agree.
     for (const split of ['train', 'test'] as const) {
       const reviews = labelled(split);
-      const encoded = textClassifier.text!.encode(vocabulary, reviews.map((r) => r.text));
-      expect(rowsWithLabels(data[split].x, data[split].y.data)).toEqual(rowsWithLabels(encoded, reviews.map((r) => r.label)));
+      const encoded = textClassifier.text!.encode(
+        vocabulary,
+        reviews.map((r) => r.text),
+      );
+      expect(rowsWithLabels(data[split].x, data[split].y.data)).toEqual(
+        rowsWithLabels(
+          encoded,
+          reviews.map((r) => r.label),
+        ),
+      );
     }
   });
 
@@ -182,7 +215,10 @@ describe('text-classifier.loadData from a dataDir', () => {
     const path = await saveVocabulary(dir, vocabulary!);
     expect(path).toBe(join(dir, VOCABULARY_JSON));
     expect(await readdir(dir)).toEqual([VOCABULARY_JSON]); // no temporary file left behind
-    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ format: 'dl-text-vectorization', vocabulary: vocabulary!.getVocabulary() });
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({
+      format: 'dl-text-vectorization',
+      vocabulary: vocabulary!.getVocabulary(),
+    });
 
     const reloaded = await loadVocabulary(dir);
     expect(reloaded.getVocabulary()).toEqual(vocabulary!.getVocabulary());
@@ -207,7 +243,12 @@ describe('text-classifier on real IMDB reviews', () => {
     setSeed(1);
     const model = textClassifier.build();
     const epochs = 2;
-    const history = await model.fit(train.x, train.y, { epochs, batchSize: 32, callbacks: textClassifier.callbacks({ epochs }), verbose: 0 });
+    const history = await model.fit(train.x, train.y, {
+      epochs,
+      batchSize: 32,
+      callbacks: textClassifier.callbacks({ epochs }),
+      verbose: 0,
+    });
     expect(history.history['loss']).toHaveLength(2);
     expect(history.history['loss']![1]!).toBeLessThan(history.history['loss']![0]!);
 

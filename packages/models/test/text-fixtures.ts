@@ -37,7 +37,12 @@ export function labelled(split: 'train' | 'test'): Labelled[] {
 export async function writeReviewsFixture(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   const block = (texts: string[], s: number) => texts.map((t) => ({ t, s }));
-  const records = [...block(REVIEWS.test.neg, 0), ...block(REVIEWS.train.neg, 0), ...block(REVIEWS.test.pos, 1), ...block(REVIEWS.train.pos, 1)];
+  const records = [
+    ...block(REVIEWS.test.neg, 0),
+    ...block(REVIEWS.train.neg, 0),
+    ...block(REVIEWS.test.pos, 1),
+    ...block(REVIEWS.train.pos, 1),
+  ];
   await writeFile(join(dir, 'reviews.json'), JSON.stringify(records));
   return dir;
 }

@@ -47,19 +47,30 @@ export function checkCapabilities(tf: TfjsNode): Capabilities {
   return {
     listAttributes: attempt(() => {
       // relu(conv2d(x, 1×1 filter of 1) + bias) on [1, -2] with bias -0.5 → [0.5, 0].
-      const out = run(tf, backend, '_FusedConv2D', [[1, -2], [1]], [[1, 1, 2, 1], [1, 1, 1, 1]], [-0.5], [
-        { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT },
-        { name: 'TArgs', type: backend.binding.TF_ATTR_TYPE, value: [backend.binding.TF_FLOAT] },
-        { name: 'num_args', type: backend.binding.TF_ATTR_INT, value: 1 },
-        { name: 'strides', type: backend.binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
-        { name: 'padding', type: backend.binding.TF_ATTR_STRING, value: 'VALID' },
-        { name: 'fused_ops', type: backend.binding.TF_ATTR_STRING, value: ['BiasAdd', 'Relu'] },
-      ]);
+      const out = run(
+        tf,
+        backend,
+        '_FusedConv2D',
+        [[1, -2], [1]],
+        [
+          [1, 1, 2, 1],
+          [1, 1, 1, 1],
+        ],
+        [-0.5],
+        [
+          { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT },
+          { name: 'TArgs', type: backend.binding.TF_ATTR_TYPE, value: [backend.binding.TF_FLOAT] },
+          { name: 'num_args', type: backend.binding.TF_ATTR_INT, value: 1 },
+          { name: 'strides', type: backend.binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
+          { name: 'padding', type: backend.binding.TF_ATTR_STRING, value: 'VALID' },
+          { name: 'fused_ops', type: backend.binding.TF_ATTR_STRING, value: ['BiasAdd', 'Relu'] },
+        ],
+      );
       expectValues(out, [0.5, 0], '_FusedConv2D');
     }),
     graphFunctions: attempt(() => {
       const register = backend.binding.registerFunction;
-      if (typeof register !== 'function') throw new Error('the addon has no registerFunction (it is not built with dl\'s patch)');
+      if (typeof register !== 'function') throw new Error("the addon has no registerFunction (it is not built with dl's patch)");
       const name = `dl_capability_probe_${process.pid}_${probeCount++}`;
       register.call(backend.binding, name, doublingGraph(backend.binding.TF_FLOAT), ['x:0'], ['y:0']);
       expectValues(run(tf, backend, name, [[3]], [[1]], undefined, []), [6], 'a registered graph function');
@@ -77,7 +88,15 @@ function attempt(check: () => void): Capability {
 }
 
 /** Runs `op` on float tensors made from `values`/`shapes` (plus a bias vector, if given); returns the first output. */
-function run(tf: TfjsNode, backend: Backend, op: string, values: number[][], shapes: number[][], bias: number[] | undefined, attrs: Array<{ name: string; type: number; value: unknown }>): number[] {
+function run(
+  tf: TfjsNode,
+  backend: Backend,
+  op: string,
+  values: number[][],
+  shapes: number[][],
+  bias: number[] | undefined,
+  attrs: Array<{ name: string; type: number; value: unknown }>,
+): number[] {
   const inputs = values.map((v, i) => tf.tensor(v, shapes[i]!));
   if (bias) inputs.push(tf.tensor(bias, [bias.length]));
   try {

@@ -79,9 +79,16 @@ export async function setupNative(options: SetupOptions = {}): Promise<SetupResu
     probe = probeTfjsNode(installDir);
     if (!usable(probe)) throw new Error(`the build in ${cacheDir} is not usable: ${probe.reason}`);
     rmSync(setupFailureFile(installDir), { force: true });
-    log(`native backend ready (TensorFlow ${probe.tensorflowVersion}, graph execution and fused kernels), ` +
-      `${buildSeconds === undefined ? 'from the cache' : `built in ${buildSeconds.toFixed(1)} s and cached`} in ${cacheDir}`);
-    return { ...probe, ok: true, source: buildSeconds === undefined ? 'cache' : 'built', ...(buildSeconds !== undefined && { buildSeconds }) };
+    log(
+      `native backend ready (TensorFlow ${probe.tensorflowVersion}, graph execution and fused kernels), ` +
+        `${buildSeconds === undefined ? 'from the cache' : `built in ${buildSeconds.toFixed(1)} s and cached`} in ${cacheDir}`,
+    );
+    return {
+      ...probe,
+      ok: true,
+      source: buildSeconds === undefined ? 'cache' : 'built',
+      ...(buildSeconds !== undefined && { buildSeconds }),
+    };
   } catch (err) {
     const reason = (err as Error).message;
     log(`could not set up TensorFlow's native kernels: ${reason}`);
@@ -117,7 +124,9 @@ export function probeTfjsNode(dir: string): ProbeResult {
   const line = r.stdout?.trim().split('\n').at(-1);
   if (r.status === 0 && line?.startsWith('{')) {
     const result = JSON.parse(line) as ProbeResult;
-    const missing = Object.entries(result.capabilities ?? {}).filter(([, c]) => !c.ok).map(([name, c]) => `${name}: ${c.reason}`);
+    const missing = Object.entries(result.capabilities ?? {})
+      .filter(([, c]) => !c.ok)
+      .map(([name, c]) => `${name}: ${c.reason}`);
     return missing.length ? { ...result, reason: `its addon lacks what dl needs (${missing.join('; ')})` } : result;
   }
   return { loads: false, reason: `it does not load: ${r.error?.message ?? lastErrorLine(`${r.stdout ?? ''}${r.stderr ?? ''}`)}` };
@@ -129,7 +138,8 @@ async function buildIntoCache(cacheDir: string, log: (line: string) => void): Pr
     throw new Error(`building from the tensorflow-cpu wheel is supported on linux-x64 only, not ${process.platform}-${process.arch}`);
   }
   const headers = nodeHeadersDir();
-  if (!headers) throw new Error('no Node headers found (include/node/node_api.h); set npm_config_nodedir to the folder that holds include/node');
+  if (!headers)
+    throw new Error('no Node headers found (include/node/node_api.h); set npm_config_nodedir to the folder that holds include/node');
   mkdirSync(dirname(cacheDir), { recursive: true });
   const workDir = await mkdtemp(`${cacheDir}.work-`);
   try {
@@ -146,10 +156,14 @@ async function buildIntoCache(cacheDir: string, log: (line: string) => void): Pr
       env: { ...process.env, npm_config_nodedir: headers },
       timeout: 20 * 60_000,
     });
-    if (r.status !== 0) throw new Error(`node-pre-gyp build failed:\n${`${r.stdout}${r.stderr}${r.error?.message ?? ''}`.trim().split('\n').slice(-15).join('\n')}`);
+    if (r.status !== 0)
+      throw new Error(
+        `node-pre-gyp build failed:\n${`${r.stdout}${r.stderr}${r.error?.message ?? ''}`.trim().split('\n').slice(-15).join('\n')}`,
+      );
     if (!existsSync(addonPath(sources))) throw new Error(`node-pre-gyp reported success but wrote no ${addonPath(sources)}`);
     // node-pre-gyp's object files, which nobody loads.
-    for (const entry of readdirSync(sources)) if (/^build(-tmp-|$)/.test(entry)) rmSync(join(sources, entry), { recursive: true, force: true });
+    for (const entry of readdirSync(sources))
+      if (/^build(-tmp-|$)/.test(entry)) rmSync(join(sources, entry), { recursive: true, force: true });
     rmSync(join(sources, 'deps'));
     mkdirSync(join(workDir, 'entry'));
     renameSync(sources, join(workDir, 'entry', 'tfjs-node'));
@@ -173,7 +187,10 @@ function linkAgainst(sources: string, libDir: string): void {
   const text = readFileSync(gyp, 'utf8');
   const origin = "'-Wl,-rpath,\\$$ORIGIN/../../deps/lib',";
   if (!text.includes(origin)) throw new Error(`${gyp} has no run path ${origin}: not the tfjs-node this setup knows`);
-  writeFileSync(gyp, text.replace(origin, () => `${origin} '-Wl,-rpath,${libDir}',`));
+  writeFileSync(
+    gyp,
+    text.replace(origin, () => `${origin} '-Wl,-rpath,${libDir}',`),
+  );
 }
 
 /**

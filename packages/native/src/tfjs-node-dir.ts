@@ -28,7 +28,9 @@ export function setupFailureFile(dir: string): string {
  */
 export function loadTfjsNode<T = unknown>(dir = tfjsNodeDir()): T {
   if (!existsSync(dir)) {
-    const failure = existsSync(setupFailureFile(dir)) ? `the setup failed: ${readFileSync(setupFailureFile(dir), 'utf8').trim()}` : 'the install-time setup did not run';
+    const failure = existsSync(setupFailureFile(dir))
+      ? `the setup failed: ${readFileSync(setupFailureFile(dir), 'utf8').trim()}`
+      : 'the install-time setup did not run';
     throw new Error(`dl's native TensorFlow build is not installed (no ${dir}): ${failure}`);
   }
   // TensorFlow's C++ start-up chatter (CPU feature notices) is noise for dl's users.

@@ -17,16 +17,31 @@ import { TFJS_NODE } from './pins.js';
 /** Fetches, checks, unpacks and patches tfjs-node into `<workDir>/tfjs-node`; returns that folder. */
 export async function preparedTfjsNodeSources(workDir: string): Promise<string> {
   const spec = `${TFJS_NODE.name}@${TFJS_NODE.version}`;
-  const r = spawnSync('npm', ['pack', spec, '--pack-destination', workDir, '--json', '--ignore-scripts'], { cwd: workDir, encoding: 'utf8', timeout: 5 * 60_000 });
+  const r = spawnSync('npm', ['pack', spec, '--pack-destination', workDir, '--json', '--ignore-scripts'], {
+    cwd: workDir,
+    encoding: 'utf8',
+    timeout: 5 * 60_000,
+  });
   if (r.status !== 0) {
-    const why = r.error?.message ?? (r.stderr || r.stdout).trim().split('\n').filter((l) => /error/i.test(l)).slice(-2).join(' ');
-    throw new Error(`\`npm pack ${spec}\` failed (${why || `exit ${r.status}`}): npm and its registry must be reachable to build dl's native kernels`);
+    const why =
+      r.error?.message ??
+      (r.stderr || r.stdout)
+        .trim()
+        .split('\n')
+        .filter((l) => /error/i.test(l))
+        .slice(-2)
+        .join(' ');
+    throw new Error(
+      `\`npm pack ${spec}\` failed (${why || `exit ${r.status}`}): npm and its registry must be reachable to build dl's native kernels`,
+    );
   }
   const [packed] = JSON.parse(r.stdout) as Array<{ filename: string }>;
   const tarball = join(workDir, packed!.filename);
   const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
   if (integrity !== TFJS_NODE.integrity) {
-    throw new Error(`${spec} from the registry has integrity ${integrity}, not the pinned ${TFJS_NODE.integrity}: refusing to build from it`);
+    throw new Error(
+      `${spec} from the registry has integrity ${integrity}, not the pinned ${TFJS_NODE.integrity}: refusing to build from it`,
+    );
   }
   const dir = join(workDir, 'tfjs-node');
   mkdirSync(dir);

@@ -58,20 +58,41 @@ async function givenWheel(path: string): Promise<string> {
 async function pinnedWheel(workDir: string, log: (line: string) => void): Promise<string> {
   const spec = `tensorflow-cpu==${TENSORFLOW_WHEEL.version}`;
   log(`downloading ${TENSORFLOW_WHEEL.file} from the pip index (270 MB)…`);
-  const args = ['download', '--no-deps', '--only-binary=:all:', ...TENSORFLOW_WHEEL.pip, '--retries', '0', '--timeout', '15', '-d', workDir, spec];
+  const args = [
+    'download',
+    '--no-deps',
+    '--only-binary=:all:',
+    ...TENSORFLOW_WHEEL.pip,
+    '--retries',
+    '0',
+    '--timeout',
+    '15',
+    '-d',
+    workDir,
+    spec,
+  ];
   const failures: string[] = [];
-  for (const [cmd, cmdArgs] of [['pip', args], ['pip3', args], ['python3', ['-m', 'pip', ...args]]] as const) {
+  for (const [cmd, cmdArgs] of [
+    ['pip', args],
+    ['pip3', args],
+    ['python3', ['-m', 'pip', ...args]],
+  ] as const) {
     const r = spawnSync(cmd, cmdArgs, { encoding: 'utf8', timeout: 15 * 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
     const wheel = join(workDir, TENSORFLOW_WHEEL.file);
     if (r.status === 0 && existsSync(wheel)) {
       const digest = await sha256(wheel);
-      if (digest !== TENSORFLOW_WHEEL.sha256) throw new Error(`the pip index served ${TENSORFLOW_WHEEL.file} with sha256 ${digest}, not the published ${TENSORFLOW_WHEEL.sha256}`);
+      if (digest !== TENSORFLOW_WHEEL.sha256)
+        throw new Error(
+          `the pip index served ${TENSORFLOW_WHEEL.file} with sha256 ${digest}, not the published ${TENSORFLOW_WHEEL.sha256}`,
+        );
       return wheel;
     }
     failures.push(`${cmd}: ${r.error?.message ?? lastErrorLine(`${r.stdout}${r.stderr}`)}`);
   }
-  throw new Error(`could not download ${spec} (${failures.join('; ')}). Make a pip index serving it reachable, or download ` +
-    `${TENSORFLOW_WHEEL.file} yourself and set DL_TF_WHEEL to its path`);
+  throw new Error(
+    `could not download ${spec} (${failures.join('; ')}). Make a pip index serving it reachable, or download ` +
+      `${TENSORFLOW_WHEEL.file} yourself and set DL_TF_WHEEL to its path`,
+  );
 }
 
 /** The file's SHA-256, streamed (a wheel is 270 MB). */

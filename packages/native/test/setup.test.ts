@@ -34,7 +34,9 @@ describe('native setup that cannot finish', () => {
     } finally {
       process.env = saved;
     }
-    expect(lines.join('\n')).toMatch(/could not set up TensorFlow's native kernels: DL_TF_WHEEL=.*no such file[\s\S]*Fix the cause above, then run: node .*bin\/setup\.js/);
+    expect(lines.join('\n')).toMatch(
+      /could not set up TensorFlow's native kernels: DL_TF_WHEEL=.*no such file[\s\S]*Fix the cause above, then run: node .*bin\/setup\.js/,
+    );
     expect(existsSync(installDir)).toBe(false);
     expect(() => loadTfjsNode(installDir)).toThrow(/not installed .*the setup failed: DL_TF_WHEEL=.*no such file/);
   });

@@ -21,7 +21,9 @@ export interface BenchCommandOptions {
 export async function bench(options: BenchCommandOptions): Promise<void> {
   const root = findRoot(dirname(fileURLToPath(import.meta.url)));
   if (!root) {
-    throw new UsageError('dl bench runs bench/run.ts of a dl source checkout, and none was found above this dl installation; clone the repository and run `pnpm bench` there');
+    throw new UsageError(
+      'dl bench runs bench/run.ts of a dl source checkout, and none was found above this dl installation; clone the repository and run `pnpm bench` there',
+    );
   }
   const args: string[] = [];
   if (options.workloads !== undefined) args.push('--workloads', options.workloads);

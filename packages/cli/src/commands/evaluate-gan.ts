@@ -48,7 +48,9 @@ export async function evaluateGan(dir: string, options: EvaluateGanOptions): Pro
   out.info(row(`generated (${result.generated.samples})`, result.generated));
   out.info(row(`real test (${result.real.samples})`, result.real));
   const total = result.generated.samples;
-  out.info(`Classes of the generated samples: ${result.generated.classCounts.map((c, digit) => `${digit}: ${((100 * c) / total).toFixed(1)}%`).join(', ')}`);
+  out.info(
+    `Classes of the generated samples: ${result.generated.classCounts.map((c, digit) => `${digit}: ${((100 * c) / total).toFixed(1)}%`).join(', ')}`,
+  );
   const about = classifier.dir ?? 'trained for this run only';
   out.info(`Generator: ${generatorDir}`);
   out.info(`Scored by the MNIST classifier ${about}; Fréchet distances to its features of the ${result.referenceSamples} training images`);

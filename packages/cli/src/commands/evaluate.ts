@@ -23,7 +23,8 @@ export async function evaluate(dir: string, options: EvaluateCommandOptions): Pr
   const out = makeOutput(options);
   const model = await loadModel(modelDir);
   const presetName = model.metadata?.preset;
-  if (typeof presetName !== 'string') throw new UsageError(`${join(modelDir, 'model.json')} does not say which preset built it: was it saved by \`dl train\`?`);
+  if (typeof presetName !== 'string')
+    throw new UsageError(`${join(modelDir, 'model.json')} does not say which preset built it: was it saved by \`dl train\`?`);
   const preset = resolvePreset(presetName);
   model.compile(preset.compileOptions());
   const data = await preset.loadData({

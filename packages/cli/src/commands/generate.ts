@@ -32,7 +32,9 @@ export async function generate(dir: string, options: GenerateCommandOptions): Pr
   const runDir = resolve(dir);
   const generatorDir = isGanSave(runDir) ? samplingGeneratorDir(runDir) : runDir;
   if (!existsSync(join(generatorDir, 'model.json'))) {
-    throw new UsageError(`${join(runDir, GENERATOR_DIR, 'model.json')} not found: DIR must be a folder written by \`dl train gan\` (e.g. runs/gan-…)`);
+    throw new UsageError(
+      `${join(runDir, GENERATOR_DIR, 'model.json')} not found: DIR must be a folder written by \`dl train gan\` (e.g. runs/gan-…)`,
+    );
   }
   const out = makeOutput(options);
   const generator = await loadModel(generatorDir);
@@ -41,11 +43,14 @@ export async function generate(dir: string, options: GenerateCommandOptions): Pr
     throw new UsageError(`${generatorDir} is not a generator: it takes ${JSON.stringify(inputShape)}, not latent vectors [null, size]`);
   }
   const n = options.n ?? 64;
-  const images = tf.tidy(() => generator.predict(tf.randomNormal([n, inputShape[1] as number], 0, 1, 'float32', options.seed), { batchSize: 256 }));
+  const images = tf.tidy(() =>
+    generator.predict(tf.randomNormal([n, inputShape[1] as number], 0, 1, 'float32', options.seed), { batchSize: 256 }),
+  );
   try {
     await mkdir(dirname(path), { recursive: true });
     if (format === '.png') await writeImageGrid(path, images);
-    else if (format === '.npy') await writeFileAtomic(path, new Uint8Array(encodeNpy(images.dataSync() as Float32Array, images.shape, { dtype: 'f4' })));
+    else if (format === '.npy')
+      await writeFileAtomic(path, new Uint8Array(encodeNpy(images.dataSync() as Float32Array, images.shape, { dtype: 'f4' })));
     else await writeFileAtomic(path, JSON.stringify({ shape: images.shape, range: [-1, 1], data: images.arraySync() }));
   } finally {
     images.dispose();

@@ -9,6 +9,8 @@ export function list(options: { json?: boolean }): void {
   }
   const width = Math.max(...rows.map((r) => r.name.length));
   for (const r of rows) {
-    process.stdout.write(`${r.name.padEnd(width)}  ${r.description} [dataset ${r.dataset}, ${r.epochs} epochs, batch ${r.batchSize}, learning rate ${r.learningRate}]\n`);
+    process.stdout.write(
+      `${r.name.padEnd(width)}  ${r.description} [dataset ${r.dataset}, ${r.epochs} epochs, batch ${r.batchSize}, learning rate ${r.learningRate}]\n`,
+    );
   }
 }

@@ -25,7 +25,8 @@ export async function predict(dir: string, options: PredictCommandOptions): Prom
   }
   const model = await loadModel(modelDir);
   const presetName = model.metadata?.preset;
-  if (typeof presetName !== 'string') throw new UsageError(`${modelJson} does not say which preset built it: was it saved by \`dl train\`?`);
+  if (typeof presetName !== 'string')
+    throw new UsageError(`${modelJson} does not say which preset built it: was it saved by \`dl train\`?`);
   const preset = resolvePreset(presetName);
   if (preset.text === undefined) {
     throw new UsageError(
@@ -37,7 +38,7 @@ export async function predict(dir: string, options: PredictCommandOptions): Prom
   if (!existsSync(vocabularyPath)) {
     throw new UsageError(`${vocabularyPath} not found: a '${preset.name}' model needs the vocabulary \`dl train\` saves beside it`);
   }
-  let vocabulary;
+  let vocabulary: Awaited<ReturnType<typeof loadVocabulary>>;
   try {
     vocabulary = await loadVocabulary(modelDir);
   } catch (err) {

@@ -3,10 +3,19 @@ import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BackupAndRestore, ProgbarLogger, setSeed, TerminateOnNaN, type BackupState, type Model } from '@dl/core';
 import type { HeldLock } from '@dl/data';
-import { saveVocabulary, type Preset } from '@dl/models';
+import { saveVocabulary } from '@dl/models';
 import { makeOutput } from '../output.js';
 import { readRunConfig, RUN_JSON, writeRunConfig, type RunConfig } from '../run-config.js';
-import { abandonNewRun, CHECKPOINT_DIR, createUniqueFolder, HistoryFile, HISTORY_JSON, METRICS_JSON, removeOwnTempFiles, takeNewRunFolder } from '../run-folder.js';
+import {
+  abandonNewRun,
+  CHECKPOINT_DIR,
+  createUniqueFolder,
+  HistoryFile,
+  HISTORY_JSON,
+  METRICS_JSON,
+  removeOwnTempFiles,
+  takeNewRunFolder,
+} from '../run-folder.js';
 import { lockRunFolder } from '../run-lock.js';
 import { RunSignals } from '../run-signals.js';
 import { UsageError } from '../usage-error.js';
@@ -82,7 +91,7 @@ export async function train(presetName: string | undefined, options: TrainComman
     }
 
     await signals.enter('load');
-    let data;
+    let data: Awaited<ReturnType<typeof preset.loadData>>;
     try {
       data = await preset.loadData({
         ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
@@ -110,7 +119,11 @@ export async function train(presetName: string | undefined, options: TrainComman
     backup = new BackupAndRestore({ backupDir: checkpoint, deleteCheckpoint: false });
     // TerminateOnNaN before the backup, so a diverged epoch is never saved as one to resume from.
     const callbacks = [
-      ...preset.callbacks({ epochs: config.epochs, outDir, ...(config.learningRate !== undefined ? { learningRate: config.learningRate } : {}) }),
+      ...preset.callbacks({
+        epochs: config.epochs,
+        outDir,
+        ...(config.learningRate !== undefined ? { learningRate: config.learningRate } : {}),
+      }),
       nan,
       backup,
       new HistoryFile(outDir, backup),
@@ -125,7 +138,10 @@ export async function train(presetName: string | undefined, options: TrainComman
       verbose: out.progressStream ? 1 : 0,
     });
     if (nan.terminatedAt) {
-      const last = epochsDone > 0 ? `the last good checkpoint (after epoch ${epochsDone}) is in ${checkpoint}` : 'no epoch finished, so there is no checkpoint to resume from';
+      const last =
+        epochsDone > 0
+          ? `the last good checkpoint (after epoch ${epochsDone}) is in ${checkpoint}`
+          : 'no epoch finished, so there is no checkpoint to resume from';
       throw new Error(
         `the loss became NaN or infinite at epoch ${nan.terminatedAt.epoch + 1}, batch ${nan.terminatedAt.batch}: training stopped. ` +
           `Lower the learning rate or check the data; ${last}`,
@@ -192,7 +208,8 @@ async function openRun(presetName: string | undefined, options: TrainCommandOpti
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.dataDir !== undefined ? { dataDir: resolve(options.dataDir) } : {}),
   };
-  if (options.out === '') throw new UsageError('--out is an empty string: name a new or empty folder for the run (or leave --out out for runs/<preset>-<time>)');
+  if (options.out === '')
+    throw new UsageError('--out is an empty string: name a new or empty folder for the run (or leave --out out for runs/<preset>-<time>)');
   let outDir: string;
   let created: boolean;
   let lock: HeldLock;
@@ -215,7 +232,9 @@ async function checkpointState(model: Model, checkpoint: string, config: RunConf
   if (metadata === undefined) return undefined;
   const preset = metadata['preset'];
   if (preset !== undefined && preset !== config.preset) {
-    throw new UsageError(`${checkpoint} is a checkpoint of preset '${String(preset)}', but ${join(outDir, RUN_JSON)} is a run of '${config.preset}': it cannot be resumed. Restore the run's own checkpoint, or start a new run`);
+    throw new UsageError(
+      `${checkpoint} is a checkpoint of preset '${String(preset)}', but ${join(outDir, RUN_JSON)} is a run of '${config.preset}': it cannot be resumed. Restore the run's own checkpoint, or start a new run`,
+    );
   }
   return BackupAndRestore.readState(model, checkpoint);
 }
@@ -231,7 +250,9 @@ async function reconcileEpochs(run: Run, saved: BackupState | undefined, epochsO
   const finished = existsSync(join(outDir, METRICS_JSON));
   const historyEpochs = await readHistoryEpochs(outDir);
   if (epochsOption !== undefined && epochsOption < Math.max(done, historyEpochs)) {
-    throw new UsageError(`--epochs ${epochsOption} is fewer than the ${Math.max(done, historyEpochs)} epochs ${outDir} has already trained: pass --epochs ${Math.max(done, historyEpochs)} or more, or leave it out`);
+    throw new UsageError(
+      `--epochs ${epochsOption} is fewer than the ${Math.max(done, historyEpochs)} epochs ${outDir} has already trained: pass --epochs ${Math.max(done, historyEpochs)} or more, or leave it out`,
+    );
   }
   const epochs = epochsOption ?? config.epochs;
   if (finished && epochs <= config.epochs) return 'finished';
@@ -261,7 +282,10 @@ async function readHistoryEpochs(outDir: string): Promise<number> {
 }
 
 async function finishedMessage(outDir: string, config: RunConfig): Promise<string> {
-  const metrics = await readFile(join(outDir, METRICS_JSON), 'utf8').then((text) => JSON.parse(text) as Record<string, number>, () => undefined);
+  const metrics = await readFile(join(outDir, METRICS_JSON), 'utf8').then(
+    (text) => JSON.parse(text) as Record<string, number>,
+    () => undefined,
+  );
   const result = metrics !== undefined && typeof metrics === 'object' ? ` (test ${formatMetrics(metrics)})` : '';
   return `${outDir} is finished: ${config.epochs} of ${config.epochs} epochs trained${result}; nothing to resume. To train it longer, pass --epochs N with N > ${config.epochs}`;
 }
@@ -272,7 +296,8 @@ function describeState(run: Run | undefined, epochsDone: number, finished: boole
   const { outDir, config } = run;
   if (finished) return `the run is complete and saved in ${outDir}.`;
   const resume = `continue with: dl train --resume ${outDir}`;
-  if (epochsDone >= config.epochs) return `all ${config.epochs} epochs are checkpointed; the ${phase === 'save' ? 'final save' : 'evaluation and final save'} remain: ${resume}`;
+  if (epochsDone >= config.epochs)
+    return `all ${config.epochs} epochs are checkpointed; the ${phase === 'save' ? 'final save' : 'evaluation and final save'} remain: ${resume}`;
   if (epochsDone === 0) return `no epoch has finished yet (the run is recorded in ${join(outDir, RUN_JSON)}): ${resume}`;
   return `${epochsDone} of ${config.epochs} epochs are checkpointed in ${join(outDir, CHECKPOINT_DIR)}: ${resume}`;
 }

@@ -63,7 +63,8 @@ export class BackupAndRestore extends Callback {
 
   constructor(options: BackupAndRestoreOptions) {
     super();
-    if (typeof options?.backupDir !== 'string' || options.backupDir === '') throw new Error('BackupAndRestore needs a backupDir: the folder to back up to');
+    if (typeof options?.backupDir !== 'string' || options.backupDir === '')
+      throw new Error('BackupAndRestore needs a backupDir: the folder to back up to');
     this.backupDir = options.backupDir;
     this.deleteCheckpoint = options.deleteCheckpoint ?? true;
   }
@@ -72,7 +73,10 @@ export class BackupAndRestore extends Callback {
    * The state of the backup in `backupDir` for `model` (its epoch, history and random state), read without loading
    * weights; undefined when there is none. To say, before `fit`, where it will resume.
    */
-  static async readState(model: { readSavedMetadata(dir: string): Promise<ModelMetadata | undefined> }, backupDir: string): Promise<BackupState | undefined> {
+  static async readState(
+    model: { readSavedMetadata(dir: string): Promise<ModelMetadata | undefined> },
+    backupDir: string,
+  ): Promise<BackupState | undefined> {
     const metadata = await model.readSavedMetadata(backupDir);
     return metadata === undefined ? undefined : stateOf(metadata, backupDir);
   }
@@ -151,12 +155,22 @@ function stateOf(metadata: ModelMetadata, backupDir: string): BackupState {
   // Checkpoints written before the state key existed carried the history alone: its length is the epoch count.
   const epoch = raw?.epoch ?? history.epoch.length;
   if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch !== history.epoch.length) {
-    throw new ModelFileError(backupDir, `the backup's epoch (${String(epoch)}) does not match its history (${history.epoch.length} epochs): it was not written by BackupAndRestore. Delete the folder to start over`);
+    throw new ModelFileError(
+      backupDir,
+      `the backup's epoch (${String(epoch)}) does not match its history (${history.epoch.length} epochs): it was not written by BackupAndRestore. Delete the folder to start over`,
+    );
   }
   return { epoch, history, ...(raw?.random !== undefined ? { random: raw.random } : {}) };
 }
 
 function isHistory(value: unknown): value is HistoryJson {
   const h = value as Partial<HistoryJson> | undefined;
-  return typeof h === 'object' && h !== null && Array.isArray(h.epoch) && typeof h.history === 'object' && h.history !== null && Array.isArray(h.epochSeconds);
+  return (
+    typeof h === 'object' &&
+    h !== null &&
+    Array.isArray(h.epoch) &&
+    typeof h.history === 'object' &&
+    h.history !== null &&
+    Array.isArray(h.epochSeconds)
+  );
 }

@@ -46,7 +46,9 @@ export class CSVLogger extends Callback {
     this.separator = options.separator ?? ',';
     this.append = options.append ?? false;
     if (this.separator === '' || /["\r\n]/.test(this.separator)) {
-      throw new Error(`CSVLogger: separator must be a non-empty string without quotes or line breaks, got ${JSON.stringify(this.separator)}`);
+      throw new Error(
+        `CSVLogger: separator must be a non-empty string without quotes or line breaks, got ${JSON.stringify(this.separator)}`,
+      );
     }
   }
 

@@ -70,7 +70,8 @@ export class ModelCheckpoint extends Callback {
 
   constructor(options: ModelCheckpointOptions) {
     super();
-    if (typeof options?.filepath !== 'string' || options.filepath === '') throw new Error('ModelCheckpoint: filepath must be a non-empty string');
+    if (typeof options?.filepath !== 'string' || options.filepath === '')
+      throw new Error('ModelCheckpoint: filepath must be a non-empty string');
     this.filepath = options.filepath;
     this.monitor = options.monitor ?? 'val_loss';
     this.saveBestOnly = options.saveBestOnly ?? false;
@@ -116,7 +117,9 @@ export class ModelCheckpoint extends Callback {
         if (!this.warned) warnMissingMonitor('ModelCheckpoint (saveBestOnly)', this.monitor, logs);
         this.warned = true;
       } else if (improves(current, this.best, this.mode, 0)) {
-        this.say(`Epoch ${epoch + 1}: ${this.monitor} improved from ${this.best.toFixed(5)} to ${current.toFixed(5)}, saving model to ${path}`);
+        this.say(
+          `Epoch ${epoch + 1}: ${this.monitor} improved from ${this.best.toFixed(5)} to ${current.toFixed(5)}, saving model to ${path}`,
+        );
         this.best = current;
       } else {
         this.say(`Epoch ${epoch + 1}: ${this.monitor} did not improve from ${this.best.toFixed(5)}`);
@@ -197,7 +200,9 @@ async function checkIsCheckpoint(target: string): Promise<void> {
   const others = info.isDirectory() ? (await readdir(target)).filter((f) => !CHECKPOINT_ENTRY.test(f)) : [];
   if (!info.isDirectory() || others.length > 0) {
     const what = info.isDirectory() ? `a folder holding ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}` : 'a file';
-    throw new Error(`ModelCheckpoint: ${target} exists and is ${what}, not a model checkpoint; refusing to replace it. Choose another filepath.`);
+    throw new Error(
+      `ModelCheckpoint: ${target} exists and is ${what}, not a model checkpoint; refusing to replace it. Choose another filepath.`,
+    );
   }
 }
 
@@ -243,7 +248,9 @@ export function formatFilepath(template: string, values: Logs | null): string {
     } else {
       const value = values[name];
       if (value === undefined) {
-        throw new Error(`ModelCheckpoint: failed to format filepath "${template}": no '${name}' in the logs; available: ${Object.keys(values).join(', ')}`);
+        throw new Error(
+          `ModelCheckpoint: failed to format filepath "${template}": no '${name}' in the logs; available: ${Object.keys(values).join(', ')}`,
+        );
       }
       out += formatNumber(value, spec, template);
     }
@@ -255,12 +262,16 @@ export function formatFilepath(template: string, values: Logs | null): string {
 /** Python's format spec subset `[0][width][.precision][d|f|e]`. */
 function formatNumber(value: number, spec: string, template: string): string {
   const m = /^(0)?(\d+)?(?:\.(\d+))?([dfe])?$/.exec(spec);
-  if (!m) throw new Error(`ModelCheckpoint: unsupported format spec ':${spec}' in filepath "${template}"; supported: [0][width][.precision][d|f|e]`);
+  if (!m)
+    throw new Error(
+      `ModelCheckpoint: unsupported format spec ':${spec}' in filepath "${template}"; supported: [0][width][.precision][d|f|e]`,
+    );
   const [, zero, width, precision, type] = m;
   let text: string;
   if (!Number.isFinite(value)) text = Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
   else if (type === 'd') {
-    if (!Number.isInteger(value)) throw new Error(`ModelCheckpoint: format ':${spec}' in filepath "${template}" needs a whole number, got ${value}`);
+    if (!Number.isInteger(value))
+      throw new Error(`ModelCheckpoint: format ':${spec}' in filepath "${template}" needs a whole number, got ${value}`);
     text = String(value);
   } else if (type === 'f') text = value.toFixed(precision === undefined ? 6 : Number(precision));
   else if (type === 'e') text = value.toExponential(precision === undefined ? 6 : Number(precision)).replace(/e([+-])(\d)$/, 'e$10$2');

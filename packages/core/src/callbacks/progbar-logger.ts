@@ -40,7 +40,8 @@ export class ProgbarLogger extends Callback {
     if (!this.live) return;
     this.bar = new cliProgress.SingleBar({
       stream: this.stream,
-      format: (_options, params, payload: { text?: string }) => `${this.counter(params.value)} ${barOf(params.value, params.total)}${payload.text ?? ''}`,
+      format: (_options, params, payload: { text?: string }) =>
+        `${this.counter(params.value)} ${barOf(params.value, params.total)}${payload.text ?? ''}`,
       hideCursor: true,
       linewrap: false,
       fps: 10,

@@ -62,8 +62,12 @@ export class ReduceLROnPlateau extends Callback {
     this.cooldown = options.cooldown ?? 0;
     this.minLr = options.minLr ?? 0;
     this.verbose = options.verbose ?? 0;
-    if (!(this.factor >= 0 && this.factor < 1)) throw new Error(`ReduceLROnPlateau does not support a factor outside [0, 1), got ${this.factor}`);
-    for (const [name, value] of [['patience', this.patience], ['cooldown', this.cooldown]] as const) {
+    if (!(this.factor >= 0 && this.factor < 1))
+      throw new Error(`ReduceLROnPlateau does not support a factor outside [0, 1), got ${this.factor}`);
+    for (const [name, value] of [
+      ['patience', this.patience],
+      ['cooldown', this.cooldown],
+    ] as const) {
       if (!Number.isInteger(value) || value < 0) throw new Error(`ReduceLROnPlateau: ${name} must be a whole number ≥ 0, got ${value}`);
     }
     if (!(this.minLr >= 0)) throw new Error(`ReduceLROnPlateau: minLr must be ≥ 0, got ${this.minLr}`);

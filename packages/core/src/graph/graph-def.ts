@@ -26,7 +26,7 @@ message TensorProto { int32 dtype = 1; TensorShapeProto tensor_shape = 2; bytes 
 const GraphDef = protobuf.parse(SCHEMA).root.lookupType('tensorflow.GraphDef');
 
 /** TensorFlow's attribute kinds, as tfjs-node numbers them (TF_AttrType). */
-const enum AttrKind {
+enum AttrKind {
   String = 0,
   Int = 1,
   Float = 2,

@@ -113,11 +113,22 @@ export class GraphFunction {
       const attrs: OpAttr[] =
         a.kind === 'resource'
           ? [{ name: 'dtype', type: TF_ATTR_TYPE, value: TF_RESOURCE }]
-          : [{ name: 'dtype', type: TF_ATTR_TYPE, value: a.dtype }, { name: 'shape', type: TF_ATTR_SHAPE, value: a.shape }];
+          : [
+              { name: 'dtype', type: TF_ATTR_TYPE, value: a.dtype },
+              { name: 'shape', type: TF_ATTR_SHAPE, value: a.shape },
+            ];
       nodes.push({ name: `arg${i}`, op: 'Placeholder', inputs: [], attrs });
     });
     trace.consts.forEach((c, i) => {
-      nodes.push({ name: `const${i}`, op: 'Const', inputs: [], attrs: [{ name: 'dtype', type: TF_ATTR_TYPE, value: c.dtype }, { name: 'value', tensor: c }] });
+      nodes.push({
+        name: `const${i}`,
+        op: 'Const',
+        inputs: [],
+        attrs: [
+          { name: 'dtype', type: TF_ATTR_TYPE, value: c.dtype },
+          { name: 'value', tensor: c },
+        ],
+      });
     });
     // Ops on resources keep their recorded order through control dependencies (as tf.function's automatic ones).
     let lastEffect: string | undefined;
@@ -131,9 +142,16 @@ export class GraphFunction {
     });
     const name = `dl_${this.label.replace(/\W/g, '_')}_${process.pid}_${functionCount++}`;
     const outputs = [...trace.outputs, ...trace.updates.map((u) => u.value)].map(endpoint);
-    const binding = backend.binding as unknown as { registerFunction(name: string, graph: Uint8Array, inputs: string[], outputs: string[]): void };
+    const binding = backend.binding as unknown as {
+      registerFunction(name: string, graph: Uint8Array, inputs: string[], outputs: string[]): void;
+    };
     const graphDef = encodeGraphDef(nodes);
-    binding.registerFunction(name, graphDef, trace.args.map((_, i) => `arg${i}:0`), outputs);
+    binding.registerFunction(
+      name,
+      graphDef,
+      trace.args.map((_, i) => `arg${i}:0`),
+      outputs,
+    );
     const dump = process.env['DL_GRAPH_DUMP'];
     if (dump) writeFileSync(join(dump, `${name}.pb`), graphDef);
     return { name, trace };
@@ -200,8 +218,18 @@ function endpoint(ref: Ref): string {
 function canonicalTrace(trace: StepTrace): string {
   return JSON.stringify({
     ops: trace.ops.map((o) => [o.op, o.attrs, o.inputs, o.numOutputs]),
-    consts: trace.consts.map((c) => [c.dtype, c.shape, Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength).toString('base64')]),
-    args: trace.args.map((a) => (a.kind === 'variable' ? ['variable', a.variable.name] : a.kind === 'resource' ? ['resource', a.id] : [a.kind, a.index, a.dtype, a.shape])),
+    consts: trace.consts.map((c) => [
+      c.dtype,
+      c.shape,
+      Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength).toString('base64'),
+    ]),
+    args: trace.args.map((a) =>
+      a.kind === 'variable'
+        ? ['variable', a.variable.name]
+        : a.kind === 'resource'
+          ? ['resource', a.id]
+          : [a.kind, a.index, a.dtype, a.shape],
+    ),
     hooks: trace.hooks.map((h) => ('feed' in h ? `feed${h.count}` : 'before' in h ? 'before' : 'after')),
     outputs: trace.outputs,
     updates: trace.updates.map((u) => [u.variable.name, u.value]),

@@ -57,7 +57,11 @@ interface OutputInfo {
 /**
  * Runs `step` on `inputs` while recording it; returns what it returned (in tidy's hands as usual) and the trace.
  */
-export function traceStep(backend: NativeBackend, step: (inputs: Tensor[]) => Tensor[], inputs: Tensor[]): { outputs: Tensor[]; trace: StepTrace } {
+export function traceStep(
+  backend: NativeBackend,
+  step: (inputs: Tensor[]) => Tensor[],
+  inputs: Tensor[],
+): { outputs: Tensor[]; trace: StepTrace } {
   const original = backend.binding;
   const variables = Object.values(tf.engine().registeredVariables) as Variable[];
   // Handles for everything that may become an argument, before recording starts (tfjs-node makes them lazily).
@@ -133,7 +137,10 @@ export function traceStep(backend: NativeBackend, step: (inputs: Tensor[]) => Te
     },
     tensorDataSync: {
       value(id: number): unknown {
-        if (!paused) fail(`the step reads a tensor value on the host (dataSync/arraySync) while it runs${process.env['DL_GRAPH_DEBUG'] === '1' ? `: ${new Error().stack}` : ''}`);
+        if (!paused)
+          fail(
+            `the step reads a tensor value on the host (dataSync/arraySync) while it runs${process.env['DL_GRAPH_DEBUG'] === '1' ? `: ${new Error().stack}` : ''}`,
+          );
         return (original as unknown as { tensorDataSync(id: number): unknown }).tensorDataSync(id);
       },
     },

@@ -9,7 +9,13 @@
  */
 import type { GradSaveFunc, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
-import { packLstmOutputs, unpackLstmGradient, unpackLstmOutputs, type FusedLstmOptions, type FusedLstmWeights } from '../native/fused-lstm.js';
+import {
+  packLstmOutputs,
+  unpackLstmGradient,
+  unpackLstmOutputs,
+  type FusedLstmOptions,
+  type FusedLstmWeights,
+} from '../native/fused-lstm.js';
 import { floatTypeAttr, nativeBackend, runNativeOp, type OpAttr } from '../native/native-ops.js';
 
 type Binary = (a: Tensor, b: Tensor) => Tensor2D;
@@ -35,15 +41,21 @@ export function unrolledLstm(
   // Single TensorFlow ops (their gradients are written out below, so tfjs need not differentiate them).
   const run = (name: string, xs: Tensor[], attrs: OpAttr[] = [], n = 1) => runNativeOp(backend, name, [T, ...attrs], xs, n);
   const matMul = (a: Tensor, b: Tensor, transposeB = false) =>
-    run('MatMul', [a, b], [{ name: 'transpose_a', type: TF_ATTR_BOOL, value: false }, { name: 'transpose_b', type: TF_ATTR_BOOL, value: transposeB }])[0] as Tensor2D;
+    run(
+      'MatMul',
+      [a, b],
+      [
+        { name: 'transpose_a', type: TF_ATTR_BOOL, value: false },
+        { name: 'transpose_b', type: TF_ATTR_BOOL, value: transposeB },
+      ],
+    )[0] as Tensor2D;
   const binary = (name: string) => (a: Tensor, b: Tensor) => run(name, [a, b])[0] as Tensor2D;
   const [add, mul, sigmoidGrad, tanhGrad] = ['AddV2', 'Mul', 'SigmoidGrad', 'TanhGrad'].map(binary) as [Binary, Binary, Binary, Binary];
 
   // tanh(x) = 2·sigmoid(2x) − 1: with the cell-gate columns of the weights doubled, one sigmoid over all four gates
   // gives every gate, and one SigmoidGrad their gradients. `scale` doubles those columns; the backward pass applies
   // it twice (chain rule through the doubled weights and the doubled pre-activation), i.e. `scale²`.
-  const columnScale = (factor: number) =>
-    tf.concat([tf.ones([2 * units]), tf.fill([units], factor), tf.ones([units])]);
+  const columnScale = (factor: number) => tf.concat([tf.ones([2 * units]), tf.fill([units], factor), tf.ones([units])]);
 
   const op = tf.customGrad((...args: Array<Tensor | GradSaveFunc>) => {
     const save = args[args.length - 1] as GradSaveFunc;

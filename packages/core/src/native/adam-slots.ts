@@ -55,7 +55,12 @@ export class AdamSlots {
   /** Sets a slot to `value` (flat, `[size]`). */
   assign(slot: Slot, value: Tensor): void {
     const b = this.backend.binding;
-    b.executeOp('AssignVariableOp', [floatTypeAttr(this.backend, 'dtype')], [this.handles[slot], ...this.backend.getInputTensorIds([value])], 0);
+    b.executeOp(
+      'AssignVariableOp',
+      [floatTypeAttr(this.backend, 'dtype')],
+      [this.handles[slot], ...this.backend.getInputTensorIds([value])],
+      0,
+    );
   }
 
   /** The slot's current value as a tfjs tensor (TensorFlow copies on the next update if it is still held). */
@@ -71,7 +76,11 @@ export class AdamSlots {
     const b = this.backend.binding;
     b.executeOp(
       'ResourceApplyAdam',
-      [floatTypeAttr(this.backend), { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false }, { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false }],
+      [
+        floatTypeAttr(this.backend),
+        { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false },
+        { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false },
+      ],
       [this.handles.params, this.handles.m, this.handles.v, ...this.backend.getInputTensorIds([...scalars, grad])],
       0,
     );

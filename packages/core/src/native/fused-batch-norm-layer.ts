@@ -66,7 +66,10 @@ export class FusedBatchNormalization extends BatchNormBase {
       const x4 = x.rank === 4 ? x : tf.reshape(x, [x.shape[0]!, 1, 1, x.shape[1]!]);
       const { y, mean, variance } = fusedBatchNormTraining(x4, f.gamma!.read(), f.beta!.read(), f.epsilon);
       // tfjs's update: moving ← moving − (moving − batch)·(1 − momentum), with the biased batch variance.
-      for (const [moving, batch] of [[f.movingMean, mean], [f.movingVariance, variance]] as const) {
+      for (const [moving, batch] of [
+        [f.movingMean, mean],
+        [f.movingVariance, variance],
+      ] as const) {
         const value = moving.read();
         moving.write(tf.sub(value, tf.mul(tf.sub(value, batch), 1 - f.momentum)));
       }

@@ -47,7 +47,13 @@ function register(): void {
       const empty = tf.tensor1d([], 'float32');
       // Outputs: y, batch mean, batch variance (Bessel-corrected), then the mean and biased variance kept for the
       // gradient (reserve spaces 1 and 2; the third is empty on CPU).
-      const [y, , corrected, mean, variance, reserve3] = runNativeOp(backend, 'FusedBatchNormV3', batchNormAttrs(backend, attrs!['epsilon'] as number, true), [x, scale, offset, empty, empty], 6);
+      const [y, , corrected, mean, variance, reserve3] = runNativeOp(
+        backend,
+        'FusedBatchNormV3',
+        batchNormAttrs(backend, attrs!['epsilon'] as number, true),
+        [x, scale, offset, empty, empty],
+        6,
+      );
       tf.dispose([empty, corrected!, reserve3!]);
       return [y!, mean!, variance!];
     },
@@ -63,7 +69,13 @@ function register(): void {
       const dy = (Array.isArray(dys) ? dys[0] : dys) as Tensor;
       const empty = tf.tensor1d([], 'float32');
       const attrList = batchNormAttrs(backend, attrs['epsilon'] as number, false);
-      const [dx, dScale, dOffset, ...unused] = runNativeOp(backend, 'FusedBatchNormGradV3', attrList, [dy, x!, scale!, mean!, variance!, empty], 5);
+      const [dx, dScale, dOffset, ...unused] = runNativeOp(
+        backend,
+        'FusedBatchNormGradV3',
+        attrList,
+        [dy, x!, scale!, mean!, variance!, empty],
+        5,
+      );
       tf.dispose(unused);
       return { x: () => dx!, scale: () => dScale!, offset: () => dOffset! };
     },

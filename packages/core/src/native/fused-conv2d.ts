@@ -29,7 +29,11 @@ export function fusedConv2dAvailable(): boolean {
     try {
       tf.tidy(() => {
         const x = tf.tensor4d([1, -2, 3, -4], [1, 2, 2, 1]);
-        const y = fusedConv2dForward(backend, x, tf.ones([1, 1, 1, 1]), tf.tensor1d([-1.5]), { strides: [1, 1], padding: 'valid', activation: 'relu' });
+        const y = fusedConv2dForward(backend, x, tf.ones([1, 1, 1, 1]), tf.tensor1d([-1.5]), {
+          strides: [1, 1],
+          padding: 'valid',
+          activation: 'relu',
+        });
         const values = y.dataSync().join();
         if (values !== '0,0,1.5,0') throw new Error(`unexpected _FusedConv2D output ${values}`);
       });
@@ -72,7 +76,8 @@ function register(): void {
       const options = attrs as unknown as FusedConv2dOptions;
       const conv = convAttrs(backend, options);
       // Shared by the three; the backward pass's own scope frees it.
-      const dz = options.activation === 'relu' ? runNativeOp(backend, 'ReluGrad', [floatTypeAttr(backend)], [dy as Tensor, y])[0]! : (dy as Tensor);
+      const dz =
+        options.activation === 'relu' ? runNativeOp(backend, 'ReluGrad', [floatTypeAttr(backend)], [dy as Tensor, y])[0]! : (dy as Tensor);
       return {
         x: () => runNativeOp(backend, 'Conv2DBackpropInput', conv.conv, [tf.tensor1d(x.shape, 'int32'), filter, dz])[0]!,
         filter: () => runNativeOp(backend, 'Conv2DBackpropFilter', conv.conv, [x, tf.tensor1d(filter.shape, 'int32'), dz])[0]!,
@@ -88,7 +93,12 @@ function fusedConv2dForward(backend: NativeBackend, x: Tensor, filter: Tensor, b
     // In a graph, TensorFlow's optimizer fuses Conv2D + BiasAdd (+ Relu) itself, and also with an activation layer
     // that follows (LeakyReLU); handed an already fused op it would try the latter and fail on the whole graph.
     const { conv, dataFormat } = convAttrs(backend, options);
-    const z = runNativeOp(backend, 'BiasAdd', [floatTypeAttr(backend), dataFormat], [runNativeOp(backend, 'Conv2D', conv, [x, filter])[0]!, bias])[0]!;
+    const z = runNativeOp(
+      backend,
+      'BiasAdd',
+      [floatTypeAttr(backend), dataFormat],
+      [runNativeOp(backend, 'Conv2D', conv, [x, filter])[0]!, bias],
+    )[0]!;
     return (options.activation === 'relu' ? runNativeOp(backend, 'Relu', [floatTypeAttr(backend)], [z])[0]! : z) as Tensor4D;
   }
   const attrs: OpAttr[] = [

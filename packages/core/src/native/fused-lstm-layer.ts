@@ -70,9 +70,15 @@ export class FusedLSTM extends LSTMBase {
     const state = initialState == null ? null : concreteState(initialState);
     const cell = this.cell as unknown as LstmCell;
     const fused =
-      x != null && x.rank === 3 && x.dtype === 'float32' && x.shape[0]! > 0 && x.shape[1]! > 0 &&
-      mask == null && (initialState == null || state != null) &&
-      cell.kernel != null && cell.recurrentKernel != null &&
+      x != null &&
+      x.rank === 3 &&
+      x.dtype === 'float32' &&
+      x.shape[0]! > 0 &&
+      x.shape[1]! > 0 &&
+      mask == null &&
+      (initialState == null || state != null) &&
+      cell.kernel != null &&
+      cell.recurrentKernel != null &&
       this.fusedBlocker(kwargs?.training === true) === null;
     if (!fused) {
       this.genericCalls++;

@@ -70,7 +70,9 @@ export function fusedLstm(
   const units = recurrentKernel.shape[0];
   if (steps < 1) throw new Error('fusedLstm: x has no time steps');
   if (kernel.shape[0] !== inputDim || kernel.shape[1] !== 4 * units || recurrentKernel.shape[1] !== 4 * units) {
-    throw new Error(`fusedLstm: kernel [${kernel.shape}] / recurrentKernel [${recurrentKernel.shape}] do not fit ${inputDim} inputs and ${units} units`);
+    throw new Error(
+      `fusedLstm: kernel [${kernel.shape}] / recurrentKernel [${recurrentKernel.shape}] do not fit ${inputDim} inputs and ${units} units`,
+    );
   }
 
   const inputs: Tensor[] = [x, kernel, recurrentKernel];
@@ -99,14 +101,29 @@ export function fusedLstm(
     const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] => {
       const [sxT, sw, sb, sh0, sc0, ...fwd] = saved as [Tensor3D, Tensor2D, Tensor1D, Tensor2D, Tensor2D, ...Tensor3D[]];
       // Gradient on one [batch, units] step, placed at the last of `steps` time-major steps.
-      const atLastStep = (g: Tensor) => tf.pad(tf.reshape(g, [1, batch, units]), [[steps - 1, 0], [0, 0], [0, 0]]);
+      const atLastStep = (g: Tensor) =>
+        tf.pad(tf.reshape(g, [1, batch, units]), [
+          [steps - 1, 0],
+          [0, 0],
+          [0, 0],
+        ]);
       const g = unpackLstmGradient(dy, [batch, steps, units], options);
       const hGrad = g.sequence ? tf.transpose(g.sequence, [1, 0, 2]) : atLastStep(g.h!);
       const csGrad = g.c ? atLastStep(g.c) : tf.zeros([steps, batch, units]);
       const zp = tf.zeros([units]);
-      const [xGrad, csPrevGrad, hPrevGrad, wGrad, wciGrad, wcfGrad, wcoGrad, bGrad] = blockLstmGrad(
-        backend, steps, [sxT, sc0, sh0, sw, zp, zp, zp, sb, ...fwd, csGrad, hGrad],
-      ) as [Tensor3D, Tensor2D, Tensor2D, Tensor2D, Tensor1D, Tensor1D, Tensor1D, Tensor1D];
+      const [xGrad, csPrevGrad, hPrevGrad, wGrad, wciGrad, wcfGrad, wcoGrad, bGrad] = blockLstmGrad(backend, steps, [
+        sxT,
+        sc0,
+        sh0,
+        sw,
+        zp,
+        zp,
+        zp,
+        sb,
+        ...fwd,
+        csGrad,
+        hGrad,
+      ]) as [Tensor3D, Tensor2D, Tensor2D, Tensor2D, Tensor1D, Tensor1D, Tensor1D, Tensor1D];
       tf.dispose([wciGrad, wcfGrad, wcoGrad, zp, hGrad, csGrad]);
       const grads: Tensor[] = [
         tf.transpose(xGrad, [1, 0, 2]),
@@ -146,7 +163,8 @@ export function unpackLstmGradient(
   options: FusedLstmOptions,
 ): { sequence: Tensor3D | null; h: Tensor2D | null; c: Tensor2D | null } {
   const step = (t: number) => tf.reshape(tf.slice(dy, [0, t, 0], [batch, 1, units]), [batch, units]) as Tensor2D;
-  if (!options.returnState) return options.returnSequences ? { sequence: dy as Tensor3D, h: null, c: null } : { sequence: null, h: dy as Tensor2D, c: null };
+  if (!options.returnState)
+    return options.returnSequences ? { sequence: dy as Tensor3D, h: null, c: null } : { sequence: null, h: dy as Tensor2D, c: null };
   if (options.returnSequences) return { sequence: tf.slice(dy, [0, 0, 0], [batch, steps, units]) as Tensor3D, h: null, c: step(steps) };
   return { sequence: null, h: step(0), c: step(1) };
 }

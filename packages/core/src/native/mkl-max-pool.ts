@@ -14,7 +14,12 @@ let available: boolean | undefined;
  * `workspace`: whether the forward kernel records the argmax workspace its gradient needs.
  */
 export function mklMaxPoolAttrs(backend: NativeBackend, attrs: NamedAttrMap, workspace: boolean): OpAttr[] | null {
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as { filterSize: number | [number, number]; strides: number | [number, number]; pad: unknown; dimRoundingMode?: unknown };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: unknown;
+    dimRoundingMode?: unknown;
+  };
   if ((pad !== 'valid' && pad !== 'same') || dimRoundingMode != null) return null;
   const pair = (v: number | [number, number]) => (typeof v === 'number' ? [v, v] : v);
   const [fh, fw] = pair(filterSize);

@@ -77,7 +77,11 @@ export function installNativeGradients(): void {
 type GradFunc = GradConfig['gradFunc'];
 
 /** Registers `make(original)` as `kernelName`'s gradient; `extra` changes what the forward pass saves for it. */
-function override(kernelName: string, make: (original: GradConfig & { gradFunc: GradFunc }) => GradFunc, extra: Partial<GradConfig> = {}): void {
+function override(
+  kernelName: string,
+  make: (original: GradConfig & { gradFunc: GradFunc }) => GradFunc,
+  extra: Partial<GradConfig> = {},
+): void {
   const original = tf.getGradient(kernelName);
   if (original?.gradFunc == null) return; // tfjs changed: keep whatever it has
   tfjsGradients[kernelName] = original;

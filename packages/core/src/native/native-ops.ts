@@ -51,7 +51,13 @@ export function nativeBackend(): NativeBackend | null {
  * Runs the TensorFlow op `name` on `inputs` (tfjs tensors, or raw native tensor ids for inputs tfjs cannot hold, such
  * as int64 or uint8 ones) and returns its `numOutputs` outputs as tfjs tensors.
  */
-export function runNativeOp(backend: NativeBackend, name: string, attrs: OpAttr[], inputs: Array<Tensor | number>, numOutputs = 1): Tensor[] {
+export function runNativeOp(
+  backend: NativeBackend,
+  name: string,
+  attrs: OpAttr[],
+  inputs: Array<Tensor | number>,
+  numOutputs = 1,
+): Tensor[] {
   const ids = inputs.map((t) => (typeof t === 'number' ? t : backend.getInputTensorIds([t])[0]!));
   const outputs = backend.binding.executeOp(name, attrs, ids, numOutputs);
   return outputs.map((m) => backend.createOutputTensor(m));

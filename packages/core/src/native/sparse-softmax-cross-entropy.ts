@@ -19,17 +19,23 @@ export function sparseSoftmaxCrossEntropyAvailable(): boolean {
  */
 export function sparseSoftmaxCrossEntropyWithLogits(labels: Tensor, logits: Tensor2D): Tensor1D {
   const backend = nativeBackend();
-  if (backend == null) throw new Error(`sparseSoftmaxCrossEntropyWithLogits needs the native 'tensorflow' backend; the active backend is '${tf.getBackend()}'`);
+  if (backend == null)
+    throw new Error(
+      `sparseSoftmaxCrossEntropyWithLogits needs the native 'tensorflow' backend; the active backend is '${tf.getBackend()}'`,
+    );
   if (logits.rank !== 2) throw new Error(`sparseSoftmaxCrossEntropyWithLogits: logits must be [n, classes], got [${logits.shape}]`);
   return tf.tidy(() => {
     const flat = labels.rank === 1 ? labels : tf.reshape(labels, [-1]);
     const ids = flat.dtype === 'int32' ? flat : tf.cast(flat, 'int32');
     const op = tf.customGrad((...args: Array<Tensor | GradSaveFunc>) => {
       const [x, save] = args as [Tensor, GradSaveFunc];
-      const [loss, backprop] = runNativeOp(backend, 'SparseSoftmaxCrossEntropyWithLogits', [
-        floatTypeAttr(backend),
-        { name: 'Tlabels', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_INT32 },
-      ], [x, ids], 2) as [Tensor1D, Tensor2D];
+      const [loss, backprop] = runNativeOp(
+        backend,
+        'SparseSoftmaxCrossEntropyWithLogits',
+        [floatTypeAttr(backend), { name: 'Tlabels', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_INT32 }],
+        [x, ids],
+        2,
+      ) as [Tensor1D, Tensor2D];
       save([backprop]);
       return {
         value: loss,

@@ -7,5 +7,7 @@ import { tf } from '../backend.js';
 export function tfjsLayerClass<Args, Layer>(className: string): new (args: Args) => Layer {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
   if (entry == null) throw new Error(`tfjs-layers' ${className} class is not registered`);
-  return entry[0] as unknown as new (args: Args) => Layer;
+  return entry[0] as unknown as new (
+    args: Args,
+  ) => Layer;
 }

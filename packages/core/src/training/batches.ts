@@ -88,12 +88,28 @@ export class ArrayBatches implements BatchSource {
     const valCount = Math.floor(this.samples * fraction);
     const trainCount = this.samples - valCount;
     if (valCount < 1 || trainCount < 1) {
-      throw new Error(`validationSplit ${fraction} of ${this.samples} samples leaves ${trainCount} to train on and ${valCount} to validate`);
+      throw new Error(
+        `validationSplit ${fraction} of ${this.samples} samples leaves ${trainCount} to train on and ${valCount} to validate`,
+      );
     }
     const part = (t: Tensor, start: number, count: number) => t.slice(start, count);
     const sw = this.sampleWeight;
-    const train = new ArrayBatches(this.x.map((t) => part(t, 0, trainCount)), this.y.map((t) => part(t, 0, trainCount)), this.batchSize, this.shuffle, [], sw && part(sw, 0, trainCount));
-    const val = new ArrayBatches(this.x.map((t) => part(t, trainCount, valCount)), this.y.map((t) => part(t, trainCount, valCount)), this.batchSize, false, [], sw && part(sw, trainCount, valCount));
+    const train = new ArrayBatches(
+      this.x.map((t) => part(t, 0, trainCount)),
+      this.y.map((t) => part(t, 0, trainCount)),
+      this.batchSize,
+      this.shuffle,
+      [],
+      sw && part(sw, 0, trainCount),
+    );
+    const val = new ArrayBatches(
+      this.x.map((t) => part(t, trainCount, valCount)),
+      this.y.map((t) => part(t, trainCount, valCount)),
+      this.batchSize,
+      false,
+      [],
+      sw && part(sw, trainCount, valCount),
+    );
     train.owned.push(...train.x, ...train.y, ...(train.sampleWeight ? [train.sampleWeight] : []));
     val.owned.push(...val.x, ...val.y, ...(val.sampleWeight ? [val.sampleWeight] : []));
     this.dispose();
@@ -102,7 +118,8 @@ export class ArrayBatches implements BatchSource {
 
   *epoch(): Iterable<OwnedBatch> {
     for (const { start, rows, size } of this.rowsPerBatch()) {
-      const take = (t: Tensor): Tensor => (rows === undefined ? t.slice(start, size) : tf.tidy(() => tf.gather(t, tf.tensor1d(rows, 'int32'))));
+      const take = (t: Tensor): Tensor =>
+        rows === undefined ? t.slice(start, size) : tf.tidy(() => tf.gather(t, tf.tensor1d(rows, 'int32')));
       const batch: Batch = { x: this.x.map(take), y: this.y.map(take), size };
       if (this.sampleWeight) batch.sampleWeight = take(this.sampleWeight);
       yield { batch, owned: [...batch.x, ...batch.y, ...(batch.sampleWeight ? [batch.sampleWeight] : [])] };
@@ -153,7 +170,9 @@ export class StreamBatches implements BatchSource {
       const next = await this.iterator.next();
       if (next.done) {
         if (this.stepsPerEpoch !== undefined) {
-          throw new Error(`the batch stream ended after ${step} of ${this.stepsPerEpoch} steps of an epoch (stepsPerEpoch): make it yield more batches, or lower stepsPerEpoch`);
+          throw new Error(
+            `the batch stream ended after ${step} of ${this.stepsPerEpoch} steps of an epoch (stepsPerEpoch): make it yield more batches, or lower stepsPerEpoch`,
+          );
         }
         return;
       }

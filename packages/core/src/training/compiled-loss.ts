@@ -50,7 +50,13 @@ export class CompiledLoss {
    * each sample's loss, as Keras does: the sum of weighted losses over the batch size. Where `logits[i]` is given
    * (outputs `fromLogits` allows), that output's loss is computed from it by the fused kernel rather than from `yPred[i]`.
    */
-  compute(yTrue: Tensor[], yPred: Tensor[], sampleWeight: Tensor | undefined, regularization: Scalar[], logits: Array<Tensor | undefined> = []): { total: Scalar; parts: Scalar[] } {
+  compute(
+    yTrue: Tensor[],
+    yPred: Tensor[],
+    sampleWeight: Tensor | undefined,
+    regularization: Scalar[],
+    logits: Array<Tensor | undefined> = [],
+  ): { total: Scalar; parts: Scalar[] } {
     if (yTrue.length !== this.losses.length) {
       throw new Error(`the model has ${this.losses.length} output(s) (${this.outputNames.join(', ')}) but y has ${yTrue.length} array(s)`);
     }
@@ -81,7 +87,8 @@ function reduce(values: Tensor, sampleWeight: Tensor | undefined): Scalar {
 
 function perOutput<T>(outputNames: string[], spec: T | T[] | Record<string, T>, what: string): T[] {
   if (Array.isArray(spec)) {
-    if (spec.length !== outputNames.length) throw new Error(`${what}: got ${spec.length} values for ${outputNames.length} outputs (${outputNames.join(', ')})`);
+    if (spec.length !== outputNames.length)
+      throw new Error(`${what}: got ${spec.length} values for ${outputNames.length} outputs (${outputNames.join(', ')})`);
     return spec;
   }
   if (typeof spec === 'object' && spec !== null && typeof spec !== 'function') {

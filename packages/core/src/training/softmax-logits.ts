@@ -22,7 +22,12 @@ export function softmaxOutputs(net: LayersModel): boolean[] {
     const layer = o.sourceLayer as unknown as { activation?: ActivationFn; inboundNodes: unknown[] };
     const activation = layer.activation;
     // A layer called more than once (shared) would lose its softmax in its other uses too.
-    return o.shape.length === 2 && layer.inboundNodes.length === 1 && typeof activation?.getClassName === 'function' && activation.getClassName() === 'softmax';
+    return (
+      o.shape.length === 2 &&
+      layer.inboundNodes.length === 1 &&
+      typeof activation?.getClassName === 'function' &&
+      activation.getClassName() === 'softmax'
+    );
   });
 }
 

@@ -26,7 +26,12 @@ export interface EvaluateGeneratorOptions {
  * `generator`: latent vectors → images in [-1, 1] (the GAN's generator); `classifier`: images in [0, 1] → class
  * probabilities; `data`: MNIST as the `cnn` preset loads it (images in [0, 1]).
  */
-export function evaluateMnistGenerator(generator: Model, classifier: Model, data: PresetData, options: EvaluateGeneratorOptions = {}): GanEvaluation {
+export function evaluateMnistGenerator(
+  generator: Model,
+  classifier: Model,
+  data: PresetData,
+  options: EvaluateGeneratorOptions = {},
+): GanEvaluation {
   const samples = options.samples ?? 10_000;
   const latentDim = generator.net.inputs[0]!.shape[1] as number;
   const owned: Tensor[] = [];

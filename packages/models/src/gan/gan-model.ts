@@ -13,7 +13,23 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GraphFunction, Model, hostTensors, loadModel, runsInGraph, tf, type Batch, type CompileOptions, type Logs, type ModelMetadata, type Optimizer, type SaveOptions, type Scalar, type Tensor, type Variable } from '@dl/core';
+import {
+  GraphFunction,
+  Model,
+  hostTensors,
+  loadModel,
+  runsInGraph,
+  tf,
+  type Batch,
+  type CompileOptions,
+  type Logs,
+  type ModelMetadata,
+  type Optimizer,
+  type SaveOptions,
+  type Scalar,
+  type Tensor,
+  type Variable,
+} from '@dl/core';
 import { WeightAverage } from './weight-average.js';
 
 export const GENERATOR_DIR = 'generator';
@@ -73,10 +89,12 @@ export class GanModel extends Model {
     this.generator = generator;
     this.discriminator = discriminator;
     this.realTarget = options.realTarget ?? 1;
-    this.generatorAverage = options.generatorAverage ?? (options.emaMomentum === undefined ? undefined : WeightAverage.of(generator, options.emaMomentum));
-    this.ganLoss = options.loss === 'leastSquares'
-      ? (t, o) => tf.losses.meanSquaredError(t, o) as Scalar
-      : (t, o) => tf.losses.sigmoidCrossEntropy(t, o) as Scalar;
+    this.generatorAverage =
+      options.generatorAverage ?? (options.emaMomentum === undefined ? undefined : WeightAverage.of(generator, options.emaMomentum));
+    this.ganLoss =
+      options.loss === 'leastSquares'
+        ? (t, o) => tf.losses.meanSquaredError(t, o) as Scalar
+        : (t, o) => tf.losses.sigmoidCrossEntropy(t, o) as Scalar;
     const gOut = generator.net.outputs[0]!.shape;
     const dIn = discriminator.net.inputs[0]!.shape;
     if (JSON.stringify(gOut.slice(1)) !== JSON.stringify(dIn.slice(1))) {
@@ -107,7 +125,8 @@ export class GanModel extends Model {
    */
   override compile(options: GanCompileOptions | CompileOptions): void {
     const { optimizer, generatorOptimizer, ...rest } = options as GanCompileOptions & CompileOptions;
-    if (Object.keys(rest).length) throw new Error(`GanModel.compile takes optimizer and generatorOptimizer only, got ${Object.keys(rest).join(', ')}`);
+    if (Object.keys(rest).length)
+      throw new Error(`GanModel.compile takes optimizer and generatorOptimizer only, got ${Object.keys(rest).join(', ')}`);
     this.discriminator.compile({ optimizer });
     this.generator.compile({ optimizer: generatorOptimizer ?? optimizer });
     super.compile({ optimizer: this.discriminator.optimizer });
@@ -128,13 +147,21 @@ export class GanModel extends Model {
       // Latent vectors are host values: a step run as a graph draws new ones at every call.
       const [z] = hostTensors(() => [this.latent(n)]);
       let fake: Tensor | undefined;
-      const gLoss = g.optimizer.minimize(() => {
-        fake = tf.keep(g.forward([z!], true)[0]!);
-        return this.ganLoss(tf.ones([n, 1]), d.forward([fake], true)[0]!);
-      }, true, trainable(g))!;
+      const gLoss = g.optimizer.minimize(
+        () => {
+          fake = tf.keep(g.forward([z!], true)[0]!);
+          return this.ganLoss(tf.ones([n, 1]), d.forward([fake], true)[0]!);
+        },
+        true,
+        trainable(g),
+      )!;
       // `fake` is a plain input here: the discriminator's update does not reach the generator.
       const targets = tf.concat([tf.fill([n, 1], this.realTarget), tf.zeros([n, 1])]);
-      const dLoss = d.optimizer.minimize(() => this.ganLoss(targets, d.forward([tf.concat([real!, fake!])], true)[0]!), true, trainable(d))!;
+      const dLoss = d.optimizer.minimize(
+        () => this.ganLoss(targets, d.forward([tf.concat([real!, fake!])], true)[0]!),
+        true,
+        trainable(d),
+      )!;
       fake!.dispose();
       this.generatorAverage?.update(g);
       return [tf.stack([dLoss, gLoss])];
@@ -255,9 +282,14 @@ export async function loadGan(dir: string, options: Pick<GanOptions, 'loss' | 'r
   const averaged = await loadModel(averageDir);
   const saved = averaged.metadata?.['movingAverage'] as Partial<MovingAverageMetadata> | undefined;
   if (typeof saved?.momentum !== 'number' || typeof saved.updates !== 'number') {
-    throw new Error(`${join(averageDir, 'model.json')} lacks its movingAverage metadata ({ momentum, updates }): it was not written by GanModel.save; remove the folder to resume without the average`);
+    throw new Error(
+      `${join(averageDir, 'model.json')} lacks its movingAverage metadata ({ momentum, updates }): it was not written by GanModel.save; remove the folder to resume without the average`,
+    );
   }
-  return new GanModel(generator, discriminator, { ...options, generatorAverage: new WeightAverage(averaged, saved.momentum, saved.updates) });
+  return new GanModel(generator, discriminator, {
+    ...options,
+    generatorAverage: new WeightAverage(averaged, saved.momentum, saved.updates),
+  });
 }
 
 function trainable(model: Model): Variable[] {

@@ -30,16 +30,39 @@ export function imageGrid(images: Tensor, options: GridOptions = {}): Tensor3D {
   const [lo, hi] = options.range ?? [-1, 1];
   const background = options.background ?? 128;
   return tf.tidy(() => {
-    let pixels = images.sub(lo).mul(255 / (hi - lo)).round().clipByValue(0, 255);
+    let pixels = images
+      .sub(lo)
+      .mul(255 / (hi - lo))
+      .round()
+      .clipByValue(0, 255);
     const missing = rows * columns - n;
     if (missing > 0) pixels = tf.concat([pixels, tf.fill([missing, h, w, c], background)]);
     // Each image gets its padding on the top and left; the grid gets one more row and column at the bottom and right.
-    const cells = tf.pad(pixels, [[0, 0], [p, 0], [p, 0], [0, 0]], background);
+    const cells = tf.pad(
+      pixels,
+      [
+        [0, 0],
+        [p, 0],
+        [p, 0],
+        [0, 0],
+      ],
+      background,
+    );
     const tiled = cells
       .reshape([rows, columns, h + p, w + p, c])
       .transpose([0, 2, 1, 3, 4])
       .reshape([rows * (h + p), columns * (w + p), c]);
-    return tf.pad(tiled, [[0, p], [0, p], [0, 0]], background).toInt() as Tensor3D;
+    return tf
+      .pad(
+        tiled,
+        [
+          [0, p],
+          [0, p],
+          [0, 0],
+        ],
+        background,
+      )
+      .toInt() as Tensor3D;
   });
 }
 

@@ -52,7 +52,8 @@ export async function mnistClassifier(options: MnistClassifierOptions): Promise<
   const log = options.log ?? (() => {});
   if (options.dir !== undefined) {
     const dir = resolve(options.dir);
-    if (!existsSync(join(dir, 'model.json'))) throw new Error(`${join(dir, 'model.json')} not found: the classifier must be a saved model (e.g. from \`dl train cnn\`)`);
+    if (!existsSync(join(dir, 'model.json')))
+      throw new Error(`${join(dir, 'model.json')} not found: the classifier must be a saved model (e.g. from \`dl train cnn\`)`);
     return { model: await loadModel(dir), dir, trained: false };
   }
   const dir = defaultClassifierDir();
@@ -60,17 +61,29 @@ export async function mnistClassifier(options: MnistClassifierOptions): Promise<
 
   const data = await options.data();
   const samples = data.train.x.shape[0]!;
-  log(`No MNIST classifier cached in ${dir}: training one (the cnn preset, ${CLASSIFIER_EPOCHS} epochs on ${samples} images) to score samples with`);
+  log(
+    `No MNIST classifier cached in ${dir}: training one (the cnn preset, ${CLASSIFIER_EPOCHS} epochs on ${samples} images) to score samples with`,
+  );
   setSeed(CLASSIFIER_SEED);
   const model = cnn.build();
   await model.fit(data.train.x, data.train.y, {
     epochs: CLASSIFIER_EPOCHS,
     batchSize: cnn.defaults.batchSize,
-    callbacks: [...cnn.callbacks({ epochs: CLASSIFIER_EPOCHS }), ...(options.progress ? [new ProgbarLogger({ stream: options.progress })] : [])],
+    callbacks: [
+      ...cnn.callbacks({ epochs: CLASSIFIER_EPOCHS }),
+      ...(options.progress ? [new ProgbarLogger({ stream: options.progress })] : []),
+    ],
     verbose: options.progress ? 1 : 0,
   });
   const { accuracy } = await model.evaluate(data.test.x, data.test.y, { batchSize: 500 });
-  const metadata = { preset: cnn.name, dataset: cnn.dataset, purpose: 'scoring generated MNIST digits', epochs: CLASSIFIER_EPOCHS, trainSamples: samples, testAccuracy: accuracy };
+  const metadata = {
+    preset: cnn.name,
+    dataset: cnn.dataset,
+    purpose: 'scoring generated MNIST digits',
+    epochs: CLASSIFIER_EPOCHS,
+    trainSamples: samples,
+    testAccuracy: accuracy,
+  };
   model.net.setUserDefinedMetadata(metadata);
   if (samples < FULL_TRAIN_SPLIT) {
     // A classifier of a partial MNIST (a --data-dir slice) must not become everyone's scorer.

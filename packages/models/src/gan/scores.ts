@@ -24,7 +24,8 @@ export interface InceptionScore {
  */
 export function inceptionScore(probs: ArrayLike<number>, classes: number, splits = 10): InceptionScore {
   const n = Math.floor(probs.length / classes);
-  if (n * classes !== probs.length || n === 0) throw new Error(`inceptionScore: ${probs.length} probabilities are not rows of ${classes} classes`);
+  if (n * classes !== probs.length || n === 0)
+    throw new Error(`inceptionScore: ${probs.length} probabilities are not rows of ${classes} classes`);
   const parts = Math.min(splits, n);
   const scores: number[] = [];
   for (let s = 0; s < parts; s++) {
@@ -58,7 +59,8 @@ export interface FeatureStatistics {
 
 export function featureStatistics(features: ArrayLike<number>, dim: number): FeatureStatistics {
   const count = Math.floor(features.length / dim);
-  if (count < 2 || count * dim !== features.length) throw new Error(`featureStatistics: need at least 2 rows of ${dim} features, got ${features.length} values`);
+  if (count < 2 || count * dim !== features.length)
+    throw new Error(`featureStatistics: need at least 2 rows of ${dim} features, got ${features.length} values`);
   const mean = new Float64Array(dim);
   for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) mean[j]! += features[i * dim + j]!;
   for (let j = 0; j < dim; j++) mean[j]! /= count;
@@ -237,7 +239,8 @@ export function scoreOutputs(outputs: ClassifierOutputs, reference: FeatureStati
   const classCounts = new Array<number>(outputs.classes).fill(0);
   for (let i = 0; i < outputs.count; i++) {
     let best = 0;
-    for (let c = 1; c < outputs.classes; c++) if (outputs.probs[i * outputs.classes + c]! > outputs.probs[i * outputs.classes + best]!) best = c;
+    for (let c = 1; c < outputs.classes; c++)
+      if (outputs.probs[i * outputs.classes + c]! > outputs.probs[i * outputs.classes + best]!) best = c;
     classCounts[best]!++;
   }
   return {

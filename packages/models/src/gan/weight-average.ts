@@ -18,7 +18,8 @@ export class WeightAverage {
     readonly momentum: number,
     public updates = 0,
   ) {
-    if (!(momentum > 0 && momentum < 1)) throw new Error(`the moving average's momentum must be between 0 and 1 (exclusive), got ${momentum}`);
+    if (!(momentum > 0 && momentum < 1))
+      throw new Error(`the moving average's momentum must be between 0 and 1 (exclusive), got ${momentum}`);
   }
 
   /** Starts an average at `source`'s current weights. */
@@ -32,7 +33,8 @@ export class WeightAverage {
   update(source: Model): void {
     const from = source.net.weights;
     const to = this.model.net.weights;
-    if (from.length !== to.length) throw new Error(`the average holds ${to.length} weights, the source ${from.length}: not the same architecture`);
+    if (from.length !== to.length)
+      throw new Error(`the average holds ${to.length} weights, the source ${from.length}: not the same architecture`);
     tf.tidy(() => {
       // Host values and bookkeeping through core's step hooks, so a step traced into a graph repeats them each call.
       const [m] = hostTensors(() => [tf.scalar(Math.min(this.momentum, (1 + this.updates) / (10 + this.updates)))]);

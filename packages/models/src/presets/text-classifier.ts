@@ -101,7 +101,8 @@ function bigramIndex(vocabulary: TextVectorization): Map<number, number> {
  */
 export function textClassifierInput(sequences: readonly Int32Array[], vocabulary: TextVectorization): ShapedArray {
   const size = vocabulary.vocabularySize();
-  if (size > EMBEDDING_ROWS) throw new RangeError(`text-classifier: a vocabulary of ${size} entries does not fit the model's ${EMBEDDING_ROWS} embedding rows`);
+  if (size > EMBEDDING_ROWS)
+    throw new RangeError(`text-classifier: a vocabulary of ${size} entries does not fit the model's ${EMBEDDING_ROWS} embedding rows`);
   const bigrams = bigramIndex(vocabulary);
   const length = TEXT_CLASSIFIER_INPUT_LENGTH;
   const data = new Int32Array(sequences.length * length);

@@ -51,7 +51,8 @@ program
   .command('predict')
   .description('classify a text with a model trained by a text preset (lstm, text-classifier): probability and label')
   .argument('<dir>', 'a folder written by `dl train` with a text preset')
-  .requiredOption('--text <text>', 'the text to classify, e.g. a movie review')
+  .option('--text <text>', 'the text to classify, e.g. a movie review')
+  .option('--file <path>', "read the text to classify from a file ('-': standard input), e.g. a long review")
   .option('--json', "print one JSON line with probability and label ('positive' or 'negative') on stdout")
   .option('--quiet', 'print nothing but errors (and --json output)')
   .action(async (dir: string, options) => (await import('./commands/predict.js')).predict(dir, options));

@@ -1,6 +1,6 @@
 // `dl predict` end to end on a slice of the real IMDB: dl train text-classifier → vocabulary.json beside the model →
 // dl predict labels obvious reviews right → dl evaluate reproduces the metrics; and its usage errors (exit 2).
-import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cnn } from '@dl/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,12 @@ const NEGATIVE =
 let root: string;
 let dataDir: string;
 const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') } });
+/** `dl ...args` with `input` on its standard input. */
+const dlWithInput = (input: string, ...args: string[]): Promise<RunResult> =>
+  runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') }, input });
+/** A long review, over 1 MB: too long for a command-line argument (Linux limits one to 128 kB). */
+const LONG_REVIEW = `${POSITIVE} `.repeat(Math.ceil(1_100_000 / (POSITIVE.length + 1)));
+const NO_KNOWN_WORDS = 'zzqxv qqwzx xxyzzq';
 
 beforeAll(async () => {
   await assertBuildIsFresh();
@@ -66,7 +72,8 @@ describe('dl train text-classifier → dl predict', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const line = lastJsonLine(r.stdout);
-    expect(Object.keys(line).sort()).toEqual(['label', 'probability']);
+    expect(Object.keys(line).sort()).toEqual(['knownTokens', 'label', 'probability']);
+    expect(line['knownTokens']).toBeGreaterThan(10);
     expect(line['label']).toBe('positive');
     expect(line['probability']).toBeGreaterThan(0.5);
     expect(line['probability']).toBeLessThanOrEqual(1);
@@ -78,6 +85,42 @@ describe('dl train text-classifier → dl predict', () => {
     const match = /^negative \(probability of positive: (0\.\d{4})\)$/m.exec(r.stdout);
     expect(match, r.stdout).not.toBeNull();
     expect(Number(match![1])).toBeLessThan(0.5);
+  });
+
+  it('--file PATH reads the text from a file: a 1 MB review works', async () => {
+    const file = join(root, 'long-review.txt');
+    await writeFile(file, LONG_REVIEW);
+    expect(LONG_REVIEW.length).toBeGreaterThan(1_000_000);
+    const r = await dl('predict', out, '--file', file, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastJsonLine(r.stdout)['label']).toBe('positive');
+    expect(r.stderr).not.toContain('warning');
+  });
+
+  it('--file - reads the text from standard input, the same answer as --text', async () => {
+    const piped = await dlWithInput(NEGATIVE, 'predict', out, '--file', '-', '--json');
+    expect(piped.code, piped.stderr).toBe(0);
+    const direct = await dl('predict', out, '--text', NEGATIVE, '--json');
+    expect(lastJsonLine(piped.stdout)).toEqual(lastJsonLine(direct.stdout));
+    const long = await dlWithInput(LONG_REVIEW, 'predict', out, '--file', '-', '--json');
+    expect(long.code, long.stderr).toBe(0);
+    expect(lastJsonLine(long.stdout)['label']).toBe('positive');
+  });
+
+  it('an empty or all-unknown text: still an answer, with a warning on stderr and knownTokens 0', async () => {
+    for (const [text, why] of [
+      ['', 'the text is empty'],
+      [NO_KNOWN_WORDS, "none of the text's words are in the vocabulary"],
+    ] as const) {
+      const r = await dl('predict', out, '--text', text, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`warning: ${why}: the prediction reflects the model's bias only`);
+      expect(lastJsonLine(r.stdout)).toMatchObject({ knownTokens: 0, label: expect.any(String) });
+      const human = await dl('predict', out, '--text', text);
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stderr).toContain('warning:');
+      expect(human.stdout).toMatch(/^(positive|negative) \(probability/m);
+    }
   });
 
   it('dl evaluate reproduces the saved accuracy', async () => {
@@ -127,10 +170,24 @@ describe('dl predict usage errors: exit 2, a clear message, no stack trace', () 
     expect(r.stderr).not.toMatch(STACK_LINE);
   });
 
-  it('--text is required', async () => {
-    const r = await dl('predict', join(root, 'anything'));
+  it('exactly one of --text and --file', async () => {
+    for (const args of [[], ['--text', 'Great!', '--file', '-']]) {
+      const r = await dl('predict', join(root, 'anything'), ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('exactly one of --text');
+      expect(r.stderr).toContain('--file');
+    }
+  });
+
+  it('--file of a missing file or a folder: exit 2 naming it', async () => {
+    const missing = join(root, 'no-such-review.txt');
+    const r = await dl('predict', join(root, 'anything'), '--file', missing);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--text');
+    expect(r.stderr).toContain(`${missing}: not found`);
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    const folder = await dl('predict', join(root, 'anything'), '--file', root);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain(`${root}: is a folder`);
   });
 
   it('a folder without model.json', async () => {
@@ -143,6 +200,6 @@ describe('dl predict usage errors: exit 2, a clear message, no stack trace', () 
   it('dl predict --help lists its options', async () => {
     const r = await dl('predict', '--help');
     expect(r.code).toBe(0);
-    for (const option of ['--text', '--json', '--quiet']) expect(r.stdout).toMatch(new RegExp(`^\\s+${option}\\b`, 'm'));
+    for (const option of ['--text', '--file', '--json', '--quiet']) expect(r.stdout).toMatch(new RegExp(`^\\s+${option}\\b`, 'm'));
   });
 });

@@ -49,6 +49,8 @@ export interface RunOptions {
   /** Extra environment on top of the inherited one. */
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Written to the child's standard input (then closed); without it, stdin is closed at once. */
+  input?: string;
 }
 
 /**
@@ -60,12 +62,13 @@ export function runDl(args: string[], options: RunOptions): Promise<RunResult> {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) child.stdin!.end(options.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 100_000);
     child.on('error', (error) => {
       clearTimeout(timer);

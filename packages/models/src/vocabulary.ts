@@ -33,6 +33,11 @@ export interface TextPrediction {
   probability: number;
   /** The class name: `text.labels[1]` when probability > 0.5 (as the accuracy metric decides), else `text.labels[0]`. */
   label: string;
+  /**
+   * How many of the text's words are in the vocabulary (not `[UNK]`). 0 (an empty or all-unknown text) means the model
+   * saw nothing it knows, so the probability reflects only its bias: callers should warn.
+   */
+  knownTokens: number;
 }
 
 /** Classifies raw `texts` with a text preset's trained `model` and the vocabulary it was trained with. */
@@ -40,5 +45,11 @@ export function classifyTexts(model: Model, text: TextSupport, vocabulary: TextV
   const output = model.predict(text.encode(vocabulary, texts), { batchSize: 256 });
   const probabilities = output.dataSync();
   output.dispose();
-  return Array.from(probabilities, (probability) => ({ probability, label: text.labels[probability > 0.5 ? 1 : 0] }));
+  // Counted on the word ids, not the model input (text-classifier repeats its tokens to fill its input): id 1 is '[UNK]'.
+  const known = vocabulary.encode(texts).map((ids) => ids.reduce((n, id) => (id > 1 ? n + 1 : n), 0));
+  return Array.from(probabilities, (probability, i) => ({
+    probability,
+    label: text.labels[probability > 0.5 ? 1 : 0],
+    knownTokens: known[i]!,
+  }));
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadModel } from '@dl/core';
 import { classifyTexts, loadVocabulary, textPresetNames, VOCABULARY_JSON } from '@dl/models';
@@ -7,7 +8,9 @@ import { UsageError } from '../usage-error.js';
 import { resolvePreset } from './resolve-preset.js';
 
 export interface PredictCommandOptions {
-  text: string;
+  text?: string;
+  /** A file holding the text, or '-' for standard input. */
+  file?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -17,6 +20,11 @@ export interface PredictCommandOptions {
  * vocabulary saved beside the model (`vocabulary.json`); prints the probability of the positive class and the label.
  */
 export async function predict(dir: string, options: PredictCommandOptions): Promise<void> {
+  if ((options.text === undefined) === (options.file === undefined)) {
+    throw new UsageError('give the text to classify with exactly one of --text "…" and --file PATH (--file - reads standard input)');
+  }
+  // Read before loading the model, so a wrong path fails at once.
+  const text = options.text ?? (await readText(options.file!));
   const modelDir = resolve(dir);
   const modelJson = join(modelDir, 'model.json');
   const textPresets = textPresetNames().join(', ');
@@ -44,9 +52,33 @@ export async function predict(dir: string, options: PredictCommandOptions): Prom
   } catch (err) {
     throw new UsageError(`${vocabularyPath}: ${(err as Error).message}`);
   }
-  const [prediction] = classifyTexts(model, preset.text, vocabulary, [options.text]);
-  const { probability, label } = prediction!;
+  const [prediction] = classifyTexts(model, preset.text, vocabulary, [text]);
+  const { probability, label, knownTokens } = prediction!;
   const out = makeOutput(options);
+  if (knownTokens === 0) {
+    // Still an answer (scripts may classify in bulk), but the user must know it carries no information about the text.
+    process.stderr.write(
+      `warning: ${text.trim() === '' ? 'the text is empty' : "none of the text's words are in the vocabulary"}: ` +
+        "the prediction reflects the model's bias only; give an English text with some common words\n",
+    );
+  }
   out.info(`${label} (probability of ${preset.text.labels[1]}: ${probability.toFixed(4)})`);
-  out.json({ probability, label });
+  out.json({ probability, label, knownTokens });
+}
+
+/** The text of `--file PATH`, or of standard input for `--file -`; a path that cannot be read is a usage error naming it. */
+async function readText(path: string): Promise<string> {
+  if (path === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  const file = resolve(path);
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a folder, not a file' : (err as Error).message;
+    throw new UsageError(`--file ${file}: ${why}: give the path of a text file, or '-' to read standard input`);
+  }
 }

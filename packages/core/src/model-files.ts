@@ -6,6 +6,7 @@
  * mid-save leaves the previous model loadable.
  */
 import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import isRunning from 'is-running';
@@ -122,8 +123,12 @@ export async function readSavedMetadata(dir: string): Promise<Record<string, unk
   const path = join(resolve(dir), MODEL_JSON);
   let text: string;
   try {
+    const info = await stat(path);
+    // Before any read: reading a FIFO (or a device) named model.json would block forever or never end.
+    if (!info.isFile()) throw new ModelFileError(path, notRegularFile(info));
     text = await readFile(path, 'utf8');
   } catch (err) {
+    if (err instanceof ModelFileError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ModelFileError(path, `cannot be read (${(err as Error).message})`);
   }
@@ -135,6 +140,12 @@ export async function readSavedMetadata(dir: string): Promise<Record<string, unk
   }
   const metadata = isObject(json) ? json.userDefinedMetadata : undefined;
   return isObject(metadata) ? metadata : undefined;
+}
+
+/** The problem with a model.json that is not a regular file (a FIFO, a folder, a device). */
+function notRegularFile(info: Stats): string {
+  const kind = info.isFIFO() ? 'a FIFO (named pipe)' : info.isDirectory() ? 'a folder' : 'not a regular file (a device or socket)';
+  return `is ${kind}, not a regular file: dl reads model.json only from a regular file; save the model again with model.save()`;
 }
 
 /**
@@ -213,7 +224,10 @@ export async function readModelFiles(dir: string): Promise<ModelFiles> {
 
   let json: DlModelJson;
   try {
-    const size = (await stat(path)).size;
+    const info = await stat(path);
+    // Before any read: reading a FIFO (or a device) named model.json would block forever or never end.
+    if (!info.isFile()) fail(notRegularFile(info));
+    const size = info.size;
     if (size > MAX_MODEL_JSON_BYTES)
       fail(`is ${size} bytes; a model description over ${MAX_MODEL_JSON_BYTES / 2 ** 20} MiB is not one dl reads`);
     json = JSON.parse(await readFile(path, 'utf8')) as DlModelJson;

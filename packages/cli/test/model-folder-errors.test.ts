@@ -1,0 +1,41 @@
+// Model folders dl must refuse with exit 2 and a message naming the file, instead of hanging or answering wrongly
+// (issue 17, list 8): a FIFO named model.json.
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuildIsFresh, runDl, STACK_LINE, tempDir, type RunResult } from './run-dl.js';
+
+let root: string;
+/** A hang is the bug under test: fail in 30 s rather than the default 100 s. */
+const dl = (...args: string[]): Promise<RunResult> =>
+  runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') }, timeoutMs: 30_000 });
+
+beforeAll(async () => {
+  await assertBuildIsFresh();
+  root = await tempDir();
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('a FIFO named model.json', () => {
+  it('evaluate, predict, summary and generate exit 2 naming it at once, without opening it', async () => {
+    const dir = join(root, 'fifo-model');
+    await mkdir(dir);
+    const fifo = join(dir, 'model.json');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [
+      ['evaluate', dir],
+      ['predict', dir, '--text', 'Great!'],
+      ['summary', dir],
+      ['generate', dir, '--out', join(root, 'samples.png')],
+    ]) {
+      const r = await dl(...args);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(fifo);
+      expect(r.stderr).toContain('is a FIFO (named pipe), not a regular file');
+      expect(r.stderr).not.toMatch(STACK_LINE);
+    }
+  });
+});

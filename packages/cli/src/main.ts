@@ -61,7 +61,7 @@ program
   .command('generate')
   .description('sample images from a trained GAN: a PNG grid, or the raw samples (in [-1, 1]) as .json or .npy')
   .argument('<dir>', 'a folder written by `dl train gan` (or its generator/ folder)')
-  .option('--n <n>', 'samples to generate (default 64)', positiveInteger)
+  .option('--n <n>', 'samples to generate (default 64, at most 10,000)', positiveInteger)
   .option('--seed <n>', 'seed of the latent vectors, for the same samples every time', nonNegativeInteger)
   .option('--out <file>', 'output file: .png (a grid), .json or .npy')
   .option('--json', 'print one JSON line describing the output on stdout')

@@ -150,3 +150,12 @@ describe('usage errors exit 2 and say what is valid', () => {
     expect(r.stderr).toContain('dl train');
   });
 });
+
+describe('dl generate --n', () => {
+  it('over 10,000: exit 2 naming the option and the limit, before loading anything', async () => {
+    const r = await dl('generate', join(root, 'no-gan'), '--n', '10001', '--out', join(root, 'samples.png'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--n 10001 is over the limit of 10,000 samples');
+    expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+});

@@ -18,6 +18,13 @@ export interface GenerateCommandOptions {
 const FORMATS = ['.png', '.json', '.npy'] as const;
 
 /**
+ * Most samples one `dl generate` writes. 10,000 is what Inception Score and FID are computed on (and the size of MNIST's
+ * test split); the output is held whole before it is written, and `.json` takes ~12 bytes per pixel, so 100,000 samples
+ * took minutes and 4 GB of memory with no output. More samples: run again with other --seed values.
+ */
+export const MAX_GENERATE_N = 10_000;
+
+/**
  * `dl generate DIR --out FILE`: samples from a trained GAN's generator (the moving average `DIR/generator-ema/` when the
  * run kept one, else `DIR/generator/`; or DIR itself when it is a generator's folder). By the extension of FILE:
  * `.png`, a grid of the images; `.json`, `{ shape, range, data }` with `data` the nested `[n][28][28][1]` array of the
@@ -25,6 +32,12 @@ const FORMATS = ['.png', '.json', '.npy'] as const;
  * generator's tanh output, in [-1, 1].
  */
 export async function generate(dir: string, options: GenerateCommandOptions): Promise<void> {
+  if (options.n !== undefined && options.n > MAX_GENERATE_N) {
+    throw new UsageError(
+      `--n ${options.n} is over the limit of ${MAX_GENERATE_N.toLocaleString('en-US')} samples per run (the output is held in memory whole): ` +
+        'generate at most that many, and run again with another --seed for more',
+    );
+  }
   if (options.out === undefined) throw new UsageError('--out FILE is required: a .png grid, or the raw samples as .json or .npy');
   const path = resolve(options.out);
   const format = extname(path).toLowerCase() as (typeof FORMATS)[number];
@@ -43,6 +56,7 @@ export async function generate(dir: string, options: GenerateCommandOptions): Pr
     throw new UsageError(`${generatorDir} is not a generator: it takes ${JSON.stringify(inputShape)}, not latent vectors [null, size]`);
   }
   const n = options.n ?? 64;
+  // The generator runs in batches of 256 (predict's batchSize), so only the latent vectors and the output are whole.
   const images = tf.tidy(() =>
     generator.predict(tf.randomNormal([n, inputShape[1] as number], 0, 1, 'float32', options.seed), { batchSize: 256 }),
   );

@@ -1,10 +1,11 @@
 // Model folders dl must refuse with exit 2 and a message naming the file, instead of hanging or answering wrongly
-// (issue 17, list 8): a FIFO named model.json.
+// (issue 17, list 8): a FIFO named model.json, weights that are not finite.
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cnn } from '@dl/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsFresh, runDl, STACK_LINE, tempDir, type RunResult } from './run-dl.js';
+import { assertBuildIsFresh, readJson, runDl, STACK_LINE, tempDir, type RunResult } from './run-dl.js';
 
 let root: string;
 /** A hang is the bug under test: fail in 30 s rather than the default 100 s. */
@@ -37,5 +38,22 @@ describe('a FIFO named model.json', () => {
       expect(r.stderr).toContain('is a FIFO (named pipe), not a regular file');
       expect(r.stderr).not.toMatch(STACK_LINE);
     }
+  });
+});
+
+describe('a model whose weights are not finite', () => {
+  it('dl evaluate exits 2 naming the weights file and the weight, before loading any data', async () => {
+    const dir = join(root, 'nan-model');
+    await cnn.build().save(dir, { metadata: { preset: 'cnn', dataset: 'mnist' } });
+    const group = ((await readJson(join(dir, 'model.json')))['weightsManifest'] as { paths: string[] }[])[0]!;
+    const weightsFile = join(dir, group.paths[0]!);
+    const bytes = await readFile(weightsFile);
+    bytes.writeFloatLE(Number.NaN, 4); // the second value of the first weight (the first conv kernel)
+    await writeFile(weightsFile, bytes);
+    const r = await dl('evaluate', dir);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`${weightsFile}: the model's weights are not finite`);
+    expect(r.stderr).toMatch(/\(conv2d\w*\/kernel holds NaN or infinity\)/);
+    expect(r.stderr).not.toMatch(STACK_LINE);
   });
 });

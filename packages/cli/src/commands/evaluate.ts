@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { loadModel } from '@dl/core';
+import { loadModel, type Model, tf } from '@dl/core';
 import { isGanSave } from '@dl/models';
 import { makeOutput } from '../output.js';
 import { UsageError } from '../usage-error.js';
@@ -26,6 +27,7 @@ export async function evaluate(dir: string, options: EvaluateCommandOptions): Pr
   if (typeof presetName !== 'string')
     throw new UsageError(`${join(modelDir, 'model.json')} does not say which preset built it: was it saved by \`dl train\`?`);
   const preset = resolvePreset(presetName);
+  await assertFiniteWeights(model, modelDir);
   model.compile(preset.compileOptions());
   const data = await preset.loadData({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
@@ -34,4 +36,34 @@ export async function evaluate(dir: string, options: EvaluateCommandOptions): Pr
   const metrics = await model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
   out.info(`Test ${formatMetrics(metrics)} (${data.test.x.shape[0]} samples, ${preset.name} from ${modelDir})`);
   out.json(metrics);
+}
+
+/**
+ * NaN or infinite weights (a diverged training saved anyway) evaluate to a NaN loss and a chance accuracy that exit 0
+ * would present as a result: refuse them, naming the weights file and the first such weight.
+ */
+async function assertFiniteWeights(model: Model, modelDir: string): Promise<void> {
+  for (const [i, weight] of model.net.weights.entries()) {
+    const finite = tf.tidy(() => tf.all(tf.isFinite(weight.read())).dataSync()[0] === 1);
+    if (finite) continue;
+    const { file, name } = await savedWeight(modelDir, i, weight.name);
+    throw new UsageError(
+      `${file}: the model's weights are not finite (${name} holds NaN or infinity), so its metrics would mean nothing: ` +
+        'the training diverged; train again with a lower --learning-rate, or from an earlier checkpoint',
+    );
+  }
+}
+
+/**
+ * The name and weights file of the model's `index`-th weight by model.json's manifest (saved in the model's order, the
+ * optimizer's after them); model.json itself and `fallbackName` when the manifest does not say.
+ */
+async function savedWeight(modelDir: string, index: number, fallbackName: string): Promise<{ file: string; name: string }> {
+  const modelJson = join(modelDir, 'model.json');
+  type Group = { paths: string[]; weights: { name: string; group?: string }[] };
+  const groups = (JSON.parse(await readFile(modelJson, 'utf8')) as { weightsManifest?: Group[] }).weightsManifest ?? [];
+  const entries = groups.flatMap((g) => g.weights.filter((w) => w.group !== 'optimizer').map((w) => ({ g, name: w.name })));
+  const entry = entries[index];
+  if (entry === undefined || entry.g.paths.length !== 1) return { file: modelJson, name: entry?.name ?? fallbackName };
+  return { file: join(modelDir, entry.g.paths[0]!), name: entry.name };
 }

@@ -4,7 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseNpy } from 'npyjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsFresh, lastJsonLine, readJson, runDl, tempDir, writeRealMnistSlice, type RunResult } from './run-dl.js';
+import { assertBuildIsFresh, lastJsonLine, readJson, runDl, STACK_LINE, tempDir, writeRealMnistSlice, type RunResult } from './run-dl.js';
 
 let root: string;
 let dataDir: string;
@@ -126,5 +126,18 @@ describe('dl evaluate of a GAN run', () => {
     expect(json.real['inceptionScore']).toBeGreaterThan(json.generated['inceptionScore']!);
     expect(json.real['frechetDistance']).toBeLessThan(json.generated['frechetDistance']!);
     expect(existsSync(join(root, 'empty-cache', 'mnist-classifier'))).toBe(false);
+  });
+
+  it('--classifier of a model that is not a 28×28×1 → 10 classifier: exit 2 naming the folder and the shapes expected', async () => {
+    const wrong = join(out, 'discriminator'); // takes MNIST images but gives one logit, not 10 class probabilities
+    const r = await dl('evaluate', out, '--data-dir', dataDir, '--samples', '300', '--classifier', wrong);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`--classifier ${wrong} takes [null,28,28,1] and gives [null,1]`);
+    expect(r.stderr).toContain('[null, 28, 28, 1] images and giving [null, 10] class probabilities');
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    const missing = join(root, 'no-classifier');
+    const none = await dl('evaluate', out, '--data-dir', dataDir, '--classifier', missing);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`--classifier ${missing}: no model.json there`);
   });
 });

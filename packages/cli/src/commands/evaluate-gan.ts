@@ -1,4 +1,6 @@
-import { loadModel } from '@dl/core';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadModel, type Model } from '@dl/core';
 import { cnn, evaluateMnistGenerator, mnistClassifier, samplingGeneratorDir, type ImageSetScores, type PresetData } from '@dl/models';
 import { makeOutput } from '../output.js';
 import { UsageError } from '../usage-error.js';
@@ -26,6 +28,11 @@ export async function evaluateGan(dir: string, options: EvaluateGanOptions): Pro
   if (JSON.stringify(shape) !== JSON.stringify([null, 28, 28, 1])) {
     throw new UsageError(`${generatorDir} makes ${JSON.stringify(shape)} images; the scores need MNIST-sized ones [null, 28, 28, 1]`);
   }
+  if (options.classifier !== undefined && !existsSync(join(resolve(options.classifier), 'model.json'))) {
+    throw new UsageError(
+      `--classifier ${resolve(options.classifier)}: no model.json there; give the folder of a saved MNIST classifier (e.g. from \`dl train cnn\`)`,
+    );
+  }
   let data: PresetData | undefined;
   const loadData = async () =>
     (data ??= await cnn.loadData({
@@ -38,6 +45,7 @@ export async function evaluateGan(dir: string, options: EvaluateGanOptions): Pro
     log: (line) => out.info(line),
     ...(out.progressStream ? { progress: out.progressStream } : {}),
   });
+  if (options.classifier !== undefined) assertMnistClassifier(classifier.model, resolve(options.classifier));
   const result = evaluateMnistGenerator(generator, classifier.model, await loadData(), {
     ...(options.samples !== undefined ? { samples: options.samples } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -55,4 +63,23 @@ export async function evaluateGan(dir: string, options: EvaluateGanOptions): Pro
   out.info(`Generator: ${generatorDir}`);
   out.info(`Scored by the MNIST classifier ${about}; Fréchet distances to its features of the ${result.referenceSamples} training images`);
   out.json({ ...result, generator: generatorDir, classifier: classifier.dir ?? null });
+}
+
+/**
+ * The scores feed the classifier 28×28×1 images and read 10 class probabilities (and the features its last layer takes): another model fails deep inside TF.js, so check its shapes first and name what is expected.
+ */
+function assertMnistClassifier(model: Model, dir: string): void {
+  const { inputs, outputs } = model.net;
+  const shapes = (ts: readonly { shape: readonly (number | null)[] }[]) => ts.map((t) => JSON.stringify(t.shape)).join(', ');
+  const ok =
+    inputs.length === 1 &&
+    outputs.length === 1 &&
+    JSON.stringify(inputs[0]!.shape) === '[null,28,28,1]' &&
+    JSON.stringify(outputs[0]!.shape) === '[null,10]';
+  if (!ok) {
+    throw new UsageError(
+      `--classifier ${dir} takes ${shapes(inputs)} and gives ${shapes(outputs)}: the scores need an MNIST classifier taking ` +
+        '[null, 28, 28, 1] images and giving [null, 10] class probabilities (e.g. `dl train cnn`)',
+    );
+  }
 }

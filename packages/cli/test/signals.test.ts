@@ -70,6 +70,10 @@ describe('SIGTERM during dl train', () => {
     const stopped = await signalAndResume('train', 'SIGTERM');
     expect(stopped.stderr).toMatch(/stopping after this batch/);
     expect(stopped.stderr).toContain('1 of 2 epochs are checkpointed');
+    // The cut epoch's progress line counts the batches run (400 samples / 64: 7 steps), not the full epoch.
+    const cut = /^Epoch 2\/2\n\s*(\d+)\/(\d+) - /m.exec(stopped.stdout);
+    expect(cut, stopped.stdout).not.toBeNull();
+    expect(Number(cut![1]), stopped.stdout).toBeLessThan(Number(cut![2]));
   });
 
   it('while evaluating: stops at once, every epoch checkpointed, evaluation left for the resume', async () => {

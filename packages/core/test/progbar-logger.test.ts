@@ -54,7 +54,7 @@ describe('ProgbarLogger on a stream that is not a terminal', () => {
     const logger = new ProgbarLogger({ stream });
     logger.setParams(params({ epochs: 3, verbose: 2 }));
     logger.onEpochBegin(1);
-    logger.onTrainBatchEnd(0, { batch: 0, size: 9, loss: 0.5 });
+    for (let batch = 0; batch < 12; batch++) logger.onTrainBatchEnd(batch, { batch, size: 9, loss: 0.5 });
     logger.onEpochEnd(1, { loss: 0.000012345, accuracy: 0.5 });
     const lines = stream.text.split('\n');
     expect(lines[0]).toBe('Epoch 2/3');
@@ -103,6 +103,7 @@ describe('ProgbarLogger on a terminal', () => {
     logger.onTrainBatchEnd(0, { batch: 0, size: 9, loss: 0.5, accuracy: 0.25 });
     await sleep(250);
     logger.onTrainBatchEnd(1, { batch: 1, size: 9, loss: 0.2, accuracy: 0.75 });
+    for (let batch = 2; batch < 12; batch++) logger.onTrainBatchEnd(batch, { batch, size: 9, loss: 0.3, accuracy: 0.6 });
     logger.onEpochEnd(0, { loss: 0.3, accuracy: 0.6 });
 
     const text = stripAnsi(stream.text);
@@ -110,6 +111,21 @@ describe('ProgbarLogger on a terminal', () => {
     expect(text).toMatch(/ 1\/12 \[==>\.{27}\] - ETA: \d+s - loss: 0\.5000 - accuracy: 0\.2500/);
     expect(text).toMatch(/ 2\/12 \[=====>\.{24}\] - ETA: \d+s - loss: 0\.3500 - accuracy: 0\.5000/);
     expect(text).toMatch(/12\/12 \[={30}\] - \d+s \d+ms\/step - loss: 0\.3000 - accuracy: 0\.6000/);
+  });
+
+  it('an epoch cut short (stopTraining, a signal) ends at the batches actually run, not the full count', () => {
+    for (const tty of [true, false]) {
+      const stream = fakeStream(tty, 120);
+      const logger = new ProgbarLogger({ stream });
+      logger.setParams(params());
+      logger.onEpochBegin(0);
+      for (let batch = 0; batch < 3; batch++) logger.onTrainBatchEnd(batch, { batch, size: 9, loss: 0.3, accuracy: 0.6 });
+      logger.onEpochEnd(0, { loss: 0.3, accuracy: 0.6 });
+      logger.onTrainEnd();
+      const text = stripAnsi(stream.text);
+      expect(text).toMatch(/ 3\/12 .*\d+ms\/step - loss: 0\.3000/);
+      expect(text).not.toContain('12/12');
+    }
   });
 
   it('prints plain lines with verbose 2', async () => {

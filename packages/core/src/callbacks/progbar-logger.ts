@@ -64,7 +64,8 @@ export class ProgbarLogger extends Callback {
 
   override onEpochEnd(_epoch: number, logs: Logs): void {
     const seconds = (performance.now() - this.epochStart) / 1000;
-    const steps = this.params.steps ?? this.steps;
+    // The batches actually run: fewer than params.steps when the epoch was cut short (stopTraining, a signal).
+    const steps = this.steps;
     const perStep = `${Math.round((seconds * 1000) / Math.max(1, steps))}ms/step`;
     if (this.bar) {
       this.bar.update(steps, { text: ` - ${formatSeconds(seconds)} ${perStep}${formatLogs(logs)}` });

@@ -11,6 +11,7 @@ export interface Output {
 }
 
 export function makeOutput(options: { json?: boolean; quiet?: boolean }): Output {
+  if (options.quiet) silenceLibraryWarnings();
   const stream = options.json ? process.stderr : process.stdout;
   return {
     info: (line) => {
@@ -22,4 +23,14 @@ export function makeOutput(options: { json?: boolean; quiet?: boolean }): Output
     progressStream: options.quiet ? undefined : stream,
     datasetLog: options.quiet ? false : (line) => stream.write(`${line}\n`),
   };
+}
+
+/**
+ * `--quiet` means nothing but errors, but TF.js prints advice with console.warn (e.g. "Orthogonal initializer is being
+ * called on a matrix with more than 2000 (16384) elements: Slowness may result." when the lstm preset is built), which
+ * is no error and nothing the user can act on. dl's own messages never use console.warn, so it is silenced whole for
+ * the rest of this (one-command) process.
+ */
+function silenceLibraryWarnings(): void {
+  console.warn = () => {};
 }

@@ -7,6 +7,7 @@
 import { checkCapabilities, loadTfjsNode, setupCommand, type Capabilities, type TfjsNode } from '@dl/native';
 import { createRequire } from 'node:module';
 import type * as tfjsCore from '@tensorflow/tfjs-core';
+import { NativeError } from './errors/native-error.js';
 
 /**
  * TensorFlow.js's ops (tfjs-core's API: tensors, math, `tidy`, `train`, `losses`, …). At run time `tf` is the whole
@@ -39,7 +40,7 @@ function load(): { tf: Tf; info: Omit<BackendInfo, 'graphExecution'> } {
   } catch (err) {
     const reason = `dl's tfjs-node did not load: ${firstLine(err)}`;
     if (process.env['DL_REQUIRE_NATIVE'] === '1') {
-      throw new Error(`${reason}\nDL_REQUIRE_NATIVE=1 forbids the pure-JS fallback. Build the native addon: ${setupCommand()}`);
+      throw new NativeError(`${reason}\nDL_REQUIRE_NATIVE=1 forbids the pure-JS fallback. Build the native addon: ${setupCommand()}`);
     }
     const tf = require('@tensorflow/tfjs') as Tf;
     tf.setBackend('cpu');

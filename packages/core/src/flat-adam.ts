@@ -19,6 +19,7 @@ import { tf } from './backend.js';
 import { afterEachCall, beforeEachCall, hostTensors } from './graph/step-hooks.js';
 import { AdamSlots } from './native/adam-slots.js';
 import { nativeBackend } from './native/native-ops.js';
+import { ShapeError } from './errors/shape-error.js';
 
 /** A tensor with its name, as optimizers' weights and gradient lists hold them. */
 interface NamedTensor {
@@ -188,7 +189,7 @@ export class FlatAdam extends tf.AdamOptimizer {
         named.map((n, i) => {
           const saved = previous?.[which][i];
           if (saved && !sameShapes([saved.tensor.shape], [n.tensor.shape])) {
-            throw new Error(
+            throw new ShapeError(
               `Adam: saved moment '${saved.name}' has shape [${saved.tensor.shape}] but variable '${n.name}' has [${n.tensor.shape}]`,
             );
           }

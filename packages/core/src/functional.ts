@@ -14,6 +14,7 @@ import type { SymbolicTensor } from './layer-types.js';
 import { inputLayer } from './layers.js';
 import { Model } from './model.js';
 import { tfl } from './tfjs-layers-api.js';
+import { OptionError } from './errors/option-error.js';
 
 export type { SymbolicTensor };
 
@@ -31,7 +32,8 @@ export interface InputOptions {
 /** A symbolic input of the given sample shape, as `keras.Input(shape)`. */
 export function input(options: InputOptions): SymbolicTensor {
   const { shape, batchSize, name, dtype } = options;
-  if (!Array.isArray(shape)) throw new Error(`input: shape must be an array of dimensions (without the batch axis), got ${String(shape)}`);
+  if (!Array.isArray(shape))
+    throw new OptionError(`input: shape must be an array of dimensions (without the batch axis), got ${String(shape)}`);
   const layer = inputLayer({ batchInputShape: [batchSize ?? null, ...shape], ...(name ? { name } : {}), ...(dtype ? { dtype } : {}) });
   // As tf.input: the input layer's one output is the symbolic tensor that feeds the model.
   return (layer as unknown as { inboundNodes: Array<{ outputTensors: SymbolicTensor[] }> }).inboundNodes[0]!.outputTensors[0]!;

@@ -37,5 +37,6 @@ export { getOptimizer, getLearningRate, setLearningRate, runsInGraph, type Optim
 export { setSeed, randomState, setRandomState, type RandomState } from './seed.js';
 export { GraphFunction } from './graph/graph-function.js';
 export { hostTensors, beforeEachCall, afterEachCall } from './graph/step-hooks.js';
-export { writeFileAtomic, syncFolder, ModelFileError } from './model-files.js';
+export { writeFileAtomic, syncFolder } from './model-files.js';
+export { DlError, ModelFileError, NativeError, OptionError, ShapeError } from './errors/index.js';
 export { toTensor, type ShapedArray, type TensorLike } from './shaped-array.js';

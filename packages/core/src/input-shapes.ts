@@ -6,6 +6,7 @@
 import type { Network } from './layer-types.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { ShapeError } from './errors/shape-error.js';
 
 type SymbolicInput = LayersModel['inputs'][number];
 
@@ -19,7 +20,9 @@ export function checkInputShapes(network: Network, xs: Tensor[]): void {
   if (inputs.length === 0) return;
   if (xs.length !== inputs.length) {
     const names = inputs.map((i) => `'${inputName(i)}'`).join(', ');
-    throw new Error(`model '${net.name}' expects ${inputs.length} input${inputs.length === 1 ? '' : 's'} (${names}) but got ${xs.length}`);
+    throw new ShapeError(
+      `model '${net.name}' expects ${inputs.length} input${inputs.length === 1 ? '' : 's'} (${names}) but got ${xs.length}`,
+    );
   }
   inputs.forEach((input, i) => {
     const expected = input.shape;
@@ -27,7 +30,7 @@ export function checkInputShapes(network: Network, xs: Tensor[]): void {
     if (shapeFits(expected, got)) return;
     const consumers = consumingLayers(net, input);
     const of = consumers.length ? ` of layer${consumers.length > 1 ? 's' : ''} ${consumers.map((n) => `'${n}'`).join(', ')}` : '';
-    throw new Error(
+    throw new ShapeError(
       `input '${inputName(input)}'${of} expects shape ${JSON.stringify(expected)} but got ${JSON.stringify(got)}${hint(expected, got)}`,
     );
   });

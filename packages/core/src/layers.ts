@@ -38,6 +38,7 @@ import { FusedBatchNormalization } from './native/fused-batch-norm-layer.js';
 import { FusedConv2D } from './native/fused-conv2d-layer.js';
 import { FusedLSTM } from './native/fused-lstm-layer.js';
 import { NativeDropout } from './native/native-dropout-layer.js';
+import { OptionError } from './errors/option-error.js';
 
 /*
  * Every factory takes its options interface from layer-options.ts and is declared to return dl's `Layer`
@@ -138,7 +139,7 @@ function kerasArgs<A>(className: string, options: LayerOptions | InputLayerOptio
   const given = options as { name?: string; activityRegularizer?: unknown };
   if (given.activityRegularizer != null) {
     // tfjs-layers 4.22 accepts the option but throws "not supported yet" on every call of such a layer.
-    throw new Error(
+    throw new OptionError(
       `${snakeCase(className)}: activityRegularizer is not supported by TensorFlow.js (a layer with one cannot be called); ` +
         'use kernelRegularizer or biasRegularizer',
     );

@@ -1,5 +1,6 @@
 import { tf } from './backend.js';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { OptionError } from './errors/option-error.js';
 
 /**
  * A loss, as Keras's loss functions: per-sample values of shape [n]. The model weights them (class weights) and
@@ -51,6 +52,6 @@ export type LossName = keyof typeof LOSSES;
 export function getLoss(loss: LossName | LossFn): LossFn {
   if (typeof loss === 'function') return loss;
   const fn = Object.hasOwn(LOSSES, loss) ? LOSSES[loss] : undefined;
-  if (!fn) throw new Error(`unknown loss '${String(loss)}'; valid losses: ${Object.keys(LOSSES).join(', ')}`);
+  if (!fn) throw new OptionError(`unknown loss '${String(loss)}'; valid losses: ${Object.keys(LOSSES).join(', ')}`);
   return fn;
 }

@@ -1,5 +1,6 @@
 import { tf } from './backend.js';
 import type { Tensor, Scalar } from '@tensorflow/tfjs-core';
+import { OptionError } from './errors/option-error.js';
 
 /** A metric: its mean over a batch. */
 export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Scalar;
@@ -25,6 +26,6 @@ export type MetricName = keyof typeof METRICS;
 export function getMetric(metric: MetricName | MetricFn): { name: string; fn: MetricFn } {
   if (typeof metric === 'function') return { name: metric.name || 'metric', fn: metric };
   const fn = Object.hasOwn(METRICS, metric) ? METRICS[metric] : undefined;
-  if (!fn) throw new Error(`unknown metric '${String(metric)}'; valid metrics: ${Object.keys(METRICS).join(', ')}`);
+  if (!fn) throw new OptionError(`unknown metric '${String(metric)}'; valid metrics: ${Object.keys(METRICS).join(', ')}`);
   return { name: metric, fn };
 }

@@ -13,6 +13,10 @@ import isRunning from 'is-running';
 import type { io, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from './backend.js';
 import { tfl } from './tfjs-layers-api.js';
+import { ModelFileError } from './errors/model-file-error.js';
+
+// Re-exported where it has always been importable from.
+export { ModelFileError };
 
 export const MODEL_JSON = 'model.json';
 
@@ -146,20 +150,6 @@ export async function readSavedMetadata(dir: string): Promise<Record<string, unk
 function notRegularFile(info: Stats): string {
   const kind = info.isFIFO() ? 'a FIFO (named pipe)' : info.isDirectory() ? 'a folder' : 'not a regular file (a device or socket)';
   return `is ${kind}, not a regular file: dl reads model.json only from a regular file; save the model again with model.save()`;
-}
-
-/**
- * A model folder that dl refuses to load: a model.json that is not valid, asks for classes TF.js does not have,
- * for absurd sizes, or for weights its files do not hold. `file` is the model.json (or weights file) concerned.
- */
-export class ModelFileError extends Error {
-  override name = 'ModelFileError';
-  constructor(
-    readonly file: string,
-    problem: string,
-  ) {
-    super(`${file}: ${problem}`);
-  }
 }
 
 /** A model.json larger than this is not a model description (dl's CNN's is 5 KB). */

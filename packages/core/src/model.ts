@@ -27,6 +27,7 @@ import {
 } from './training/batches.js';
 import { CompiledLoss, type Losses, type MetricSpec } from './training/compiled-loss.js';
 import { softmaxOutputs, withLogits } from './training/softmax-logits.js';
+import { OptionError } from './errors/option-error.js';
 
 export interface CompileOptions {
   optimizer: OptimizerName | OptimizerConfig | Optimizer;
@@ -220,14 +221,14 @@ export class Model {
     checkPositiveInteger(epochs, 'epochs');
     checkPositiveInteger(batchSize, 'batchSize');
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0)
-      throw new Error(`initialEpoch must be a whole number ≥ 0, got ${initialEpoch}`);
+      throw new OptionError(`initialEpoch must be a whole number ≥ 0, got ${initialEpoch}`);
     if (options.stepsPerEpoch !== undefined) checkPositiveInteger(options.stepsPerEpoch, 'stepsPerEpoch');
     if (options.validationSplit !== undefined && !(options.validationSplit > 0 && options.validationSplit < 1)) {
-      throw new Error(`validationSplit must be between 0 and 1 (exclusive), got ${options.validationSplit}`);
+      throw new OptionError(`validationSplit must be between 0 and 1 (exclusive), got ${options.validationSplit}`);
     }
 
     if (options.classWeight !== undefined && this.outputNames.length > 1) {
-      throw new Error(
+      throw new OptionError(
         `classWeight applies to a single output; this model has ${this.outputNames.length} (${this.outputNames.join(', ')}): pass sampleWeight instead`,
       );
     }
@@ -236,9 +237,9 @@ export class Model {
     let validation: BatchSource | undefined;
     if (isBatchStream(x)) {
       if (options.validationSplit !== undefined)
-        throw new Error('validationSplit needs array inputs; with a batch stream pass validationData');
+        throw new OptionError('validationSplit needs array inputs; with a batch stream pass validationData');
       if (options.sampleWeight !== undefined)
-        throw new Error('sampleWeight needs array inputs; a batch stream yields { x, y, sampleWeight }');
+        throw new OptionError('sampleWeight needs array inputs; a batch stream yields { x, y, sampleWeight }');
       train = new StreamBatches(x, options.stepsPerEpoch);
     } else {
       train = this.arrayBatches(x, y, batchSize, shuffle, options.sampleWeight);
@@ -253,7 +254,7 @@ export class Model {
       if (train instanceof ArrayBatches && options.stepsPerEpoch !== undefined) {
         const available = Math.ceil(train.samples / batchSize);
         if (options.stepsPerEpoch > available) {
-          throw new Error(
+          throw new OptionError(
             `stepsPerEpoch ${options.stepsPerEpoch} is more than the ${available} batches of ${train.samples} training samples at batch size ${batchSize}: lower it, or leave it out for whole epochs`,
           );
         }
@@ -324,7 +325,8 @@ export class Model {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.stopTraining) break;
     }
-    if (step === 0) throw new Error('the training data yielded no batches: for a batch stream, make it re-iterable or pass stepsPerEpoch');
+    if (step === 0)
+      throw new OptionError('the training data yielded no batches: for a batch stream, make it re-iterable or pass stepsPerEpoch');
     return { means: totals.means(), steps: step };
   }
 
@@ -501,7 +503,8 @@ export class Model {
         tf.dispose(owned);
       }
     }
-    if (steps === 0) throw new Error(`the ${what} yielded no batches: for a batch stream, make it re-iterable (each pass starts over)`);
+    if (steps === 0)
+      throw new OptionError(`the ${what} yielded no batches: for a batch stream, make it re-iterable (each pass starts over)`);
     return totals.means();
   }
 
@@ -573,7 +576,7 @@ export class Model {
 
   private validationSource(data: [ModelData, ModelData] | BatchStream, batchSize: number): BatchSource {
     if (isBatchStream(data)) return new StreamBatches(data);
-    if (!Array.isArray(data) || data.length !== 2) throw new Error('validationData must be [x, y] or a batch stream');
+    if (!Array.isArray(data) || data.length !== 2) throw new OptionError('validationData must be [x, y] or a batch stream');
     return this.arrayBatches(data[0], data[1], batchSize, false);
   }
 
@@ -669,13 +672,15 @@ export class Model {
   }
 
   private requireCompiled(): NonNullable<Model['compiled']> {
-    if (!this.compiled) throw new Error(`model '${this.name}' is not compiled: call model.compile({ optimizer, loss, metrics }) first`);
+    if (!this.compiled)
+      throw new OptionError(`model '${this.name}' is not compiled: call model.compile({ optimizer, loss, metrics }) first`);
     return this.compiled;
   }
 
   private requireLoss(): CompiledLoss {
     const { loss } = this.requireCompiled();
-    if (!loss) throw new Error(`model '${this.name}' was compiled without a loss: pass compile({ loss }) or override trainStep/testStep`);
+    if (!loss)
+      throw new OptionError(`model '${this.name}' was compiled without a loss: pass compile({ loss }) or override trainStep/testStep`);
     return loss;
   }
 }
@@ -762,9 +767,9 @@ function unpackBatch(inputs: Tensor[], layout: BatchLayout): Batch {
 /** Per-class weights indexed by label; classes not named weigh 1. `outputWidth` 1 is a sigmoid output (classes 0, 1). */
 function classWeightTensor(classWeight: Record<number, number>, outputWidth: number): Tensor {
   const classes = Object.keys(classWeight).map(Number);
-  if (classes.length === 0) throw new Error('classWeight is empty: give a weight per class index, e.g. { 0: 1, 1: 5 }');
+  if (classes.length === 0) throw new OptionError('classWeight is empty: give a weight per class index, e.g. { 0: 1, 1: 5 }');
   if (classes.some((c) => !Number.isInteger(c) || c < 0))
-    throw new Error(`classWeight keys must be class indices (0, 1, …), got ${Object.keys(classWeight).join(', ')}`);
+    throw new OptionError(`classWeight keys must be class indices (0, 1, …), got ${Object.keys(classWeight).join(', ')}`);
   const weights = new Float32Array(Math.max(Math.max(...classes) + 1, outputWidth, 2)).fill(1);
   for (const c of classes) weights[c] = classWeight[c]!;
   return tf.tensor1d(weights);
@@ -781,11 +786,13 @@ function splitArgs<O extends object>(second: unknown, third: O | undefined): [Mo
 }
 
 function checkPositiveInteger(value: number, name: string): void {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1) throw new OptionError(`${name} must be a positive integer, got ${value}`);
 }
 
 function checkOptions(options: object, valid: ReadonlyArray<string>, fn: string): void {
   const unknown = Object.keys(options).filter((k) => !valid.includes(k));
   if (unknown.length)
-    throw new Error(`${fn}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid options: ${valid.join(', ')}`);
+    throw new OptionError(
+      `${fn}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid options: ${valid.join(', ')}`,
+    );
 }

@@ -1,6 +1,7 @@
 import { tf } from './backend.js';
 import type { Optimizer } from '@tensorflow/tfjs-core';
 import { FlatAdam } from './flat-adam.js';
+import { OptionError } from './errors/option-error.js';
 
 /** An optimizer by Keras name with its options, e.g. `{ name: 'adam', learningRate: 1e-3 }`. */
 export interface OptimizerConfig {
@@ -26,7 +27,7 @@ export function getOptimizer(optimizer: OptimizerName | OptimizerConfig | Optimi
   if (optimizer instanceof tf.Optimizer) return optimizer;
   const config = typeof optimizer === 'string' ? { name: optimizer } : optimizer;
   const factory = Object.hasOwn(FACTORIES, config.name) ? FACTORIES[config.name] : undefined;
-  if (!factory) throw new Error(`unknown optimizer '${String(config.name)}'; valid optimizers: ${Object.keys(FACTORIES).join(', ')}`);
+  if (!factory) throw new OptionError(`unknown optimizer '${String(config.name)}'; valid optimizers: ${Object.keys(FACTORIES).join(', ')}`);
   return factory(config);
 }
 
@@ -36,7 +37,7 @@ export function getLearningRate(optimizer: Optimizer): number {
 }
 
 export function setLearningRate(optimizer: Optimizer, value: number): void {
-  if (!Number.isFinite(value) || value < 0) throw new Error(`learning rate must be a finite number ≥ 0, got ${value}`);
+  if (!Number.isFinite(value) || value < 0) throw new OptionError(`learning rate must be a finite number ≥ 0, got ${value}`);
   const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
   // SGD and momentum cache the rate in a tensor that only their own setter refreshes; adam and rmsprop read the field.
   if (typeof o.setLearningRate === 'function') o.setLearningRate(value);

@@ -10,6 +10,7 @@ import type { Scalar } from '@tensorflow/tfjs-core';
 import { tf } from './backend.js';
 import type { Network, Regularizer } from './layer-types.js';
 import { tfl } from './tfjs-layers-api.js';
+import { OptionError } from './errors/option-error.js';
 
 export type { Regularizer };
 
@@ -38,7 +39,7 @@ export function l1l2(options: L1L2Options = {}): Regularizer {
 
 function factor(value: number, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new Error(`regularizer factor ${name} must be a finite number ≥ 0, got ${String(value)}`);
+    throw new OptionError(`regularizer factor ${name} must be a finite number ≥ 0, got ${String(value)}`);
   }
   return value;
 }

@@ -1,4 +1,5 @@
 import seedrandom from 'seedrandom';
+import { OptionError } from './errors/option-error.js';
 
 /** seedrandom's ARC4 generator state: what continues a seeded stream exactly where it was. */
 interface Arc4State {
@@ -18,7 +19,7 @@ let seeded: { global: StatefulPrng; shuffle: StatefulPrng } | undefined;
  * tfjs-layers' initialisers draw from Math.random when no per-layer seed is given, so it is replaced globally.
  */
 export function setSeed(seed: number): void {
-  if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
+  if (!Number.isInteger(seed)) throw new OptionError(`seed must be an integer, got ${seed}`);
   seedrandom(String(seed), { global: true, state: true });
   const shuffle = seedrandom(`shuffle-${seed}`, { state: true }) as unknown as StatefulPrng;
   seeded = { global: Math.random as StatefulPrng, shuffle };
@@ -44,7 +45,7 @@ export interface RandomState {
 /** Continues setSeed's streams from a state `randomState` returned (in this process or another). */
 export function setRandomState(state: RandomState): void {
   if (!isArc4State(state?.global) || !isArc4State(state?.shuffle)) {
-    throw new Error('not a random state saved by randomState(): expected { global, shuffle }, each { i, j, S: 256 numbers }');
+    throw new OptionError('not a random state saved by randomState(): expected { global, shuffle }, each { i, j, S: 256 numbers }');
   }
   seedrandom('', { global: true, state: state.global });
   const shuffle = seedrandom('', { state: state.shuffle }) as unknown as StatefulPrng;

@@ -1,5 +1,6 @@
 import { tf } from './backend.js';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { ShapeError } from './errors/shape-error.js';
 
 type TypedArray =
   | Float32Array
@@ -33,7 +34,7 @@ export function toTensor(value: TensorLike, dtype: 'float32' | 'int32' = 'float3
   if (value instanceof tf.Tensor) return value;
   const count = value.shape.reduce((a, b) => a * b, 1);
   if (count !== value.data.length) {
-    throw new Error(`array of ${value.data.length} values does not match its shape [${value.shape.join(', ')}] (${count} values)`);
+    throw new ShapeError(`array of ${value.data.length} values does not match its shape [${value.shape.join(', ')}] (${count} values)`);
   }
   return tf.tensor(value.data as Float32Array, value.shape, dtype);
 }

@@ -20,6 +20,7 @@
 import type { Network } from './layer-types.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { tfl } from './tfjs-layers-api.js';
+import { OptionError } from './errors/option-error.js';
 
 type Layer = LayersModel['layers'][number];
 type LayerNode = Layer['inboundNodes'][number];
@@ -152,7 +153,7 @@ function columnWidths(positions: number[], lineLength: number, count: number): n
   let current = 0;
   for (const pos of positions.slice(0, count)) {
     const width = Math.floor(pos * lineLength) - current;
-    if (width < 4) throw new Error(`summary: line length ${lineLength} is too narrow for the summary table`);
+    if (width < 4) throw new OptionError(`summary: line length ${lineLength} is too narrow for the summary table`);
     widths.push(width + 2); // rich adds one space of padding on each side of a cell
     current += width;
   }

@@ -4,6 +4,7 @@ import { ModelFileError } from '../model-files.js';
 import { randomState, setRandomState, type RandomState } from '../seed.js';
 import { Callback, type Logs } from './callback.js';
 import { History, type HistoryJson } from './history.js';
+import { OptionError } from '../errors/option-error.js';
 
 export interface BackupAndRestoreOptions {
   /** The folder the backup is written to (a `model.save` of the model, overwritten after every epoch). */
@@ -64,7 +65,7 @@ export class BackupAndRestore extends Callback {
   constructor(options: BackupAndRestoreOptions) {
     super();
     if (typeof options?.backupDir !== 'string' || options.backupDir === '')
-      throw new Error('BackupAndRestore needs a backupDir: the folder to back up to');
+      throw new OptionError('BackupAndRestore needs a backupDir: the folder to back up to');
     this.backupDir = options.backupDir;
     this.deleteCheckpoint = options.deleteCheckpoint ?? true;
   }

@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Callback, type Logs } from './callback.js';
+import { OptionError } from '../errors/option-error.js';
 
 export interface CSVLoggerOptions {
   /** The CSV file to write; its folder is created if missing. */
@@ -41,12 +42,13 @@ export class CSVLogger extends Callback {
 
   constructor(options: CSVLoggerOptions) {
     super();
-    if (typeof options?.filename !== 'string' || options.filename === '') throw new Error('CSVLogger: filename must be a non-empty string');
+    if (typeof options?.filename !== 'string' || options.filename === '')
+      throw new OptionError('CSVLogger: filename must be a non-empty string');
     this.filename = resolve(options.filename);
     this.separator = options.separator ?? ',';
     this.append = options.append ?? false;
     if (this.separator === '' || /["\r\n]/.test(this.separator)) {
-      throw new Error(
+      throw new OptionError(
         `CSVLogger: separator must be a non-empty string without quotes or line breaks, got ${JSON.stringify(this.separator)}`,
       );
     }

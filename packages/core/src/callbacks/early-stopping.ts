@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { Callback, type Logs } from './callback.js';
 import { improves, resolveMode, warnMissingMonitor, type MonitorMode } from './monitor.js';
+import { OptionError } from '../errors/option-error.js';
 
 export interface EarlyStoppingOptions {
   /** The epoch log value to watch, e.g. `'val_loss'` or `'accuracy'`. Default `'val_loss'`. */
@@ -136,5 +137,5 @@ export class EarlyStopping extends Callback {
 }
 
 function checkCount(value: number, name: string): void {
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number ≥ 0, got ${value}`);
+  if (!Number.isInteger(value) || value < 0) throw new OptionError(`${name} must be a whole number ≥ 0, got ${value}`);
 }

@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { ModelMetadata } from '../model.js';
 import { Callback, type Logs } from './callback.js';
 import { improves, resolveMode, warnMissingMonitor, type MonitorMode } from './monitor.js';
+import { OptionError } from '../errors/option-error.js';
 
 export interface ModelCheckpointOptions {
   /**
@@ -71,7 +72,7 @@ export class ModelCheckpoint extends Callback {
   constructor(options: ModelCheckpointOptions) {
     super();
     if (typeof options?.filepath !== 'string' || options.filepath === '')
-      throw new Error('ModelCheckpoint: filepath must be a non-empty string');
+      throw new OptionError('ModelCheckpoint: filepath must be a non-empty string');
     this.filepath = options.filepath;
     this.monitor = options.monitor ?? 'val_loss';
     this.saveBestOnly = options.saveBestOnly ?? false;
@@ -80,7 +81,9 @@ export class ModelCheckpoint extends Callback {
     this.saveFreq = options.saveFreq ?? 'epoch';
     this.verbose = options.verbose ?? 0;
     if (this.saveFreq !== 'epoch' && !(Number.isInteger(this.saveFreq) && this.saveFreq > 0)) {
-      throw new Error(`ModelCheckpoint: saveFreq must be 'epoch' or a positive whole number of batches, got ${String(this.saveFreq)}`);
+      throw new OptionError(
+        `ModelCheckpoint: saveFreq must be 'epoch' or a positive whole number of batches, got ${String(this.saveFreq)}`,
+      );
     }
     this.best = this.mode === 'min' ? Infinity : -Infinity;
     formatFilepath(this.filepath, null); // Rejects a malformed template now rather than after the first epoch.
@@ -170,7 +173,9 @@ async function saveCheckpoint(path: string, write: (tmpDir: string) => Promise<v
   try {
     await mkdir(parent, { recursive: true });
   } catch (err) {
-    throw new Error(`ModelCheckpoint: cannot create the folder ${parent} for checkpoint ${name}: ${(err as Error).message}`);
+    throw new Error(`ModelCheckpoint: cannot create the folder ${parent} for checkpoint ${name}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   if (await exists(target)) await checkIsCheckpoint(target);
   const tmp = join(parent, `.${name}.saving-${process.pid}-${saveCounter++}`);
@@ -200,7 +205,7 @@ async function checkIsCheckpoint(target: string): Promise<void> {
   const others = info.isDirectory() ? (await readdir(target)).filter((f) => !CHECKPOINT_ENTRY.test(f)) : [];
   if (!info.isDirectory() || others.length > 0) {
     const what = info.isDirectory() ? `a folder holding ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}` : 'a file';
-    throw new Error(
+    throw new OptionError(
       `ModelCheckpoint: ${target} exists and is ${what}, not a model checkpoint; refusing to replace it. Choose another filepath.`,
     );
   }
@@ -230,25 +235,25 @@ export function formatFilepath(template: string, values: Logs | null): string {
       i += 2;
       continue;
     }
-    if (ch === '}') throw new Error(`ModelCheckpoint: single '}' in filepath "${template}"; write '}}' for a literal brace`);
+    if (ch === '}') throw new OptionError(`ModelCheckpoint: single '}' in filepath "${template}"; write '}}' for a literal brace`);
     if (ch !== '{') {
       out += ch;
       i++;
       continue;
     }
     const end = template.indexOf('}', i);
-    if (end < 0) throw new Error(`ModelCheckpoint: unclosed '{' in filepath "${template}"`);
+    if (end < 0) throw new OptionError(`ModelCheckpoint: unclosed '{' in filepath "${template}"`);
     const field = template.slice(i + 1, end);
     const colon = field.indexOf(':');
     const name = colon < 0 ? field : field.slice(0, colon);
     const spec = colon < 0 ? '' : field.slice(colon + 1);
-    if (!/^[A-Za-z_][\w]*$/.test(name)) throw new Error(`ModelCheckpoint: bad field '{${field}}' in filepath "${template}"`);
+    if (!/^[A-Za-z_][\w]*$/.test(name)) throw new OptionError(`ModelCheckpoint: bad field '{${field}}' in filepath "${template}"`);
     if (values === null) {
       formatNumber(0, spec, template);
     } else {
       const value = values[name];
       if (value === undefined) {
-        throw new Error(
+        throw new OptionError(
           `ModelCheckpoint: failed to format filepath "${template}": no '${name}' in the logs; available: ${Object.keys(values).join(', ')}`,
         );
       }
@@ -263,7 +268,7 @@ export function formatFilepath(template: string, values: Logs | null): string {
 function formatNumber(value: number, spec: string, template: string): string {
   const m = /^(0)?(\d+)?(?:\.(\d+))?([dfe])?$/.exec(spec);
   if (!m)
-    throw new Error(
+    throw new OptionError(
       `ModelCheckpoint: unsupported format spec ':${spec}' in filepath "${template}"; supported: [0][width][.precision][d|f|e]`,
     );
   const [, zero, width, precision, type] = m;
@@ -271,7 +276,7 @@ function formatNumber(value: number, spec: string, template: string): string {
   if (!Number.isFinite(value)) text = Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
   else if (type === 'd') {
     if (!Number.isInteger(value))
-      throw new Error(`ModelCheckpoint: format ':${spec}' in filepath "${template}" needs a whole number, got ${value}`);
+      throw new OptionError(`ModelCheckpoint: format ':${spec}' in filepath "${template}" needs a whole number, got ${value}`);
     text = String(value);
   } else if (type === 'f') text = value.toFixed(precision === undefined ? 6 : Number(precision));
   else if (type === 'e') text = value.toExponential(precision === undefined ? 6 : Number(precision)).replace(/e([+-])(\d)$/, 'e$10$2');

@@ -1,5 +1,6 @@
 /** Watching a logged value for improvement: shared by EarlyStopping, ModelCheckpoint and ReduceLROnPlateau. */
 import type { Logs } from './callback.js';
+import { OptionError } from '../errors/option-error.js';
 
 /** Whether a monitored value should go down (`min`), up (`max`), or either as its name says (`auto`). */
 export type MonitorMode = 'auto' | 'min' | 'max';
@@ -10,7 +11,7 @@ export type MonitorMode = 'auto' | 'min' | 'max';
 export function resolveMode(monitor: string, mode: MonitorMode | undefined, owner: string): 'min' | 'max' {
   if (mode === undefined || mode === 'auto') return monitor.includes('acc') ? 'max' : 'min';
   if (mode === 'min' || mode === 'max') return mode;
-  throw new Error(`${owner}: unknown mode '${String(mode)}'; valid modes: auto, min, max`);
+  throw new OptionError(`${owner}: unknown mode '${String(mode)}'; valid modes: auto, min, max`);
 }
 
 /** Whether `current` beats `reference` by more than `minDelta` (≥ 0) in the direction of `mode`. */

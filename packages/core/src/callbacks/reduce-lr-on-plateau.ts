@@ -1,6 +1,7 @@
 import { getLearningRate, setLearningRate } from '../optimizers.js';
 import { Callback, type Logs } from './callback.js';
 import { resolveMode, warnMissingMonitor, type MonitorMode } from './monitor.js';
+import { OptionError } from '../errors/option-error.js';
 
 export interface ReduceLROnPlateauOptions {
   /** The epoch log value to watch. Default `'val_loss'`. */
@@ -63,14 +64,15 @@ export class ReduceLROnPlateau extends Callback {
     this.minLr = options.minLr ?? 0;
     this.verbose = options.verbose ?? 0;
     if (!(this.factor >= 0 && this.factor < 1))
-      throw new Error(`ReduceLROnPlateau does not support a factor outside [0, 1), got ${this.factor}`);
+      throw new OptionError(`ReduceLROnPlateau does not support a factor outside [0, 1), got ${this.factor}`);
     for (const [name, value] of [
       ['patience', this.patience],
       ['cooldown', this.cooldown],
     ] as const) {
-      if (!Number.isInteger(value) || value < 0) throw new Error(`ReduceLROnPlateau: ${name} must be a whole number ≥ 0, got ${value}`);
+      if (!Number.isInteger(value) || value < 0)
+        throw new OptionError(`ReduceLROnPlateau: ${name} must be a whole number ≥ 0, got ${value}`);
     }
-    if (!(this.minLr >= 0)) throw new Error(`ReduceLROnPlateau: minLr must be ≥ 0, got ${this.minLr}`);
+    if (!(this.minLr >= 0)) throw new OptionError(`ReduceLROnPlateau: minLr must be ≥ 0, got ${this.minLr}`);
   }
 
   override onTrainBegin(): void {

@@ -4,6 +4,8 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { backendInfo, tf } from '../backend.js';
 import { getLearningRate } from '../optimizers.js';
 import { Callback, type Logs } from './callback.js';
+import { NativeError } from '../errors/native-error.js';
+import { OptionError } from '../errors/option-error.js';
 
 export interface TensorBoardOptions {
   /** Folder for the event files: training values go to `logDir/train`, validation ones to `logDir/validation`. */
@@ -49,21 +51,24 @@ export class TensorBoard extends Callback {
 
   constructor(options: TensorBoardOptions) {
     super();
-    if (typeof options?.logDir !== 'string' || options.logDir === '') throw new Error('TensorBoard: logDir must be a non-empty string');
+    if (typeof options?.logDir !== 'string' || options.logDir === '')
+      throw new OptionError('TensorBoard: logDir must be a non-empty string');
     this.logDir = resolve(options.logDir);
     const updateFreq = options.updateFreq ?? 'epoch';
     this.updateFreq = updateFreq === 'batch' ? 1 : updateFreq;
     this.histogramFreq = options.histogramFreq ?? 0;
     if (this.updateFreq !== 'epoch' && !(Number.isInteger(this.updateFreq) && this.updateFreq > 0)) {
-      throw new Error(`TensorBoard: updateFreq must be 'epoch', 'batch' or a positive whole number of batches, got ${String(updateFreq)}`);
+      throw new OptionError(
+        `TensorBoard: updateFreq must be 'epoch', 'batch' or a positive whole number of batches, got ${String(updateFreq)}`,
+      );
     }
     if (!Number.isInteger(this.histogramFreq) || this.histogramFreq < 0) {
-      throw new Error(`TensorBoard: histogramFreq must be a whole number ≥ 0, got ${this.histogramFreq}`);
+      throw new OptionError(`TensorBoard: histogramFreq must be a whole number ≥ 0, got ${this.histogramFreq}`);
     }
     const node = (tf as unknown as { node?: { summaryFileWriter?: (dir: string) => SummaryWriter } }).node;
     const info = backendInfo();
     if (info.backend !== 'tensorflow' || typeof node?.summaryFileWriter !== 'function') {
-      throw new Error(
+      throw new NativeError(
         'TensorBoard needs the native TensorFlow backend (@tensorflow/tfjs-node), whose summary writer writes the event files; ' +
           `dl is running on the pure-JS '${info.backend}' backend${info.reason ? ` (${info.reason})` : ''}. Run \`pnpm run setup-native\` to build the native addon.`,
       );

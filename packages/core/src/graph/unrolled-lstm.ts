@@ -17,6 +17,7 @@ import {
   type FusedLstmWeights,
 } from '../native/fused-lstm.js';
 import { floatTypeAttr, nativeBackend, runNativeOp, type OpAttr } from '../native/native-ops.js';
+import { NativeError } from '../errors/native-error.js';
 
 type Binary = (a: Tensor, b: Tensor) => Tensor2D;
 
@@ -35,7 +36,7 @@ export function unrolledLstm(
   if (initialState != null) inputs.push(...initialState);
 
   const backend = nativeBackend();
-  if (backend === null) throw new Error(`unrolledLstm needs the native 'tensorflow' backend, not '${tf.getBackend()}'`);
+  if (backend === null) throw new NativeError(`unrolledLstm needs the native 'tensorflow' backend, not '${tf.getBackend()}'`);
   const T = floatTypeAttr(backend);
   const { TF_ATTR_BOOL } = backend.binding;
   // Single TensorFlow ops (their gradients are written out below, so tfjs need not differentiate them).

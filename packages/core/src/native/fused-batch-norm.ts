@@ -7,6 +7,7 @@
 import type { NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
+import { ShapeError } from '../errors/shape-error.js';
 
 /** Whether the native backend is active (FusedBatchNormV3 is a stock TensorFlow kernel). */
 export function fusedBatchNormAvailable(): boolean {
@@ -30,7 +31,7 @@ let registered = false;
  * BatchNormalization while training; differentiable in `x`, `scale` and `offset`.
  */
 export function fusedBatchNormTraining(x: Tensor, scale: Tensor, offset: Tensor, epsilon: number): FusedBatchNormResult {
-  if (x.rank !== 4) throw new Error(`fusedBatchNormTraining takes NHWC (rank 4) inputs, got shape ${JSON.stringify(x.shape)}`);
+  if (x.rank !== 4) throw new ShapeError(`fusedBatchNormTraining takes NHWC (rank 4) inputs, got shape ${JSON.stringify(x.shape)}`);
   if (!registered) register();
   const [y, mean, variance] = tf.engine().runKernel(KERNEL, { x, scale, offset }, { epsilon } as unknown as NamedAttrMap) as Tensor[];
   return { y: y!, mean: mean!, variance: variance! };

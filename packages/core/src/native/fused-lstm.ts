@@ -12,6 +12,8 @@
 import type { GradSaveFunc, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
+import { NativeError } from '../errors/native-error.js';
+import { ShapeError } from '../errors/shape-error.js';
 
 export interface FusedLstmWeights {
   /** `[inputDim, 4·units]`, gates i, f, c, o. */
@@ -62,15 +64,15 @@ export function fusedLstm(
   options: FusedLstmOptions = {},
 ): Tensor[] {
   const backend = nativeBackend();
-  if (backend == null) throw new Error(`fusedLstm needs the native 'tensorflow' backend; the active backend is '${tf.getBackend()}'`);
+  if (backend == null) throw new NativeError(`fusedLstm needs the native 'tensorflow' backend; the active backend is '${tf.getBackend()}'`);
   const { kernel, recurrentKernel } = weights;
   const bias = weights.bias ?? null;
-  if (x.rank !== 3) throw new Error(`fusedLstm: x must be [batch, steps, features], got shape [${x.shape}]`);
+  if (x.rank !== 3) throw new ShapeError(`fusedLstm: x must be [batch, steps, features], got shape [${x.shape}]`);
   const [batch, steps, inputDim] = x.shape;
   const units = recurrentKernel.shape[0];
-  if (steps < 1) throw new Error('fusedLstm: x has no time steps');
+  if (steps < 1) throw new ShapeError('fusedLstm: x has no time steps');
   if (kernel.shape[0] !== inputDim || kernel.shape[1] !== 4 * units || recurrentKernel.shape[1] !== 4 * units) {
-    throw new Error(
+    throw new ShapeError(
       `fusedLstm: kernel [${kernel.shape}] / recurrentKernel [${recurrentKernel.shape}] do not fit ${inputDim} inputs and ${units} units`,
     );
   }

@@ -8,6 +8,8 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { hostTensors } from '../graph/step-hooks.js';
 import { nativeBackend, runNativeOp, type NativeBackend } from './native-ops.js';
+import { NativeError } from '../errors/native-error.js';
+import { OptionError } from '../errors/option-error.js';
 
 /** Whether the native backend is active (StatelessRandomUniform is a stock TensorFlow kernel). */
 export function nativeDropoutAvailable(): boolean {
@@ -20,8 +22,8 @@ export function nativeDropoutAvailable(): boolean {
  */
 export function nativeDropout(x: Tensor, rate: number, noiseShape: number[] = x.shape): Tensor {
   const backend = nativeBackend();
-  if (backend === null) throw new Error(`nativeDropout needs the 'tensorflow' backend, not '${tf.getBackend()}'`);
-  if (!(rate > 0 && rate < 1)) throw new Error(`dropout rate must be in (0, 1), got ${rate}`);
+  if (backend === null) throw new NativeError(`nativeDropout needs the 'tensorflow' backend, not '${tf.getBackend()}'`);
+  if (!(rate > 0 && rate < 1)) throw new OptionError(`dropout rate must be in (0, 1), got ${rate}`);
   return tf.tidy(() => {
     const keep = 1 - rate;
     // floor(u + keep) is 1 with probability keep: tf.dropout's mask, from native uniform numbers.

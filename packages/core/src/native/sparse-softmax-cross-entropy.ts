@@ -7,6 +7,8 @@
 import type { GradSaveFunc, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { floatTypeAttr, nativeBackend, runNativeOp } from './native-ops.js';
+import { NativeError } from '../errors/native-error.js';
+import { ShapeError } from '../errors/shape-error.js';
 
 /** Whether `sparseSoftmaxCrossEntropyWithLogits` can run (the native backend is active). */
 export function sparseSoftmaxCrossEntropyAvailable(): boolean {
@@ -20,10 +22,10 @@ export function sparseSoftmaxCrossEntropyAvailable(): boolean {
 export function sparseSoftmaxCrossEntropyWithLogits(labels: Tensor, logits: Tensor2D): Tensor1D {
   const backend = nativeBackend();
   if (backend == null)
-    throw new Error(
+    throw new NativeError(
       `sparseSoftmaxCrossEntropyWithLogits needs the native 'tensorflow' backend; the active backend is '${tf.getBackend()}'`,
     );
-  if (logits.rank !== 2) throw new Error(`sparseSoftmaxCrossEntropyWithLogits: logits must be [n, classes], got [${logits.shape}]`);
+  if (logits.rank !== 2) throw new ShapeError(`sparseSoftmaxCrossEntropyWithLogits: logits must be [n, classes], got [${logits.shape}]`);
   return tf.tidy(() => {
     const flat = labels.rank === 1 ? labels : tf.reshape(labels, [-1]);
     const ids = flat.dtype === 'int32' ? flat : tf.cast(flat, 'int32');

@@ -6,6 +6,8 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { permutation } from '../seed.js';
 import { isShapedArray, toTensor, type TensorLike } from '../shaped-array.js';
+import { OptionError } from '../errors/option-error.js';
+import { ShapeError } from '../errors/shape-error.js';
 
 /** Model inputs or targets: one array, or one per model input/output in order. */
 export type ModelData = TensorLike | TensorLike[];
@@ -79,8 +81,8 @@ export class ArrayBatches implements BatchSource {
     const named: Array<[string, Tensor]> = [...y.map((t): [string, Tensor] => ['y', t]), ...x.map((t): [string, Tensor] => ['x', t])];
     if (sampleWeight) named.push(['sampleWeight', sampleWeight]);
     const odd = named.find(([, t]) => t.shape[0] !== this.samples);
-    if (odd) throw new Error(`x has ${this.samples} samples but ${odd[0]} has ${odd[1].shape[0]}: they must match`);
-    if (this.samples === 0) throw new Error('x has no samples');
+    if (odd) throw new ShapeError(`x has ${this.samples} samples but ${odd[0]} has ${odd[1].shape[0]}: they must match`);
+    if (this.samples === 0) throw new ShapeError('x has no samples');
   }
 
   /** The last `fraction` of the samples as a separate source (Keras's validationSplit: taken before shuffling). */
@@ -88,7 +90,7 @@ export class ArrayBatches implements BatchSource {
     const valCount = Math.floor(this.samples * fraction);
     const trainCount = this.samples - valCount;
     if (valCount < 1 || trainCount < 1) {
-      throw new Error(
+      throw new ShapeError(
         `validationSplit ${fraction} of ${this.samples} samples leaves ${trainCount} to train on and ${valCount} to validate`,
       );
     }
@@ -170,7 +172,7 @@ export class StreamBatches implements BatchSource {
       const next = await this.iterator.next();
       if (next.done) {
         if (this.stepsPerEpoch !== undefined) {
-          throw new Error(
+          throw new OptionError(
             `the batch stream ended after ${step} of ${this.stepsPerEpoch} steps of an epoch (stepsPerEpoch): make it yield more batches, or lower stepsPerEpoch`,
           );
         }
@@ -189,7 +191,7 @@ function iteratorOf(stream: BatchStream): AsyncIterator<StreamBatch> | Iterator<
 
 function toBatch(item: StreamBatch, step: number): OwnedBatch {
   const { x, y, sampleWeight } = Array.isArray(item) ? { x: item[0], y: item[1], sampleWeight: undefined } : item;
-  if (x === undefined) throw new Error(`batch ${step} of the stream has no x: yield { x, y } or [x, y]`);
+  if (x === undefined) throw new OptionError(`batch ${step} of the stream has no x: yield { x, y } or [x, y]`);
   const owned: Tensor[] = [];
   const batch: Batch = { x: toTensors(x, owned), y: y === undefined ? [] : toTensors(y, owned), size: 0 };
   if (sampleWeight !== undefined) batch.sampleWeight = toTensors(sampleWeight, owned)[0];

@@ -8,6 +8,8 @@ import { tf } from '../backend.js';
 import { getLoss, sparseCategoricalCrossentropy, type LossFn, type LossName } from '../losses.js';
 import { sparseSoftmaxCrossEntropyAvailable, sparseSoftmaxCrossEntropyWithLogits } from '../native/sparse-softmax-cross-entropy.js';
 import { getMetric, type MetricFn, type MetricName } from '../metrics.js';
+import { OptionError } from '../errors/option-error.js';
+import { ShapeError } from '../errors/shape-error.js';
 
 export type LossSpec = LossName | LossFn;
 /** One loss for every output, one per output in order, or one per output name. */
@@ -58,7 +60,9 @@ export class CompiledLoss {
     logits: Array<Tensor | undefined> = [],
   ): { total: Scalar; parts: Scalar[] } {
     if (yTrue.length !== this.losses.length) {
-      throw new Error(`the model has ${this.losses.length} output(s) (${this.outputNames.join(', ')}) but y has ${yTrue.length} array(s)`);
+      throw new ShapeError(
+        `the model has ${this.losses.length} output(s) (${this.outputNames.join(', ')}) but y has ${yTrue.length} array(s)`,
+      );
     }
     const parts = this.losses.map((loss, i) => {
       const z = logits[i];
@@ -78,7 +82,8 @@ export class CompiledLoss {
 
 function reduce(values: Tensor, sampleWeight: Tensor | undefined): Scalar {
   if (values.rank === 0) {
-    if (sampleWeight) throw new Error('sample or class weights need a loss that returns one value per sample (shape [n]), not a scalar');
+    if (sampleWeight)
+      throw new OptionError('sample or class weights need a loss that returns one value per sample (shape [n]), not a scalar');
     return values as Scalar;
   }
   if (!sampleWeight) return tf.mean(values);
@@ -88,15 +93,15 @@ function reduce(values: Tensor, sampleWeight: Tensor | undefined): Scalar {
 function perOutput<T>(outputNames: string[], spec: T | T[] | Record<string, T>, what: string): T[] {
   if (Array.isArray(spec)) {
     if (spec.length !== outputNames.length)
-      throw new Error(`${what}: got ${spec.length} values for ${outputNames.length} outputs (${outputNames.join(', ')})`);
+      throw new OptionError(`${what}: got ${spec.length} values for ${outputNames.length} outputs (${outputNames.join(', ')})`);
     return spec;
   }
   if (typeof spec === 'object' && spec !== null && typeof spec !== 'function') {
     const record = spec as Record<string, T>;
     const unknown = Object.keys(record).filter((k) => !outputNames.includes(k));
-    if (unknown.length) throw new Error(`${what}: unknown output ${unknown.join(', ')}; the outputs are ${outputNames.join(', ')}`);
+    if (unknown.length) throw new OptionError(`${what}: unknown output ${unknown.join(', ')}; the outputs are ${outputNames.join(', ')}`);
     return outputNames.map((o) => {
-      if (!Object.hasOwn(record, o)) throw new Error(`${what}: no value for output '${o}'`);
+      if (!Object.hasOwn(record, o)) throw new OptionError(`${what}: no value for output '${o}'`);
       return record[o]!;
     });
   }

@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
+import { ModelFileError, OptionError, ShapeError } from '@dl/core/errors';
 import { DatasetError } from '@dl/data';
+import { fsErrorMessage } from './fs-error.js';
 import { nonNegativeInteger, positiveInteger, positiveNumber } from './parse-options.js';
 import { UsageError } from './usage-error.js';
 
@@ -111,14 +113,20 @@ function fail(err: unknown): never {
   }
   const verbose = program.opts<{ verbose?: boolean }>().verbose || process.argv.includes('--verbose');
   const error = err instanceof Error ? err : new Error(String(err));
-  process.stderr.write(`error: ${verbose && error.stack ? error.stack : error.message}\n`);
-  process.exit(isBadInput(error) ? EXIT_USAGE : 1);
+  const fsMessage = fsErrorMessage(error);
+  const message = verbose && error.stack ? error.stack : (fsMessage ?? error.message);
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(fsMessage !== undefined || isBadInput(error) ? EXIT_USAGE : 1);
 }
 
-/** Errors the user can fix by changing their command or their files, rather than bugs. */
+/**
+ * Errors the user can fix by changing their command or their files, rather than bugs. `@dl/core/errors` holds only
+ * the error classes: importing it does not load TensorFlow, so `dl --help` stays fast.
+ */
 function isBadInput(error: Error): boolean {
-  // ModelFileError is matched by name: importing @dl/core here would load TensorFlow for every `dl --help`.
-  return error instanceof UsageError || error instanceof DatasetError || error.name === 'ModelFileError';
+  if (error instanceof UsageError || error instanceof DatasetError) return true;
+  // A NativeError (no native backend) is the installation's to fix (`dl setup`), not the command's: exit 1.
+  return error instanceof ModelFileError || error instanceof ShapeError || error instanceof OptionError;
 }
 
 try {

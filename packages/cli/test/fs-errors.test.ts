@@ -1,0 +1,60 @@
+// Filesystem errors (a path through a file, a read-only or full disk) are one line naming the path and the fix,
+// exit 2, no stack trace, rather than raw errno text with exit 1.
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fsErrorMessage } from '../src/fs-error.js';
+import { assertBuildIsFresh, runDl, STACK_LINE, tempDir } from './run-dl.js';
+
+let root: string;
+
+beforeAll(async () => {
+  await assertBuildIsFresh();
+  root = await tempDir();
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** An error as Node's fs raises it. */
+function fsError(code: string, syscall: string, path?: string): Error {
+  return Object.assign(new Error(`${code}: raw errno text, ${syscall}`), { code, syscall, ...(path === undefined ? {} : { path }) });
+}
+
+describe('filesystem errors', () => {
+  it('train --out under a file: exit 2, the path and the fix, no stack trace', async () => {
+    const file = join(root, 'a-file');
+    await writeFile(file, 'not a folder');
+    const out = join(file, 'run');
+    const r = await runDl(['train', 'cnn', '--limit', '200', '--epochs', '1', '--out', out], {
+      cwd: root,
+      env: { DL_DATASETS_DIR: join(root, 'empty-cache') },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: cannot create the folder ${out}: a part of the path is a file, not a folder.`);
+    expect(r.stderr).not.toContain('ENOTDIR');
+    expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('names the path, the problem and a fix for each mapped code', () => {
+    expect(fsErrorMessage(fsError('EROFS', 'mkdir', '/ro/run'))).toBe(
+      'cannot create the folder /ro/run: the file system is read-only. Choose a folder on a writable disk (e.g. with --out).',
+    );
+    expect(fsErrorMessage(fsError('EACCES', 'open', '/x/model.json'))).toMatch(/^cannot open \/x\/model\.json: permission denied\. /);
+    for (const code of ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'EMFILE']) {
+      expect(fsErrorMessage(fsError(code, 'open', '/p'))).toMatch(/^cannot open \/p: .+\. .+\.$/);
+    }
+  });
+
+  it('ENOSPC on an open file, which carries no path, says so', () => {
+    expect(fsErrorMessage(fsError('ENOSPC', 'write'))).toBe(
+      'cannot write a file (the system did not say which; see the output folder): no space left on the device. ' +
+        'Free some disk space, or choose a folder on another disk (e.g. with --out).',
+    );
+  });
+
+  it('leaves other errors alone', () => {
+    expect(fsErrorMessage(new Error('boom'))).toBeUndefined();
+    expect(fsErrorMessage(fsError('ECONNRESET', 'read', '/p'))).toBeUndefined();
+  });
+});

@@ -1,5 +1,5 @@
 // Runs the real `dl` binary (packages/cli/bin/dl.js → dist/main.js) in a child process, as a user would.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -51,6 +51,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Written to the child's standard input (then closed); without it, stdin is closed at once. */
   input?: string;
+  /** Called with everything printed so far whenever the child prints, with the child (to signal it, say). */
+  onOutput?: (output: { stdout: string; stderr: string }, child: ChildProcess) => void;
 }
 
 /**
@@ -67,8 +69,15 @@ export function runDl(args: string[], options: RunOptions): Promise<RunResult> {
     if (options.input !== undefined) child.stdin!.end(options.input);
     let stdout = '';
     let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const printed = () => options.onOutput?.({ stdout, stderr }, child);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      printed();
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      printed();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 100_000);
     child.on('error', (error) => {
       clearTimeout(timer);

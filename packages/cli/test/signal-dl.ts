@@ -1,7 +1,6 @@
 // Runs `dl` and sends it a signal once its output shows a line: a phase it paused at (DL_PAUSE_AT_PHASE), or an epoch.
-import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { BIN, type RunResult } from './run-dl.js';
+import { type RunResult, runDl } from './run-dl.js';
 
 export interface SignalOptions {
   cwd: string;
@@ -15,34 +14,17 @@ export interface SignalOptions {
 }
 
 /** `dl ...args`, signalled as soon as `when` shows in its output; `signalled` says whether it was. */
-export function runDlAndSignal(args: string[], options: SignalOptions): Promise<RunResult & { signalled: boolean }> {
-  return new Promise((resolvePromise, reject) => {
-    const env = { ...process.env, ...options.env, ...(options.pauseAt !== undefined ? { DL_PAUSE_AT_PHASE: options.pauseAt } : {}) };
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let signalled = false;
-    const look = () => {
+export async function runDlAndSignal(args: string[], options: SignalOptions): Promise<RunResult & { signalled: boolean }> {
+  let signalled = false;
+  const result = await runDl(args, {
+    cwd: options.cwd,
+    env: { ...options.env, ...(options.pauseAt !== undefined ? { DL_PAUSE_AT_PHASE: options.pauseAt } : {}) },
+    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+    onOutput: ({ stdout, stderr }, child) => {
       if (!signalled && (options.when.test(stderr) || options.when.test(stdout))) signalled = child.kill(options.signal);
-    };
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      look();
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      look();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 100_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr, signalled });
-    });
+    },
   });
+  return { ...result, signalled };
 }
 
 /** Temp files of dl's atomic writes (`.<name>.tmp-<pid>-<n>`) anywhere under `dir`. */

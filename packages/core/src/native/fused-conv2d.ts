@@ -8,7 +8,7 @@
  * Needs our patch of tfjs-node's addon (patches/), which lets `executeOp` pass `_FusedConv2D`'s list attributes.
  */
 import type { NamedAttrMap, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
-import { tf } from '../backend.js';
+import { nativeCapabilities, tf } from '../backend.js';
 import { isTracing } from '../graph/step-hooks.js';
 import { floatTypeAttr, nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
 
@@ -19,30 +19,12 @@ export interface FusedConv2dOptions {
   activation: 'relu' | 'linear';
 }
 
-let available: boolean | undefined;
-
-/** Whether the native backend runs `_FusedConv2D` (the patched addon; probed once, on a tiny convolution). */
+/**
+ * Whether the native backend runs `_FusedConv2D` (the patched addon): the list-attribute capability backend.ts checks
+ * once, on a tiny fused convolution.
+ */
 export function fusedConv2dAvailable(): boolean {
-  const backend = nativeBackend();
-  if (backend == null) return false;
-  if (available === undefined) {
-    try {
-      tf.tidy(() => {
-        const x = tf.tensor4d([1, -2, 3, -4], [1, 2, 2, 1]);
-        const y = fusedConv2dForward(backend, x, tf.ones([1, 1, 1, 1]), tf.tensor1d([-1.5]), {
-          strides: [1, 1],
-          padding: 'valid',
-          activation: 'relu',
-        });
-        const values = y.dataSync().join();
-        if (values !== '0,0,1.5,0') throw new Error(`unexpected _FusedConv2D output ${values}`);
-      });
-      available = true;
-    } catch {
-      available = false;
-    }
-  }
-  return available;
+  return nativeBackend() !== null && nativeCapabilities()?.listAttributes.ok === true;
 }
 
 /** The tfjs kernel running `_FusedConv2D` on the native backend, with its gradient registered beside it. */

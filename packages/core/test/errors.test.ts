@@ -6,17 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as errors from '../src/errors/index.js';
 import { DlError, loadModel, ModelFileError, NativeError, OptionError, ShapeError, type ShapedArray } from '../src/index.js';
-import { compiledClassifier } from './helpers.js';
-
-/** The error `f` throws or rejects with. */
-async function errorOf(f: () => unknown): Promise<Error> {
-  try {
-    await f();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
-}
+import { compiledClassifier, errorOf } from './helpers.js';
 
 const zeros = (shape: number[]): ShapedArray => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape });
 

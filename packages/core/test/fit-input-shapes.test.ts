@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SymbolicTensor } from '../src/layer-types.js';
 import { input, layers, model, sequential, tf, type Model, type ShapedArray, type StreamBatch } from '../src/index.js';
-import { Recorder } from './helpers.js';
+import { Recorder, errorOf } from './helpers.js';
 
 const zeros = (shape: number[]): ShapedArray => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape });
 const labels = (n: number): ShapedArray => ({ data: new Float32Array(n), shape: [n] });
@@ -20,16 +20,6 @@ function twoLayer(): Model {
   );
   m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
   return m;
-}
-
-/** The error `f` throws or rejects with. */
-async function errorOf(f: () => unknown): Promise<Error> {
-  try {
-    await f();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
 }
 
 function expectNamesLayerAndShapes(error: Error, layer: string, expected: string, got: string): void {

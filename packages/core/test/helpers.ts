@@ -187,3 +187,13 @@ export class Script extends Callback {
     }
   }
 }
+
+/** The error `f` throws or rejects with. */
+export async function errorOf(f: () => unknown): Promise<Error> {
+  try {
+    await f();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected an error');
+}

@@ -3,7 +3,7 @@
  * fetching the same dataset at once neither download it twice nor corrupt it: the second waits, then uses what
  * the first left.
  *
- * The lock is a file created exclusively (`open(path, 'wx')`), holding JSON `{ pid, host, token, since }`. Its
+ * The lock is a file created exclusively (hard-linked into place, so it is never seen empty), holding JSON `{ pid, host, token, since }`. Its
  * holder touches it every `staleMs / 4` while it works. A lock is stale — and taken over — when its holder is a
  * process of this host that no longer runs (a crash or SIGKILL: taken over at once), or when it has not been
  * touched for `staleMs` (a holder on another host sharing the cache, a reused pid, a hung process). Taking over
@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { link, open, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import isRunning from 'is-running';
 
@@ -148,7 +148,27 @@ interface Seen {
   ino: number;
 }
 
+/**
+ * Creates `path` holding `content`, or returns false if it exists. The content is written to a private file first and
+ * then hard-linked into place (link fails if the name exists), so a lock is never seen empty: a second writer reading
+ * it always learns who holds it. Where the filesystem has no hard links, an exclusive create and a write.
+ */
 async function tryCreate(path: string, content: string): Promise<boolean> {
+  const staged = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(staged, content, { flag: 'wx' });
+  try {
+    await link(staged, path);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(errorCode(error) ?? '')) throw error;
+    return createExclusively(path, content);
+  } finally {
+    await rm(staged, { force: true });
+  }
+}
+
+async function createExclusively(path: string, content: string): Promise<boolean> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, 'wx');

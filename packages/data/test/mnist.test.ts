@@ -85,6 +85,17 @@ describe('mnist.loadData from fixtures', () => {
     expect(error.message).toMatch(/label 10 at index 1/);
   });
 
+  it("rejects a truncated file in dataDir, advising to replace the user's file, never to delete it from the cache", async () => {
+    const dataDir = join(root, 'data');
+    await writeMnist(dataDir);
+    const path = join(dataDir, 'train-images-idx3-ubyte');
+    await writeIdx(path, [3, 28, 28], images(2));
+    const error = await datasetError(loadData({ dataDir, log }));
+    expect(error.message).toContain(path);
+    expect(error.message).toMatch(/truncated.*Replace it with an intact copy, or omit dataDir/);
+    expect(error.message).not.toMatch(/cache and re-run/);
+  });
+
   it('rejects a truncated file found in the cache', async () => {
     const cacheDir = join(root, 'cache');
     await writeMnist(join(cacheDir, 'mnist'));

@@ -9,7 +9,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Callback, type BackupAndRestore } from '@dl/core';
+import { Callback, makeFolder, type BackupAndRestore } from '@dl/core';
 import isRunning from 'is-running';
 import type { HeldLock } from '@dl/data';
 import { RUN_JSON } from './run-config.js';
@@ -64,7 +64,7 @@ export async function takeNewRunFolder(dir: string, presetName: string): Promise
   const before = await inspectFolder(dir);
   refuseUnlessEmpty(before, dir, presetName, false);
   let created = false;
-  if (before.kind === 'missing') created = (await mkdir(dir, { recursive: true })) !== undefined;
+  if (before.kind === 'missing') created = (await makeFolder(dir)) !== undefined;
   const lock = await lockRunFolder(dir);
   // Under the lock: another `dl train` may have started a run here between our look and our lock.
   try {
@@ -109,7 +109,7 @@ function refuseUnlessEmpty(found: FolderKind, dir: string, presetName: string, l
  * so two runs started in the same second never share one.
  */
 export async function createUniqueFolder(base: string): Promise<string> {
-  await mkdir(join(base, '..'), { recursive: true });
+  await makeFolder(join(base, '..'));
   for (let n = 1; ; n++) {
     const dir = n === 1 ? base : `${base}-${n}`;
     try {

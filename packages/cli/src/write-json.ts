@@ -1,9 +1,8 @@
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '@dl/core';
+import { makeFolder, writeFileAtomic } from '@dl/core';
 
 /** Writes `value` as JSON to `path` (creating its folder) through a temporary file and a rename: never half a file. */
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeFolder(dirname(path));
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }

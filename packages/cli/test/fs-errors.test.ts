@@ -36,6 +36,18 @@ describe('filesystem errors', () => {
     expect(r.stderr).not.toMatch(STACK_LINE);
   });
 
+  it("train --out under /proc (where Node's recursive mkdir would loop forever): exit 2 at once, before any data loads", async () => {
+    const r = await runDl(['train', 'cnn', '--limit', '200', '--epochs', '1', '--out', '/proc/dl-test-run'], {
+      cwd: root,
+      env: { DL_DATASETS_DIR: join(root, 'empty-cache') },
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error: cannot create the folder /proc/dl-test-run:');
+    expect(r.stderr).not.toMatch(/MNIST:/); // no dataset source was even looked for
+    expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+
   it('names the path, the problem and a fix for each mapped code', () => {
     expect(fsErrorMessage(fsError('EROFS', 'mkdir', '/ro/run'))).toBe(
       'cannot create the folder /ro/run: the file system is read-only. Choose a folder on a writable disk (e.g. with --out).',

@@ -38,5 +38,6 @@ export { setSeed, randomState, setRandomState, type RandomState } from './seed.j
 export { GraphFunction } from './graph/graph-function.js';
 export { hostTensors, beforeEachCall, afterEachCall } from './graph/step-hooks.js';
 export { writeFileAtomic, syncFolder } from './model-files.js';
+export { makeFolder, makeFolderSync } from './make-folder.js';
 export { DlError, ModelFileError, NativeError, OptionError, ShapeError } from './errors/index.js';
 export { toTensor, type ShapedArray, type TensorLike } from './shaped-array.js';

@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { mkdir, open, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { makeFolder } from './make-folder.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import isRunning from 'is-running';
 import type { io, Tensor } from '@tensorflow/tfjs-core';
@@ -88,7 +89,7 @@ export async function writeModelFiles(
   extra: { metadata?: Record<string, unknown>; compile?: unknown; optimizerWeights?: NamedTensor[] },
 ): Promise<void> {
   const target = resolve(dir);
-  await mkdir(target, { recursive: true });
+  await makeFolder(target);
   const modelData = weightBytes(artifacts.weightData);
   let specs = artifacts.weightSpecs ?? [];
   let data = modelData;

@@ -2,9 +2,9 @@
  * A text model's vocabulary on disk, beside the model: `vocabulary.json` (TextVectorization's JSON) in the run folder,
  * and text classification with it.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, type Model } from '@dl/core';
+import { makeFolder, writeFileAtomic, type Model } from '@dl/core';
 import { TextVectorization } from '@dl/data';
 import type { TextSupport } from './preset.js';
 
@@ -13,7 +13,7 @@ export const VOCABULARY_JSON = 'vocabulary.json';
 
 /** Writes `vocabulary` to `dir/vocabulary.json` (creating `dir`) through a temporary file and a rename; returns the path. */
 export async function saveVocabulary(dir: string, vocabulary: TextVectorization): Promise<string> {
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   const path = join(dir, VOCABULARY_JSON);
   await writeFileAtomic(path, `${JSON.stringify(vocabulary.toJSON())}\n`);
   return path;

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { loadModel, tf, writeFileAtomic } from '@dl/core';
+import { loadModel, makeFolder, tf, writeFileAtomic } from '@dl/core';
 import { GENERATOR_DIR, isGanSave, samplingGeneratorDir, writeImageGrid } from '@dl/models';
 import { dump as encodeNpy } from 'npyjs';
 import { makeOutput } from '../output.js';
@@ -61,7 +60,7 @@ export async function generate(dir: string, options: GenerateCommandOptions): Pr
     generator.predict(tf.randomNormal([n, inputShape[1] as number], 0, 1, 'float32', options.seed), { batchSize: 256 }),
   );
   try {
-    await mkdir(dirname(path), { recursive: true });
+    await makeFolder(dirname(path));
     if (format === '.png') await writeImageGrid(path, images);
     else if (format === '.npy')
       await writeFileAtomic(path, new Uint8Array(encodeNpy(images.dataSync() as Float32Array, images.shape, { dtype: 'f4' })));

@@ -1,4 +1,5 @@
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { makeFolder } from '../make-folder.js';
 import { dirname, resolve } from 'node:path';
 import { Callback, type Logs } from './callback.js';
 import { OptionError } from '../errors/option-error.js';
@@ -58,7 +59,7 @@ export class CSVLogger extends Callback {
     this.keys = undefined;
     this.writeHeader = true;
     this.needsNewline = false;
-    await mkdir(dirname(this.filename), { recursive: true });
+    await makeFolder(dirname(this.filename));
     if (!this.append) {
       await writeFile(this.filename, '');
       return;

@@ -1,4 +1,5 @@
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { makeFolder } from '../make-folder.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ModelMetadata } from '../model.js';
 import { Callback, type Logs } from './callback.js';
@@ -171,7 +172,7 @@ async function saveCheckpoint(path: string, write: (tmpDir: string) => Promise<v
   const parent = dirname(target);
   const name = basename(target);
   try {
-    await mkdir(parent, { recursive: true });
+    await makeFolder(parent);
   } catch (err) {
     throw new Error(`ModelCheckpoint: cannot create the folder ${parent} for checkpoint ${name}: ${(err as Error).message}`, {
       cause: err,

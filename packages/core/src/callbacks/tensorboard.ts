@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { makeFolderSync } from '../make-folder.js';
 import { join, resolve } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { backendInfo, tf } from '../backend.js';
@@ -75,7 +75,7 @@ export class TensorBoard extends Callback {
     }
     const summaryFileWriter = node.summaryFileWriter;
     this.createWriter = (dir) => {
-      mkdirSync(dir, { recursive: true });
+      makeFolderSync(dir);
       return summaryFileWriter(dir);
     };
   }

@@ -3,9 +3,8 @@
  * (`tf.node.encodePng` of @tensorflow/tfjs-node), plus the callback that writes one grid per epoch from a fixed batch of
  * latent vectors, so the grids of successive epochs show the same samples improving.
  */
-import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Callback, tf, writeFileAtomic, type Tensor } from '@dl/core';
+import { Callback, makeFolder, tf, writeFileAtomic, type Tensor } from '@dl/core';
 import { GanModel } from './gan-model.js';
 
 type Tensor3D = ReturnType<typeof tf.tensor3d>;
@@ -78,7 +77,7 @@ export async function writeImageGrid(path: string, images: Tensor, options: Grid
   const grid = imageGrid(images, options);
   try {
     const png = await encodePng(grid);
-    await mkdir(dirname(path), { recursive: true });
+    await makeFolder(dirname(path));
     await writeFileAtomic(path, png);
   } finally {
     grid.dispose();

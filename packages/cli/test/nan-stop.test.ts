@@ -1,7 +1,7 @@
 // A run whose loss becomes NaN or infinite stops with a clear message (TerminateOnNaN, on by default in `dl train`),
 // and no diverged epoch is saved as a checkpoint, a model or metrics.
 import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuildIsFresh, readJson, runDl, STACK_LINE, tempDir, writeRealMnistSlice, type RunResult } from './run-dl.js';
@@ -48,6 +48,7 @@ describe('dl train with a loss that diverges', () => {
   it('stops in the first epoch with an error naming the epoch and batch and what to do, without a stack trace', () => {
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/the loss became NaN or infinite at epoch 1, batch \d+: training stopped\. Lower the learning rate/);
+    expect(run.stderr).toMatch(/no epoch finished, so there is no checkpoint to resume from/);
     expect(run.stderr).not.toMatch(STACK_LINE);
   });
 
@@ -56,6 +57,20 @@ describe('dl train with a loss that diverges', () => {
     expect(existsSync(join(out, 'checkpoint'))).toBe(false);
     expect(existsSync(join(out, 'metrics.json'))).toBe(false);
     expect((await readdir(out)).filter((f) => f.startsWith('model') || f.startsWith('weights'))).toEqual([]);
+  });
+
+  it('diverging after a good epoch names the checkpoint that exists, and keeps it', async () => {
+    const good = join(root, 'good-then-diverged');
+    const first = await dl('train', 'cnn', '--epochs', '1', '--batch-size', '64', '--data-dir', dataDir, '--out', good, '--seed', '1');
+    expect(first.code, first.stderr).toBe(0);
+    // The second epoch at an overflowing learning rate (run.json is where --resume reads it from).
+    const config = await readJson(join(good, 'run.json'));
+    await writeFile(join(good, 'run.json'), JSON.stringify({ ...config, learningRate: 1e30 }));
+    const resumed = await dl('train', '--resume', good, '--epochs', '2');
+    expect(resumed.code, resumed.stderr).toBe(1);
+    expect(resumed.stderr).toMatch(/at epoch 2, batch \d+: training stopped/);
+    expect(resumed.stderr).toContain(`the last good checkpoint (after epoch 1) is in ${join(good, 'checkpoint')}`);
+    expect(existsSync(join(good, 'checkpoint'))).toBe(true);
   });
 
   it('the same run at the default learning rate trains: the divergence came from --learning-rate', async () => {

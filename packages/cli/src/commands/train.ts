@@ -138,9 +138,11 @@ export async function train(presetName: string | undefined, options: TrainComman
       verbose: out.progressStream ? 1 : 0,
     });
     if (nan.terminatedAt) {
+      // The backup's count: epochs of this fit count too, and the diverged one was never backed up.
+      const good = backup.history.epoch.length;
       const last =
-        epochsDone > 0
-          ? `the last good checkpoint (after epoch ${epochsDone}) is in ${checkpoint}`
+        good > 0
+          ? `the last good checkpoint (after epoch ${good}) is in ${checkpoint}: resume it with \`dl train --resume ${outDir}\``
           : 'no epoch finished, so there is no checkpoint to resume from';
       throw new Error(
         `the loss became NaN or infinite at epoch ${nan.terminatedAt.epoch + 1}, batch ${nan.terminatedAt.batch}: training stopped. ` +

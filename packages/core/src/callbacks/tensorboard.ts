@@ -1,3 +1,4 @@
+import { setupCommand } from '@dl/native';
 import { makeFolderSync } from '../make-folder.js';
 import { join, resolve } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs-core';
@@ -70,7 +71,7 @@ export class TensorBoard extends Callback {
     if (info.backend !== 'tensorflow' || typeof node?.summaryFileWriter !== 'function') {
       throw new NativeError(
         'TensorBoard needs the native TensorFlow backend (@tensorflow/tfjs-node), whose summary writer writes the event files; ' +
-          `dl is running on the pure-JS '${info.backend}' backend${info.reason ? ` (${info.reason})` : ''}. Run \`pnpm run setup-native\` to build the native addon.`,
+          `dl is running on the pure-JS '${info.backend}' backend${info.reason ? ` (${info.reason})` : ''}. Build the native addon: ${setupCommand()}`,
       );
     }
     const summaryFileWriter = node.summaryFileWriter;

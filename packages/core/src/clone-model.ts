@@ -1,5 +1,6 @@
 import type { LayersModel } from '@tensorflow/tfjs';
 import { Model } from './model.js';
+import { withDlLayerClasses } from './native/dl-layer-classes.js';
 import { layersModelOf } from './tfjs-layers-api.js';
 
 /**
@@ -9,5 +10,5 @@ import { layersModelOf } from './tfjs-layers-api.js';
 export function cloneModel(model: Model): Model {
   const net = layersModelOf(model);
   const cls = net.constructor as typeof LayersModel;
-  return new Model(cls.fromConfig(cls, net.getConfig()) as LayersModel);
+  return new Model(withDlLayerClasses(() => cls.fromConfig(cls, net.getConfig())) as LayersModel);
 }

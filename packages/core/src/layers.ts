@@ -38,6 +38,7 @@ import { FusedBatchNormalization } from './native/fused-batch-norm-layer.js';
 import { FusedConv2D } from './native/fused-conv2d-layer.js';
 import { FusedLSTM } from './native/fused-lstm-layer.js';
 import { NativeDropout } from './native/native-dropout-layer.js';
+import { withDlLayerClasses } from './native/dl-layer-classes.js';
 import { OptionError } from './errors/option-error.js';
 
 /*
@@ -97,7 +98,10 @@ export const gru = (options: GRUOptions): Layer => tfl.layers.gru(kerasArgs('GRU
 /** SimpleRNN: fully connected recurrent layer over `[steps, features]`. */
 export const simpleRNN = (options: SimpleRNNOptions): Layer => tfl.layers.simpleRNN(kerasArgs('SimpleRNN', options));
 /** Bidirectional: runs the recurrent `layer` forwards and backwards and merges them (`mergeMode`, default concat). */
-export const bidirectional = (options: BidirectionalOptions): Layer => tfl.layers.bidirectional(kerasArgs('Bidirectional', options));
+// tfjs's Bidirectional rebuilds its two layers from the given layer's config, by class name: with dl's classes in the
+// registry for that moment, an LSTM stays dl's fused one.
+export const bidirectional = (options: BidirectionalOptions): Layer =>
+  withDlLayerClasses(() => tfl.layers.bidirectional(kerasArgs('Bidirectional', options)));
 /** LeakyReLU: `x` for x ≥ 0, `alpha·x` below (default alpha 0.3, as Keras). */
 export const leakyReLU = (options: LeakyReLUOptions = {}): Layer => tfl.layers.leakyReLU(kerasArgs('LeakyReLU', options));
 /** Activation: applies a named activation (`'relu'`, `'softmax'`, …) element-wise. */

@@ -12,6 +12,7 @@ import { checkInputShapes } from './input-shapes.js';
 import { ModelFileError, readModelFiles, readSavedMetadata, writeModelFiles, MODEL_JSON } from './model-files.js';
 import { installNativeGradients } from './native/native-gradients.js';
 import { installNativeKernels } from './native/native-kernels.js';
+import { withDlLayerClasses } from './native/dl-layer-classes.js';
 import { getOptimizer, runsInGraph, type OptimizerConfig, type OptimizerName } from './optimizers.js';
 import { summaryLines } from './summary.js';
 import type { TensorLike } from './shaped-array.js';
@@ -700,7 +701,22 @@ export function sequential(layers: Layer[], options: SequentialOptions = {}): Mo
  */
 export async function loadModel(dir: string): Promise<Model> {
   const files = await readModelFiles(dir);
-  const model = new Model(await tfl.loadLayersModel(tf.io.fromMemory(files.artifacts)));
+  const { modelTopology, weightSpecs, weightData } = files.artifacts;
+  // Deserialized with dl's layer classes (fused kernels), synchronously: no weights passed, so nothing is awaited first.
+  const net = await withDlLayerClasses(() => tfl.models.modelFromJSON({ modelTopology } as never));
+  if (weightSpecs?.length) {
+    const weights = tf.io.decodeWeights(weightData!, weightSpecs);
+    // The optimizer's entries (group 'optimizer') are files.optimizerWeights, restored below.
+    const modelWeights = Object.fromEntries(
+      weightSpecs.filter((spec) => spec.group !== 'optimizer').map((spec) => [spec.name, weights[spec.name]!]),
+    );
+    try {
+      net.loadWeights(modelWeights);
+    } finally {
+      tf.dispose(Object.values(weights));
+    }
+  }
+  const model = new Model(net);
   if (files.json.userDefinedMetadata) model.net.setUserDefinedMetadata(files.json.userDefinedMetadata);
   if (files.json.dlCompile) {
     model.compile(files.json.dlCompile as CompileOptions);

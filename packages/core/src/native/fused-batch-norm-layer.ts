@@ -77,6 +77,3 @@ export class FusedBatchNormalization extends BatchNormBase {
     });
   }
 }
-
-// Registered under tfjs's own name: models loaded here (a resumed run) get the fused kernel too.
-tf.serialization.registerClass(FusedBatchNormalization as unknown as Parameters<typeof tf.serialization.registerClass>[0]);

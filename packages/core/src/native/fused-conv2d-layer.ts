@@ -66,7 +66,3 @@ export class FusedConv2D extends Conv2DBase {
     });
   }
 }
-
-// Registered under tfjs's own name 'Conv2D': saved models stay plain Conv2Ds that load anywhere, and models loaded
-// here (a resumed run, `dl evaluate`) get the fused kernel too.
-tf.serialization.registerClass(FusedConv2D as unknown as Parameters<typeof tf.serialization.registerClass>[0]);

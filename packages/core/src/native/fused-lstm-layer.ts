@@ -110,10 +110,6 @@ export class FusedLSTM extends LSTMBase {
   }
 }
 
-// Registered under tfjs's own name 'LSTM': saved models stay plain LSTMs that load anywhere, and models loaded here
-// (a resumed run, Bidirectional's inner layers) get the fused kernel too.
-tf.serialization.registerClass(FusedLSTM as unknown as Parameters<typeof tf.serialization.registerClass>[0]);
-
 /** `[h, c]` when `initialState` is two concrete (not symbolic) tensors, else null. */
 function concreteState(initialState: unknown): [Tensor2D, Tensor2D] | null {
   const states = Array.isArray(initialState) ? initialState : [initialState];

@@ -5,7 +5,6 @@
  * `seed` keeps tfjs's implementation (which repeats that one mask on every call).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { tf } from '../backend.js';
 import type { TfWithLayers } from '../tfjs-layers-api.js';
 import { nativeDropout, nativeDropoutAvailable } from './native-dropout.js';
 import { tfjsLayerClass } from './tfjs-layer-class.js';
@@ -42,6 +41,3 @@ export class NativeDropout extends DropoutBase {
     return nativeDropout(x, f.rate, f.getNoiseShape(x) ?? x.shape);
   }
 }
-
-// Registered under tfjs's own name: models loaded here (a resumed run) get the native mask too.
-tf.serialization.registerClass(NativeDropout as unknown as Parameters<typeof tf.serialization.registerClass>[0]);

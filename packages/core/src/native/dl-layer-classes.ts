@@ -1,0 +1,34 @@
+/**
+ * dl's layer subclasses carry tfjs's class names ('Conv2D', 'LSTM', 'BatchNormalization', 'Dropout'), so a saved model
+ * stays plain TF.js that loads anywhere. For a model dl loads or clones to get them back, deserialization must find
+ * them under those names; registering them in tfjs's class registry would hand them to every other tfjs user in the
+ * process. So they stand in for tfjs's classes only while dl deserializes, which TF.js does synchronously: no other
+ * code can run in between.
+ */
+import { tf } from '../backend.js';
+import { FusedBatchNormalization } from './fused-batch-norm-layer.js';
+import { FusedConv2D } from './fused-conv2d-layer.js';
+import { FusedLSTM } from './fused-lstm-layer.js';
+import { NativeDropout } from './native-dropout-layer.js';
+
+type Serializable = Parameters<typeof tf.serialization.registerClass>[0];
+
+const DL_CLASSES = [FusedConv2D, FusedLSTM, FusedBatchNormalization, NativeDropout] as unknown as Serializable[];
+
+/**
+ * Runs `build` with dl's layer classes in tfjs's registry, then puts tfjs's own back. Only what `build` does before it
+ * first awaits sees them: pass the call that deserializes (e.g. `tfl.models.modelFromJSON` without weights).
+ */
+export function withDlLayerClasses<T>(build: () => T): T {
+  const map = tf.serialization.SerializationMap.getMap().classNameMap;
+  const saved = DL_CLASSES.map((cls) => [cls.className, map[cls.className]] as const);
+  for (const cls of DL_CLASSES) map[cls.className] = [cls, cls.fromConfig];
+  try {
+    return build();
+  } finally {
+    for (const [name, entry] of saved) {
+      if (entry === undefined) delete map[name];
+      else map[name] = entry;
+    }
+  }
+}

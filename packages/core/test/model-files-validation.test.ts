@@ -129,11 +129,9 @@ describe('loading model files that are not trusted', () => {
 
   it('refuses a layer config whose units would allocate absurd memory, before TF.js allocates it', async () => {
     const { dir } = await variant(tiny, (j) => void (layer(j, 0).config['units'] = 1_000_000_000));
-    const started = Date.now();
     const error = await refused(dir);
     expect(error.message).toContain("layer 'dense' (Dense) would create the weight 'kernel' of shape [2, 1000000000] (2.00e+9 elements)");
     expect(error.message).toContain('larger than any weight in the weights manifest');
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('refuses an input shape that would make the next layer allocate absurd memory', async () => {

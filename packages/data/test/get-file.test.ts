@@ -4,9 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DatasetError } from '../src/dataset-error.js';
 import { getFile } from '../src/get-file.js';
 import { tempDir } from './idx-fixtures.js';
+import { datasetError } from './dataset-test-setup.js';
 
 const CONTENT = Buffer.from('pretend this is train-images-idx3-ubyte.gz\n'.repeat(5000));
 const SHA256 = createHash('sha256').update(CONTENT).digest('hex');
@@ -39,15 +39,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
-
-async function datasetError(promise: Promise<unknown>): Promise<DatasetError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DatasetError);
-  return error as DatasetError;
-}
 
 describe('getFile', () => {
   it('downloads into cacheDir/cacheSubdir, verifying the sha256', async () => {

@@ -2,9 +2,9 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DatasetError } from '../src/dataset-error.js';
 import { readIdx } from '../src/idx.js';
 import { encodeIdx, images, labels, tempDir, writeIdx } from './idx-fixtures.js';
+import { datasetError } from './dataset-test-setup.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -13,16 +13,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Runs `promise`, which must reject with a DatasetError, and returns the error. */
-async function datasetError(promise: Promise<unknown>): Promise<DatasetError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DatasetError);
-  return error as DatasetError;
-}
 
 describe('readIdx', () => {
   it('reads a raw image file', async () => {

@@ -1,28 +1,23 @@
 // imdb.loadData reads Stanford's aclImdb_v1.tar.gz: extracted once into aclImdb/ beside it, safely.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { create as tarCreate } from 'tar';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../src/dataset-error.js';
 import { loadData } from '../src/imdb.js';
 import { raggedRows } from '../src/ragged.js';
-import { tempDir } from './idx-fixtures.js';
 import { writeAclImdb } from './imdb-fixtures.js';
 import { tarGz } from './tar-fixtures.js';
+import { eachTestInTempFolder } from './dataset-test-setup.js';
 
 let root: string;
 let lines: string[];
 const log = (line: string) => void lines.push(line);
 
-beforeEach(async () => {
-  root = await tempDir();
+eachTestInTempFolder((dir) => {
+  root = dir;
   lines = [];
-  vi.stubEnv('DL_DATASETS_DIR', join(root, 'default-cache'));
-});
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await rm(root, { recursive: true, force: true });
 });
 
 /** Packs an aclImdb fixture folder as Stanford's archive does: every entry under aclImdb/. */

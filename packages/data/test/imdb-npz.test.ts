@@ -1,33 +1,18 @@
 // Keras's imdb.npz format: numpy .npz of pickled object arrays.
 import { execFileSync } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DatasetError } from '../src/dataset-error.js';
+import { describe, expect, it } from 'vitest';
 import { loadData } from '../src/imdb.js';
 import { readKerasNpz } from '../src/imdb-files.js';
 import { raggedRows } from '../src/ragged.js';
-import { tempDir } from './idx-fixtures.js';
 import { npy, npyInt64, npyObjects, pickleProtocol4, RANKED, writeKerasNpz, writeNpz, type RankedFixture } from './imdb-fixtures.js';
+import { datasetError, eachTestInTempFolder } from './dataset-test-setup.js';
 
 let root: string;
-beforeEach(async () => {
-  root = await tempDir();
-  vi.stubEnv('DL_DATASETS_DIR', join(root, 'default-cache'));
+eachTestInTempFolder((dir) => {
+  root = dir;
 });
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await rm(root, { recursive: true, force: true });
-});
-
-async function datasetError(promise: Promise<unknown>): Promise<DatasetError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DatasetError);
-  return error as DatasetError;
-}
 
 async function asPlain(path: string): Promise<RankedFixture> {
   const corpus = await readKerasNpz(path);

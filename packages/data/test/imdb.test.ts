@@ -1,37 +1,19 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DatasetError } from '../src/dataset-error.js';
+import { describe, expect, it, vi } from 'vitest';
 import { getWordIndex, IMDB_ORIGIN, IMDB_WORD_INDEX_MD5, loadData, type ImdbOptions, type ImdbSplit } from '../src/imdb.js';
 import { raggedRows } from '../src/ragged.js';
-import { tempDir } from './idx-fixtures.js';
 import { imdbDataRecords, RANKED, TEXT_WORD_INDEX, writeAclImdb, writeKerasNpz, writeReviewsJson } from './imdb-fixtures.js';
+import { datasetError, eachTestInTempFolder } from './dataset-test-setup.js';
 
 let root: string;
 let lines: string[];
 const log = (line: string) => void lines.push(line);
 
-beforeEach(async () => {
-  root = await tempDir();
+eachTestInTempFolder((dir) => {
+  root = dir;
   lines = [];
-  // Never let a developer's real cache (repo datasets/ or ~/.dl) leak into a test.
-  vi.stubEnv('DL_DATASETS_DIR', join(root, 'default-cache'));
 });
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-  await rm(root, { recursive: true, force: true });
-});
-
-async function datasetError(promise: Promise<unknown>): Promise<DatasetError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DatasetError);
-  return error as DatasetError;
-}
 
 /** A split as plain arrays: [rows, labels]. */
 function plain([x, y]: ImdbSplit): [number[][], number[]] {

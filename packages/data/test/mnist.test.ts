@@ -1,34 +1,18 @@
-import { mkdir, rm, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DatasetError } from '../src/dataset-error.js';
+import { describe, expect, it, vi } from 'vitest';
 import { loadData } from '../src/mnist.js';
-import { images, labels, tempDir, writeIdx, writeMnist } from './idx-fixtures.js';
+import { images, labels, writeIdx, writeMnist } from './idx-fixtures.js';
+import { datasetError, eachTestInTempFolder } from './dataset-test-setup.js';
 
 let root: string;
 let lines: string[];
 const log = (line: string) => void lines.push(line);
 
-beforeEach(async () => {
-  root = await tempDir();
+eachTestInTempFolder((dir) => {
+  root = dir;
   lines = [];
-  // Never let a developer's real cache (repo datasets/ or ~/.dl) leak into a test.
-  vi.stubEnv('DL_DATASETS_DIR', join(root, 'default-cache'));
 });
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
-  await rm(root, { recursive: true, force: true });
-});
-
-async function datasetError(promise: Promise<unknown>): Promise<DatasetError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DatasetError);
-  return error as DatasetError;
-}
 
 describe('mnist.loadData from fixtures', () => {
   it('returns [[xTrain, yTrain], [xTest, yTest]] with Keras shapes', async () => {

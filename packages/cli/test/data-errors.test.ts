@@ -1,19 +1,15 @@
 // Bad files in --data-dir: exit 2, the message names the file, no stack trace unless --verbose.
-import { rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import { truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeIdx, images, labels, writeIdx, writeMnist } from '../../data/test/idx-fixtures.js';
-import { assertBuildIsFresh, runDl, STACK_LINE, tempDir, type RunResult } from './run-dl.js';
+import { runDl, STACK_LINE, type RunResult, tempFolderForFile } from './run-dl.js';
 
 let root: string;
 let caseNo = 0;
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
+tempFolderForFile((dir) => {
+  root = dir;
 });
 
 /** A fresh, valid, tiny MNIST data dir (3 train, 2 test samples, raw IDX) for one case to damage. */

@@ -1,19 +1,15 @@
 // Filesystem errors (a path through a file, a read-only or full disk) are one line naming the path and the fix,
 // exit 2, no stack trace, rather than raw errno text with exit 1.
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fsErrorMessage } from '../src/fs-error.js';
-import { assertBuildIsFresh, runDl, STACK_LINE, tempDir } from './run-dl.js';
+import { runDl, STACK_LINE, tempFolderForFile } from './run-dl.js';
 
 let root: string;
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
+tempFolderForFile((dir) => {
+  root = dir;
 });
 
 /** An error as Node's fs raises it. */

@@ -1,27 +1,23 @@
 // `dl train gan`, `dl train --resume` of a GAN run, `dl generate` and `dl evaluate` of a GAN, on a small MNIST slice.
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseNpy } from 'npyjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsFresh, lastJsonLine, readJson, runDl, STACK_LINE, tempDir, writeRealMnistSlice, type RunResult } from './run-dl.js';
+import { describe, expect, it } from 'vitest';
+import { lastJsonLine, readJson, STACK_LINE, writeRealMnistSlice, type RunResult, tempFolderForFile, dlIn } from './run-dl.js';
 
 let root: string;
 let dataDir: string;
 let out: string;
 let trained: RunResult;
-const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') } });
+const dl = dlIn(() => root);
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
+tempFolderForFile(async (dir) => {
+  root = dir;
   dataDir = join(root, 'mnist-slice');
   out = join(root, 'gan-run');
   await writeRealMnistSlice(dataDir, { train: 384, test: 300 });
   trained = await dl('train', 'gan', '--epochs', '1', '--batch-size', '64', '--data-dir', dataDir, '--out', out, '--seed', '1', '--json');
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
 });
 
 /** Width and height from a PNG's IHDR chunk. */

@@ -1,23 +1,19 @@
 // Model folders dl must refuse with exit 2 and a message naming the file, instead of hanging or answering wrongly
 // (issue 17, list 8): a FIFO named model.json, weights that are not finite.
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cnn } from '@dl/models';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsFresh, readJson, runDl, STACK_LINE, tempDir, type RunResult } from './run-dl.js';
+import { describe, expect, it } from 'vitest';
+import { readJson, runDl, STACK_LINE, type RunResult, tempFolderForFile } from './run-dl.js';
 
 let root: string;
 /** A hang is the bug under test: fail in 30 s rather than the default 100 s. */
 const dl = (...args: string[]): Promise<RunResult> =>
   runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') }, timeoutMs: 30_000 });
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
+tempFolderForFile((dir) => {
+  root = dir;
 });
 
 describe('a FIFO named model.json', () => {

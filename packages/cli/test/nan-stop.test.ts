@@ -1,23 +1,19 @@
 // A run whose loss becomes NaN or infinite stops with a clear message (TerminateOnNaN, on by default in `dl train`),
 // and no diverged epoch is saved as a checkpoint, a model or metrics.
 import { existsSync } from 'node:fs';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsFresh, readJson, runDl, STACK_LINE, tempDir, writeRealMnistSlice, type RunResult } from './run-dl.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readJson, STACK_LINE, writeRealMnistSlice, type RunResult, tempFolderForFile, dlIn } from './run-dl.js';
 
 let root: string;
 let dataDir: string;
-const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') } });
+const dl = dlIn(() => root);
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
+tempFolderForFile(async (dir) => {
+  root = dir;
   dataDir = join(root, 'mnist-slice');
   await writeRealMnistSlice(dataDir, { train: 640, test: 100 });
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
 });
 
 describe('dl train with a loss that diverges', () => {

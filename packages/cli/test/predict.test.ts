@@ -1,11 +1,11 @@
 // `dl predict` end to end on a slice of the real IMDB: dl train text-classifier → vocabulary.json beside the model →
 // dl predict labels obvious reviews right → dl evaluate reproduces the metrics; and its usage errors (exit 2).
-import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cnn } from '@dl/models';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { writeRealImdbSlice } from '../../models/test/text-fixtures.js';
-import { assertBuildIsFresh, lastJsonLine, readJson, runDl, STACK_LINE, tempDir, type RunResult } from './run-dl.js';
+import { lastJsonLine, readJson, runDl, STACK_LINE, type RunResult, tempFolderForFile, dlIn } from './run-dl.js';
 
 /** Reviews per block of the slice: 2 × PER_BLOCK training and test reviews, half of each positive. */
 const PER_BLOCK = 1000;
@@ -19,7 +19,7 @@ const NEGATIVE =
 
 let root: string;
 let dataDir: string;
-const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') } });
+const dl = dlIn(() => root);
 /** `dl ...args` with `input` on its standard input. */
 const dlWithInput = (input: string, ...args: string[]): Promise<RunResult> =>
   runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') }, input });
@@ -27,14 +27,10 @@ const dlWithInput = (input: string, ...args: string[]): Promise<RunResult> =>
 const LONG_REVIEW = `${POSITIVE} `.repeat(Math.ceil(1_100_000 / (POSITIVE.length + 1)));
 const NO_KNOWN_WORDS = 'zzqxv qqwzx xxyzzq';
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
+tempFolderForFile(async (dir) => {
+  root = dir;
   dataDir = join(root, 'imdb-slice');
   await writeRealImdbSlice(dataDir, PER_BLOCK);
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
 });
 
 describe('dl train text-classifier → dl predict', () => {

@@ -2,29 +2,25 @@
 // as the uninterrupted run (same seed: same history, same weights).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsFresh, BIN, lastJsonLine, readJson, runDl, tempDir, writeRealMnistSlice, type RunResult } from './run-dl.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, lastJsonLine, readJson, runDl, writeRealMnistSlice, type RunResult, tempFolderForFile, dlIn } from './run-dl.js';
 
 const EPOCHS = 4;
 let root: string;
 let dataDir: string;
 const env = (extra: Record<string, string> = {}) => ({ ...process.env, DL_DATASETS_DIR: join(root, 'empty-cache'), ...extra });
 const trainArgs = (out: string) => ['train', 'cnn', '--epochs', String(EPOCHS), '--data-dir', dataDir, '--out', out, '--seed', '3'];
-const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') } });
+const dl = dlIn(() => root);
 /** Steps run eagerly throughout: see 'exactly' below. */
 const eagerDl = (...args: string[]): Promise<RunResult> =>
   runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache'), DL_GRAPH: '0' } });
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
+tempFolderForFile(async (dir) => {
+  root = dir;
   dataDir = join(root, 'mnist-slice');
   await writeRealMnistSlice(dataDir, { train: 3000, test: 500 });
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
 });
 
 /** Epochs recorded in the run's history.json, or 0 before the first checkpoint. */

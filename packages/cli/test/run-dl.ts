@@ -1,11 +1,12 @@
 // Runs the real `dl` binary (packages/cli/bin/dl.js → dist/main.js) in a child process, as a user would.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll } from 'vitest';
 import { readIdx } from '@dl/data';
 import { encodeIdx } from '../../data/test/idx-fixtures.js';
 
@@ -88,6 +89,27 @@ export function runDl(args: string[], options: RunOptions): Promise<RunResult> {
       resolvePromise({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * For a CLI test file: checks the build is fresh, makes a temp folder for the file's tests (handed to `onCreate`, which
+ * may prepare data there) and removes it after them.
+ */
+export function tempFolderForFile(onCreate: (dir: string) => void | Promise<void>): void {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    await assertBuildIsFresh();
+    dir = await tempDir();
+    await onCreate(dir);
+  });
+  afterAll(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+}
+
+/** `dl …` run in the folder `root()`, with an empty datasets cache there, so no developer's cache leaks in. */
+export function dlIn(root: () => string): (...args: string[]) => Promise<RunResult> {
+  return (...args) => runDl(args, { cwd: root(), env: { DL_DATASETS_DIR: join(root(), 'empty-cache') } });
 }
 
 /** Lines of a JavaScript stack trace ("    at fn (file:line:col)"). */

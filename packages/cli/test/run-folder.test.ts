@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsFresh, lastJsonLine, readJson, runDl, STACK_LINE, tempDir, writeRealMnistSlice, type RunResult } from './run-dl.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lastJsonLine, readJson, runDl, STACK_LINE, writeRealMnistSlice, type RunResult, tempFolderForFile } from './run-dl.js';
 
 let root: string;
 let dataDir: string;
@@ -13,14 +13,10 @@ const env = () => ({ DL_DATASETS_DIR: join(root, 'empty-cache') });
 const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: env() });
 const small = () => ['--epochs', '1', '--data-dir', dataDir, '--quiet'];
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
+tempFolderForFile(async (dir) => {
+  root = dir;
   dataDir = join(root, 'mnist-slice');
   await writeRealMnistSlice(dataDir, { train: 300, test: 100 });
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
 });
 
 /** Every file under `dir` with a hash of its bytes. */

@@ -1,10 +1,10 @@
 // SIGTERM and SIGINT during `dl train`, in every phase: a clean stop (exit 143 / 130), no temp files, no lock left,
 // the run's state and the resume command printed, and a resume that ends where the uninterrupted run ends.
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsFresh, readJson, runDl, tempDir, writeRealMnistSlice, type RunResult } from './run-dl.js';
+import { describe, expect, it } from 'vitest';
+import { readJson, runDl, writeRealMnistSlice, type RunResult, tempFolderForFile } from './run-dl.js';
 import { runDlAndSignal, tempFilesUnder } from './signal-dl.js';
 
 let root: string;
@@ -14,17 +14,13 @@ const env = () => ({ DL_DATASETS_DIR: join(root, 'empty-cache') });
 const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: env() });
 const trainArgs = (out: string) => ['train', 'cnn', '--epochs', '2', '--seed', '5', '--data-dir', dataDir, '--out', out];
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
+tempFolderForFile(async (dir) => {
+  root = dir;
   dataDir = join(root, 'mnist-slice');
   await writeRealMnistSlice(dataDir, { train: 400, test: 200 });
   const straight = await dl(...trainArgs(join(root, 'straight')), '--quiet');
   expect(straight.code, straight.stderr).toBe(0);
   reference = await readJson(join(root, 'straight', 'metrics.json'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
 });
 
 /** Signals a run at a phase, checks the clean stop, resumes it and checks it ends as the uninterrupted run. */

@@ -1,18 +1,13 @@
 // `dl summary <preset|DIR>`: Keras's layer table for a preset's network and for a saved model.
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsFresh, runDl, tempDir, writeRealMnistSlice, type RunResult } from './run-dl.js';
+import { describe, expect, it } from 'vitest';
+import { writeRealMnistSlice, tempFolderForFile, dlIn } from './run-dl.js';
 
 let root: string;
-const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') } });
+const dl = dlIn(() => root);
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
+tempFolderForFile((dir) => {
+  root = dir;
 });
 
 describe('dl summary', () => {

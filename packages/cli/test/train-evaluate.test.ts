@@ -1,25 +1,21 @@
 // End to end on a small slice of the real MNIST: dl train → files on disk → dl evaluate reproduces the metrics.
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsFresh, lastJsonLine, readJson, runDl, tempDir, writeRealMnistSlice, type RunResult } from './run-dl.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lastJsonLine, readJson, writeRealMnistSlice, type RunResult, tempFolderForFile, dlIn } from './run-dl.js';
 
 const TRAIN = 2000;
 const TEST = 1000;
 
 let root: string;
 let dataDir: string;
-const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') } });
+const dl = dlIn(() => root);
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
+tempFolderForFile(async (dir) => {
+  root = dir;
   dataDir = join(root, 'mnist-slice');
   await writeRealMnistSlice(dataDir, { train: TRAIN, test: TEST });
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
 });
 
 describe('dl train cnn → dl evaluate', () => {

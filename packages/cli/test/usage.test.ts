@@ -1,18 +1,13 @@
 // `dl --help`, `dl info`, `dl list` and usage errors: exit code 2, a message naming the valid values, no stack trace.
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsFresh, runDl, STACK_LINE, tempDir, type RunResult } from './run-dl.js';
+import { describe, expect, it } from 'vitest';
+import { STACK_LINE, type RunResult, tempFolderForFile, dlIn } from './run-dl.js';
 
 let root: string;
-const dl = (...args: string[]): Promise<RunResult> => runDl(args, { cwd: root, env: { DL_DATASETS_DIR: join(root, 'empty-cache') } });
+const dl = dlIn(() => root);
 
-beforeAll(async () => {
-  await assertBuildIsFresh();
-  root = await tempDir();
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
+tempFolderForFile((dir) => {
+  root = dir;
 });
 
 const TRAIN_OPTIONS = ['--epochs', '--batch-size', '--limit', '--seed', '--out', '--data-dir', '--json', '--quiet'];

@@ -12,7 +12,7 @@ import {
   PRESETS,
   saveVocabulary,
 } from '../src/index.js';
-import { labelled, rowsWithLabels, writeRealImdbSlice, writeReviewsFixture } from './text-fixtures.js';
+import { expectDataMatchesEncoding, labelled, writeRealImdbSlice, writeReviewsFixture } from './text-fixtures.js';
 import { isolateDatasetsCache } from './isolated-datasets.js';
 
 const temp = isolateDatasetsCache();
@@ -129,19 +129,7 @@ describe('lstm.loadData from a dataDir', () => {
     expect(data.train.x.shape).toEqual([8, 200]);
     expect(data.test.x.shape).toEqual([8, 200]);
     expect(Array.from(data.train.y.data).sort()).toEqual([0, 0, 0, 0, 1, 1, 1, 1]);
-    for (const split of ['train', 'test'] as const) {
-      const reviews = labelled(split);
-      const encoded = lstm.text!.encode(
-        vocabulary,
-        reviews.map((r) => r.text),
-      );
-      expect(rowsWithLabels(data[split].x, data[split].y.data)).toEqual(
-        rowsWithLabels(
-          encoded,
-          reviews.map((r) => r.label),
-        ),
-      );
-    }
+    expectDataMatchesEncoding(lstm, data);
   });
 
   it('honours limit on the training split only; the vocabulary survives a save and reload', async () => {

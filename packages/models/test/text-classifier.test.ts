@@ -18,7 +18,7 @@ import {
   VOCABULARY_JSON,
   WINDOW,
 } from '../src/index.js';
-import { labelled, rowsWithLabels, writeRealImdbSlice, writeReviewsFixture } from './text-fixtures.js';
+import { expectDataMatchesEncoding, writeRealImdbSlice, writeReviewsFixture } from './text-fixtures.js';
 import { isolateDatasetsCache } from './isolated-datasets.js';
 
 const temp = isolateDatasetsCache();
@@ -184,19 +184,7 @@ describe('text-classifier.loadData from a dataDir', () => {
     expect(data.test.x.shape).toEqual([8, 800]);
     expect(data.train.y.shape).toEqual([8]);
     // The data path (imdb.loadData's word indices) and the predict path (raw text through the saved vocabulary) agree.
-    for (const split of ['train', 'test'] as const) {
-      const reviews = labelled(split);
-      const encoded = textClassifier.text!.encode(
-        vocabulary,
-        reviews.map((r) => r.text),
-      );
-      expect(rowsWithLabels(data[split].x, data[split].y.data)).toEqual(
-        rowsWithLabels(
-          encoded,
-          reviews.map((r) => r.label),
-        ),
-      );
-    }
+    expectDataMatchesEncoding(textClassifier, data);
   });
 
   it('honours limit on the training split only, with the same vocabulary', async () => {

@@ -4,6 +4,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { Preset, PresetData } from '../src/index.js';
 
 export const REVIEWS = {
   train: {
@@ -54,6 +56,26 @@ export function rowsWithLabels(x: { data: ArrayLike<number>; shape: number[] }, 
   const rows: string[] = [];
   for (let i = 0; i < n; i++) rows.push(`${labels[i]}: ${data.slice(i * length, (i + 1) * length).join(' ')}`);
   return rows.sort();
+}
+
+/**
+ * The data path (imdb.loadData's word indices, in `data`) and the predict path (each fixture review's raw text through
+ * the preset's `encode` with the data's vocabulary) give the same rows for the same labels, in both splits.
+ */
+export function expectDataMatchesEncoding(preset: Preset, data: PresetData): void {
+  for (const split of ['train', 'test'] as const) {
+    const reviews = labelled(split);
+    const encoded = preset.text!.encode(
+      data.vocabulary!,
+      reviews.map((r) => r.text),
+    );
+    expect(rowsWithLabels(data[split].x, data[split].y.data)).toEqual(
+      rowsWithLabels(
+        encoded,
+        reviews.map((r) => r.label),
+      ),
+    );
+  }
 }
 
 /**

@@ -217,7 +217,7 @@ describe('--resume checks the run before training', () => {
     expect(unknown.stderr).toContain("unknown preset 'nope'");
   });
 
-  it('a checkpoint of another preset, or of another network, is refused before training', async () => {
+  it('a checkpoint of another preset, or of another network, is refused before the data loads', async () => {
     const dir = await copyOf('other-preset');
     await rm(join(dir, 'metrics.json'));
     const modelJson = join(dir, 'checkpoint', 'model.json');
@@ -239,5 +239,6 @@ describe('--resume checks the run before training', () => {
     expect(reshaped.stderr).toContain('it is a save of another network');
     expect(reshaped.stderr).not.toMatch(STACK_LINE);
     expect(reshaped.stderr).not.toMatch(/^Epoch /m);
+    expect(reshaped.stderr).not.toMatch(/MNIST:/); // refused before the data loads, not after
   });
 });

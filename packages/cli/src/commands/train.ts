@@ -238,6 +238,9 @@ async function checkpointState(model: Model, checkpoint: string, config: RunConf
       `${checkpoint} is a checkpoint of preset '${String(preset)}', but ${join(outDir, RUN_JSON)} is a run of '${config.preset}': it cannot be resumed. Restore the run's own checkpoint, or start a new run`,
     );
   }
+  // Its weights loaded now, so a checkpoint of another network is refused before the data loads (the backup loads
+  // them again when fit begins).
+  await model.loadWeights(checkpoint);
   return BackupAndRestore.readState(model, checkpoint);
 }
 

@@ -287,6 +287,8 @@ export class Model {
       params.initialEpoch = firstEpoch;
       try {
         for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+          // Each epoch traces its steps anew (graph-function.ts: retrace), so a resumed run equals an uninterrupted one.
+          for (const f of this.graphFunctions()) f.retrace();
           for (const c of callbacks) await c.onEpochBegin(epoch);
           const logs = await this.runEpoch(train, callbacks, classWeight);
           if (params.steps === undefined) params.steps = logs.steps; // learnt from the first pass over a stream

@@ -59,7 +59,7 @@ describe('unrolled LSTM', () => {
         layers.dense({ units: 1, activation: 'sigmoid' }),
       ]);
       model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy' });
-      const x = tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([48, 7], 0, 50, 'float32', 3)), 'int32'));
+      const x = tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([96, 7], 0, 50, 'float32', 3)), 'int32'));
       const y = tf.tidy(() => tf.cast(tf.greater(tf.sum(x, 1), 175), 'float32'));
       const history = await model.fit(x, y, { epochs: 3, batchSize: 8, verbose: 0 });
       tf.dispose([x, y]);

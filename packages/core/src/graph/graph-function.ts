@@ -4,7 +4,8 @@
  * of them from C++ in one call, on TensorFlow's graph executor with its graph optimizations (Grappler).
  *
  * On the native backend, for each input signature (shapes and dtypes): the step runs eagerly while it is traced
- * (step-trace.ts) until two consecutive traces agree — the first calls create optimizer state, later ones repeat —
+ * (step-trace.ts) until two consecutive traces agree, the third call at the earliest — the first call may create
+ * optimizer state, later ones repeat —
  * then the trace becomes a GraphDef, registered as a function in TensorFlow's eager context, and every later call
  * runs it: the host hooks (step-hooks.ts), one `executeOp` of the function on the current inputs, variables and host
  * values, then the variables take their new values. A step that cannot be traced (it reads values on the host, say)
@@ -25,6 +26,12 @@ import { traceStep, type Ref, type StepTrace } from './step-trace.js';
 
 /** Traces that may disagree before a signature gives up and stays eager (a step that changes every call). */
 const MAX_TRACES = 4;
+/**
+ * Traces before compiling, at the least: the first call may create state (an optimizer's, whether new or restored
+ * from a checkpoint), so the second and third are compared. Always three, so the steps that run eagerly are the same
+ * in a fresh, a continued and a resumed run.
+ */
+const MIN_TRACES = 3;
 let functionCount = 0;
 
 interface Signature {
@@ -42,6 +49,8 @@ interface Compiled {
 
 export class GraphFunction {
   private readonly signatures = new Map<string, Signature>();
+  /** Registered function names by canonical trace: a retrace that finds the same graph reuses its function. */
+  private readonly registered = new Map<string, string>();
   /** Calls run as a graph and eagerly (tracing included), for tests and benchmarks. */
   readonly calls = { graph: 0, eager: 0 };
 
@@ -59,6 +68,21 @@ export class GraphFunction {
   /** The op types of the last signature's graph, once it has one (for tests and benchmarks). */
   get graphOps(): string[] | undefined {
     return [...this.signatures.values()].at(-1)?.compiled?.trace.ops.map((o) => o.op);
+  }
+
+  /**
+   * Makes every signature trace again from its next call, eagerly as at the start, reusing the function registered
+   * for an identical trace. `fit` calls it at each epoch, so which steps run eagerly depends only on their place in the
+   * epoch, never on when the process started: eager and graph kernels round differently, and a run resumed at an
+   * epoch must equal the uninterrupted run bit for bit. The cost is a few eager steps per epoch.
+   */
+  retrace(): void {
+    for (const signature of this.signatures.values()) {
+      if (signature.eagerReason !== undefined) continue;
+      signature.compiled = undefined;
+      signature.previous = undefined;
+      signature.traces = 0;
+    }
   }
 
   /** The step's outputs on `inputs` (new tensors, the caller's to dispose). */
@@ -87,8 +111,8 @@ export class GraphFunction {
     // The first calls may differ from the rest (an optimizer creates its state), so a problem or a change only
     // counts once it persists.
     const canonical = trace.problem === null ? canonicalTrace(trace) : undefined;
-    if (canonical !== undefined && canonical === signature.previous) {
-      signature.compiled = this.compile(backend, trace);
+    if (canonical !== undefined && canonical === signature.previous && signature.traces >= MIN_TRACES) {
+      signature.compiled = this.compile(backend, trace, canonical);
     } else if (signature.traces >= MAX_TRACES) {
       this.stayEager(signature, trace.problem ?? `its ops differ from one call to the next (${MAX_TRACES} traces)`);
     }
@@ -106,7 +130,9 @@ export class GraphFunction {
     if (process.env['DL_GRAPH_DEBUG'] === '1') process.stderr.write(`[dl graph] ${this.label} runs eagerly: ${reason}\n`);
   }
 
-  private compile(backend: NativeBackend, trace: StepTrace): Compiled {
+  private compile(backend: NativeBackend, trace: StepTrace, canonical: string): Compiled {
+    const known = this.registered.get(canonical);
+    if (known !== undefined) return { name: known, trace };
     const { TF_ATTR_TYPE, TF_ATTR_SHAPE, TF_RESOURCE } = backend.binding;
     const nodes: GraphNode[] = [];
     trace.args.forEach((a, i) => {
@@ -154,6 +180,7 @@ export class GraphFunction {
     );
     const dump = process.env['DL_GRAPH_DUMP'];
     if (dump) writeFileSync(join(dump, `${name}.pb`), graphDef);
+    this.registered.set(canonical, name);
     return { name, trace };
   }
 

@@ -25,6 +25,19 @@ export {
   type TextVectorizationOptions,
 } from './text-vectorization.js';
 export {
+  encode as encodeText,
+  fitSequence,
+  knownTokens,
+  modelInput,
+  ngramBag,
+  tokenIds,
+  type NgramBagInput,
+  type SequenceInput,
+  type TextInput,
+  type Vocabulary,
+} from '../tokenizer/tokenizer.js';
+export { TOKENIZER_MODULE, tokenizerModulePath } from './tokenizer-module.js';
+export {
   acquireFileLock,
   describeHolder,
   tryAcquireFileLock,

@@ -15,21 +15,20 @@
  * {@link tokenize}, so the same standardisation applies to training data and
  * to new text passed through a vectorizer with the default options.
  */
+import {
+  fitSequence,
+  indexTokens,
+  OOV_TOKEN,
+  PADDING_TOKEN,
+  STANDARDIZE_MODES,
+  type StandardizeMode,
+  tokenize,
+} from '../tokenizer/tokenizer.js';
 import type { NDArray } from './ndarray.js';
 
-/**
- * How text is cleaned before splitting:
- * - `'lower_and_strip_punctuation'` (default): HTML line breaks (`<br />`,
- *   `<br>`, `<br/>`, any case) become spaces, the text is lower-cased
- *   (Unicode-aware, `String.prototype.toLowerCase`), and the ASCII
- *   punctuation characters `` !"#$%&()*+,-./:;<=>?@[\]^_`{|}~' `` are
- *   removed (not replaced by spaces: "don't" → "dont", "ice-t" → "icet"),
- *   the same set as Keras's default;
- * - `'lower'`: lower-casing only;
- * - `'strip_punctuation'`: line breaks and punctuation only;
- * - `'none'`: the text is split as it is.
- */
-export type StandardizeMode = 'lower_and_strip_punctuation' | 'lower' | 'strip_punctuation' | 'none';
+// The tokenisation itself lives in the dependency-free ES module tokenizer/tokenizer.js, which `dl export` copies beside
+// an exported text model, so a page encodes text exactly as this class does.
+export { OOV_TOKEN, PADDING_TOKEN, type StandardizeMode, tokenize };
 
 export interface TextVectorizationOptions {
   /**
@@ -59,29 +58,6 @@ export interface TextVectorizationJSON {
   };
   /** The whole vocabulary, index = position: `['', '[UNK]', 'the', ...]`. */
   vocabulary: string[];
-}
-
-/** The padding / mask token, always at index 0. */
-export const PADDING_TOKEN = '';
-/** The out-of-vocabulary token, always at index 1. */
-export const OOV_TOKEN = '[UNK]';
-
-const STANDARDIZE_MODES: readonly StandardizeMode[] = ['lower_and_strip_punctuation', 'lower', 'strip_punctuation', 'none'];
-const LINE_BREAKS = /<br\s*\/?>/gi;
-const PUNCTUATION = /[!"#$%&()*+,\-./:;<=>?@[\\\]^_`{|}~']+/g;
-const TOKEN = /\S+/g;
-
-/**
- * Standardises `text` (see {@link StandardizeMode}) and splits it on runs of
- * whitespace, dropping empty tokens.
- */
-export function tokenize(text: string, standardize: StandardizeMode = 'lower_and_strip_punctuation'): string[] {
-  let clean = text;
-  const strip = standardize === 'lower_and_strip_punctuation' || standardize === 'strip_punctuation';
-  if (strip) clean = clean.replace(LINE_BREAKS, ' ');
-  if (standardize === 'lower_and_strip_punctuation' || standardize === 'lower') clean = clean.toLowerCase();
-  if (strip) clean = clean.replace(PUNCTUATION, '');
-  return clean.match(TOKEN) ?? [];
 }
 
 /**
@@ -194,7 +170,7 @@ export class TextVectorization {
    */
   setVocabulary(words: readonly string[]): this {
     const limit = this.maxTokens === undefined ? words.length : Math.max(0, this.maxTokens - 2);
-    const vocabulary = [PADDING_TOKEN, OOV_TOKEN];
+    const vocabulary: string[] = [PADDING_TOKEN, OOV_TOKEN];
     const index = new Map<string, number>();
     for (const word of words.slice(0, limit)) {
       if (typeof word !== 'string' || word === PADDING_TOKEN || word === OOV_TOKEN || index.has(word)) {
@@ -225,7 +201,7 @@ export class TextVectorization {
 
   /** Each text as its token indices, unpadded and untruncated (unknown words → 1). */
   encode(texts: readonly string[]): Int32Array[] {
-    return texts.map((text) => Int32Array.from(this.tokenize(text), (token) => this.index.get(token) ?? 1));
+    return texts.map((text) => indexTokens(this.tokenize(text), this.index));
   }
 
   /**
@@ -237,7 +213,7 @@ export class TextVectorization {
     const rows = this.encode(typeof texts === 'string' ? [texts] : texts);
     const length = this.outputSequenceLength ?? rows.reduce((longest, row) => Math.max(longest, row.length), 0);
     const data = new Int32Array(rows.length * length);
-    rows.forEach((row, i) => data.set(row.subarray(0, length), i * length));
+    rows.forEach((row, i) => data.set(fitSequence(row, length, 'post', 'post'), i * length));
     return { data, shape: [rows.length, length] };
   }
 

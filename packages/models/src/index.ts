@@ -3,13 +3,14 @@ export { PRESETS, getPreset, presetNames, textPresetNames, UnknownPresetError } 
 export { cnn } from './presets/cnn.js';
 export { gan } from './presets/gan.js';
 export * from './gan/index.js';
-export { lstm, lstmInput, LSTM_SEQUENCE_LENGTH, LSTM_VOCABULARY_SIZE } from './presets/lstm.js';
+export { lstm, LSTM_INPUT, lstmInput, LSTM_SEQUENCE_LENGTH, LSTM_VOCABULARY_SIZE } from './presets/lstm.js';
 export {
   textClassifier,
   textClassifierInput,
   frequentBigrams,
   MAX_BIGRAMS,
   MIN_BIGRAM_COUNT,
+  TEXT_CLASSIFIER_INPUT,
   TEXT_CLASSIFIER_INPUT_LENGTH,
   UNIGRAM_VOCABULARY_SIZE,
   WINDOW,

@@ -1,5 +1,5 @@
 import type { Callback, CompileOptions, Model, ShapedArray } from '@dl/core';
-import type { TextVectorization } from '@dl/data';
+import type { TextInput, TextVectorization } from '@dl/data';
 
 /** A train or test split, ready for `fit`/`evaluate`: model inputs and targets. */
 export interface Split {
@@ -82,6 +82,11 @@ export interface Preset {
 export interface TextSupport {
   /** The class names, by the label they stand for: `[label 0, label 1]`, e.g. `['negative', 'positive']`. */
   labels: readonly [negative: string, positive: string];
-  /** Raw texts → the model's input `[texts.length, …]`, tokenised and indexed with `vocabulary`. */
+  /**
+   * How a row of word indices becomes the model's input row, as data: @dl/data's tokenizer.js (`modelInput`) reads it,
+   * in Node and, through `dl export`'s dl-model.json, in a page.
+   */
+  input: TextInput;
+  /** Raw texts → the model's input `[texts.length, …]`, tokenised and indexed with `vocabulary` (through `input`). */
   encode(vocabulary: TextVectorization, texts: readonly string[]): ShapedArray;
 }

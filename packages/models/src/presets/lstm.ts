@@ -1,5 +1,5 @@
 import { layers, sequential, type CompileOptions, type Model, type ShapedArray } from '@dl/core';
-import { padSequences, type TextVectorization } from '@dl/data';
+import { fitSequence, type SequenceInput, type TextVectorization } from '@dl/data';
 import { cosineDecay } from '../cosine-decay.js';
 import { loadImdbSequences, type SequenceSplit } from '../imdb-text.js';
 import type { LoadDataOptions, Preset, PresetData, Split, TextSupport } from '../preset.js';
@@ -31,11 +31,20 @@ function build(): Model {
 }
 
 /**
- * Word-index rows → `[n, 200]` int32: each review's **last** 200 tokens (truncating 'pre'), shorter reviews padded with
- * 0 in front (padding 'pre'), so the last step the LSTM reads is the review's last word.
+ * The lstm's input row: each review's **last** 200 tokens (truncating 'pre'), shorter reviews padded with 0 in front
+ * (padding 'pre'), so the last step the LSTM reads is the review's last word.
  */
+export const LSTM_INPUT: SequenceInput = { type: 'sequence', length: LSTM_SEQUENCE_LENGTH, padding: 'pre', truncating: 'pre' };
+
+/** Word-index rows → `[n, 200]` int32, each row fitted by @dl/data's tokenizer.js as LSTM_INPUT says (as a page does). */
 export function lstmInput(sequences: readonly ArrayLike<number>[]): ShapedArray {
-  return padSequences(sequences, { maxlen: LSTM_SEQUENCE_LENGTH, padding: 'pre', truncating: 'pre' });
+  const { length, padding, truncating } = LSTM_INPUT;
+  const data = new Int32Array(sequences.length * length);
+  sequences.forEach((row, i) => {
+    const ids = row instanceof Int32Array ? row : Int32Array.from(row);
+    data.set(fitSequence(ids, length, padding, truncating), i * length);
+  });
+  return { data, shape: [sequences.length, length] };
 }
 
 function toSplit({ sequences, labels }: SequenceSplit): Split {
@@ -49,6 +58,7 @@ async function loadData(options: LoadDataOptions = {}): Promise<PresetData> {
 
 const text: TextSupport = {
   labels: ['negative', 'positive'],
+  input: LSTM_INPUT,
   encode: (vocabulary: TextVectorization, texts: readonly string[]) => lstmInput(vocabulary.encode(texts)),
 };
 

@@ -1,5 +1,5 @@
 import { layers, sequential, type CompileOptions, type Model, type ShapedArray } from '@dl/core';
-import { TextVectorization } from '@dl/data';
+import { type NgramBagInput, ngramBag, TextVectorization } from '@dl/data';
 import { cosineDecay } from '../cosine-decay.js';
 import { loadImdbSequences, type SequenceSplit } from '../imdb-text.js';
 import type { LoadDataOptions, Preset, PresetData, Split, TextSupport } from '../preset.js';
@@ -80,45 +80,27 @@ export function frequentBigrams(sequences: readonly Int32Array[], unigrams: Text
   return top.map((i) => `${words[Math.floor(pairs[i]! / size)]} ${words[pairs[i]! % size]}`);
 }
 
-/** Index of each bigram of `vocabulary` (its entries `'first second'`), by key first · size + second. */
-function bigramIndex(vocabulary: TextVectorization): Map<number, number> {
-  const size = vocabulary.vocabularySize();
-  const index = new Map<number, number>();
-  vocabulary.getVocabulary().forEach((entry, i) => {
-    const space = entry.indexOf(' ');
-    if (space < 0) return;
-    index.set(vocabulary.tokenToIndex(entry.slice(0, space)) * size + vocabulary.tokenToIndex(entry.slice(space + 1)), i);
-  });
-  return index;
-}
+/**
+ * The text-classifier's input row: the last 400 word indices of each review, then the indices of its known bigrams,
+ * repeated cyclically to fill 800 entries (@dl/data's tokenizer.js `ngramBag`).
+ */
+export const TEXT_CLASSIFIER_INPUT: NgramBagInput = { type: 'ngram-bag', window: WINDOW, length: TEXT_CLASSIFIER_INPUT_LENGTH };
 
 /**
  * Word-index rows (indexed with `vocabulary`) → the model's input `[n, 800]` int32: the last 400 word indices of each
  * review, then the indices of its known bigrams, repeated cyclically to fill the row. The model averages the row's
  * vectors; filling by repetition instead of padding keeps that average the review's own (nearly exactly), however
  * short the review, without needing masking, which GlobalAveragePooling1D lacks in TensorFlow.js. An empty review is
- * all padding.
+ * all padding. Each row is built by @dl/data's tokenizer.js, as an exported model's page builds it.
  */
 export function textClassifierInput(sequences: readonly Int32Array[], vocabulary: TextVectorization): ShapedArray {
   const size = vocabulary.vocabularySize();
   if (size > EMBEDDING_ROWS)
     throw new RangeError(`text-classifier: a vocabulary of ${size} entries does not fit the model's ${EMBEDDING_ROWS} embedding rows`);
-  const bigrams = bigramIndex(vocabulary);
-  const length = TEXT_CLASSIFIER_INPUT_LENGTH;
+  const words = vocabulary.getVocabulary();
+  const { window, length } = TEXT_CLASSIFIER_INPUT;
   const data = new Int32Array(sequences.length * length);
-  const tokens = new Int32Array(length);
-  sequences.forEach((row, i) => {
-    const w = window(row);
-    tokens.set(w);
-    let n = w.length;
-    for (let k = 1; k < w.length; k++) {
-      const bigram = bigrams.get(w[k - 1]! * size + w[k]!);
-      if (bigram !== undefined) tokens[n++] = bigram;
-    }
-    if (n === 0) return;
-    const offset = i * length;
-    for (let k = 0; k < length; k++) data[offset + k] = tokens[k % n]!;
-  });
+  sequences.forEach((row, i) => data.set(ngramBag(row, words, window, length), i * length));
   return { data, shape: [sequences.length, length] };
 }
 
@@ -144,6 +126,7 @@ async function loadData(options: LoadDataOptions = {}): Promise<PresetData> {
 
 const text: TextSupport = {
   labels: ['negative', 'positive'],
+  input: TEXT_CLASSIFIER_INPUT,
   encode: (vocabulary: TextVectorization, texts: readonly string[]) => textClassifierInput(vocabulary.encode(texts), vocabulary),
 };
 

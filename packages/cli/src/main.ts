@@ -36,8 +36,10 @@ program
 
 program
   .command('evaluate')
-  .description("reload a saved model and evaluate it on its dataset's test split (a GAN: Inception Score and Fréchet distance)")
-  .argument('<dir>', 'a folder written by `dl train`')
+  .description(
+    "reload a saved model and evaluate it on its dataset's test split (a GAN: Inception Score and Fréchet distance); an export: also what its quantization cost",
+  )
+  .argument('<dir>', 'a folder written by `dl train` or `dl export`')
   .option('--data-dir <dir>', 'read the dataset files from this folder only')
   .option('--json', 'print one JSON line with loss and accuracy on stdout')
   .option('--quiet', 'print nothing but errors (and --json output)')
@@ -69,6 +71,23 @@ program
   .option('--json', 'print one JSON line describing the output on stdout')
   .option('--quiet', 'print nothing but errors (and --json output)')
   .action(async (dir: string, options) => (await import('./commands/generate.js')).generate(dir, options));
+
+program
+  .command('export')
+  .description(
+    'export a trained model for the web and for servers: TF.js layers format without optimizer state, optionally quantized, with dl-model.json (text presets: vocabulary.json and tokenizer.js)',
+  )
+  .argument('<dir>', 'a folder written by `dl train` (a GAN run exports its generator)')
+  .option('--out <dir>', 'the export folder, new or empty: dl never writes over files it did not write')
+  .addOption(
+    new Option(
+      '--quantize <dtype>',
+      "quantize the weights as TF.js's converter does: float16 (half the size) or uint8 (a quarter)",
+    ).choices(['float16', 'uint8']),
+  )
+  .option('--json', 'print one JSON line describing the export on stdout')
+  .option('--quiet', 'print nothing but errors (and --json output)')
+  .action(async (dir: string, options) => (await import('./commands/export.js')).exportCommand(dir, options));
 
 program
   .command('summary')

@@ -41,3 +41,12 @@ export { writeFileAtomic, syncFolder } from './model-files.js';
 export { makeFolder, makeFolderSync } from './make-folder.js';
 export { DlError, ModelFileError, NativeError, OptionError, ShapeError } from './errors/index.js';
 export { toTensor, type ShapedArray, type TensorLike } from './shaped-array.js';
+export {
+  checkQuantization,
+  quantizeWeight,
+  WEIGHT_QUANTIZATIONS,
+  type QuantizationEntry,
+  type QuantizedWeight,
+  type WeightQuantization,
+} from './export/weight-quantization.js';
+export { float32WeightsSha256, SHARD_BYTES, writeWebModel, type WebModelFiles, type WriteWebModelOptions } from './export/web-model.js';

@@ -70,6 +70,8 @@ export interface Preset {
    * `dir/model.json`.
    */
   load?(dir: string): Promise<Model | undefined>;
+  /** Image presets: what pixel values 0…255 of the dataset's images map to, linearly, in the model's input. */
+  pixelRange?: readonly [number, number];
   /** Present on presets whose model classifies raw text (`dl predict --text`); absent on the others (e.g. cnn). */
   text?: TextSupport;
 }

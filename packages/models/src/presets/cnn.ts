@@ -4,6 +4,8 @@ import { loadMnistImages } from '../mnist-images.js';
 import type { LoadDataOptions, Preset, PresetData } from '../preset.js';
 
 const LEARNING_RATE = 2e-3;
+/** The cnn reads MNIST's pixels 0…255 as 0…1. */
+export const CNN_PIXEL_RANGE: readonly [number, number] = [0, 1];
 
 function compileOptions(): CompileOptions {
   return { optimizer: { name: 'adam', learningRate: LEARNING_RATE }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] };
@@ -29,7 +31,7 @@ function build(): Model {
 }
 
 async function loadData(options: LoadDataOptions = {}): Promise<PresetData> {
-  return loadMnistImages(options, [0, 1]);
+  return loadMnistImages(options, CNN_PIXEL_RANGE);
 }
 
 /**
@@ -42,6 +44,7 @@ export const cnn: Preset = {
   name: 'cnn',
   description: 'Convolutional network for MNIST digits (the seed model): 3 conv layers, 2 dense',
   dataset: 'mnist',
+  pixelRange: CNN_PIXEL_RANGE,
   defaults: { epochs: 5, batchSize: 64, learningRate: LEARNING_RATE },
   compileOptions,
   build,

@@ -1,8 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModel, type Model } from '@dl/core';
-import { cnn, evaluateMnistGenerator, mnistClassifier, samplingGeneratorDir, type ImageSetScores, type PresetData } from '@dl/models';
-import { makeOutput } from '../output.js';
+import {
+  cnn,
+  evaluateMnistGenerator,
+  type GanEvaluation,
+  mnistClassifier,
+  samplingGeneratorDir,
+  type ImageSetScores,
+  type PresetData,
+} from '@dl/models';
+import { makeOutput, type Output } from '../output.js';
 import { UsageError } from '../usage-error.js';
 import type { EvaluateCommandOptions } from './evaluate.js';
 
@@ -24,10 +32,26 @@ export async function evaluateGan(dir: string, options: EvaluateGanOptions): Pro
   const out = makeOutput(options);
   const generatorDir = samplingGeneratorDir(dir);
   const generator = await loadModel(generatorDir);
-  const shape = generator.net.outputs[0]!.shape;
-  if (JSON.stringify(shape) !== JSON.stringify([null, 28, 28, 1])) {
-    throw new UsageError(`${generatorDir} makes ${JSON.stringify(shape)} images; the scores need MNIST-sized ones [null, 28, 28, 1]`);
-  }
+  assertMnistGenerator(generator, generatorDir); // before the classifier, which may train first
+  const scorer = await mnistGeneratorScorer(options, out);
+  const result = scorer.score(generator, generatorDir);
+  printGanScores(result, out);
+  out.info(`Generator: ${generatorDir}`);
+  out.info(scorer.about(result));
+  out.json({ ...result, generator: generatorDir, classifier: scorer.classifierDir ?? null });
+}
+
+export interface GeneratorScorer {
+  /** The scores of `generator`'s samples (and of as many real test images), as `dl evaluate` of a GAN run prints them. */
+  score(generator: Model, generatorDir: string): GanEvaluation;
+  /** The classifier's folder, undefined when it was trained for this run only. */
+  classifierDir: string | undefined;
+  /** One line naming the classifier and the Fréchet reference. */
+  about(result: GanEvaluation): string;
+}
+
+/** Prepares the MNIST classifier and data that score generators (`--classifier`, `--data-dir`, `--samples`, `--seed`). */
+export async function mnistGeneratorScorer(options: EvaluateGanOptions, out: Output): Promise<GeneratorScorer> {
   if (options.classifier !== undefined && !existsSync(join(resolve(options.classifier), 'model.json'))) {
     throw new UsageError(
       `--classifier ${resolve(options.classifier)}: no model.json there; give the folder of a saved MNIST classifier (e.g. from \`dl train cnn\`)`,
@@ -46,23 +70,40 @@ export async function evaluateGan(dir: string, options: EvaluateGanOptions): Pro
     ...(out.progressStream ? { progress: out.progressStream } : {}),
   });
   if (options.classifier !== undefined) assertMnistClassifier(classifier.model, resolve(options.classifier));
-  const result = evaluateMnistGenerator(generator, classifier.model, await loadData(), {
-    ...(options.samples !== undefined ? { samples: options.samples } : {}),
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-  });
-  const row = (label: string, s: ImageSetScores) =>
-    `${label.padEnd(24)}${`${s.inceptionScore.toFixed(3)} ± ${s.inceptionScoreStd.toFixed(3)}`.padEnd(22)}${s.frechetDistance.toFixed(3)}`;
+  const loaded = await loadData();
+  return {
+    score(generator, generatorDir) {
+      assertMnistGenerator(generator, generatorDir);
+      return evaluateMnistGenerator(generator, classifier.model, loaded, {
+        ...(options.samples !== undefined ? { samples: options.samples } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      });
+    },
+    classifierDir: classifier.dir,
+    about: (result) =>
+      `Scored by the MNIST classifier ${classifier.dir ?? 'trained for this run only'}; Fréchet distances to its features of the ${result.referenceSamples} training images`,
+  };
+}
+
+/** The scores need a generator of MNIST-sized images. */
+export function assertMnistGenerator(generator: Model, generatorDir: string): void {
+  const shape = generator.net.outputs[0]!.shape;
+  if (JSON.stringify(shape) !== JSON.stringify([null, 28, 28, 1])) {
+    throw new UsageError(`${generatorDir} makes ${JSON.stringify(shape)} images; the scores need MNIST-sized ones [null, 28, 28, 1]`);
+  }
+}
+
+/** The table of Inception Score and Fréchet distance, generated beside real, and the generated samples' classes. */
+export function printGanScores(result: GanEvaluation, out: Output, label = 'generated'): void {
+  const row = (name: string, s: ImageSetScores) =>
+    `${name.padEnd(24)}${`${s.inceptionScore.toFixed(3)} ± ${s.inceptionScoreStd.toFixed(3)}`.padEnd(22)}${s.frechetDistance.toFixed(3)}`;
   out.info(`${''.padEnd(24)}${'Inception Score'.padEnd(22)}Fréchet distance`);
-  out.info(row(`generated (${result.generated.samples})`, result.generated));
+  out.info(row(`${label} (${result.generated.samples})`, result.generated));
   out.info(row(`real test (${result.real.samples})`, result.real));
   const total = result.generated.samples;
   out.info(
     `Classes of the generated samples: ${result.generated.classCounts.map((c, digit) => `${digit}: ${((100 * c) / total).toFixed(1)}%`).join(', ')}`,
   );
-  const about = classifier.dir ?? 'trained for this run only';
-  out.info(`Generator: ${generatorDir}`);
-  out.info(`Scored by the MNIST classifier ${about}; Fréchet distances to its features of the ${result.referenceSamples} training images`);
-  out.json({ ...result, generator: generatorDir, classifier: classifier.dir ?? null });
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadModel, type Model, tf } from '@dl/core';
-import { isGanSave } from '@dl/models';
+import { isGanSave, readExportMeta } from '@dl/models';
 import { makeOutput } from '../output.js';
 import { UsageError } from '../usage-error.js';
 import { resolvePreset } from './resolve-preset.js';
@@ -17,6 +17,7 @@ export interface EvaluateCommandOptions {
 /** `dl evaluate DIR`: reloads a saved model and evaluates it on its dataset's test split. */
 export async function evaluate(dir: string, options: EvaluateCommandOptions): Promise<void> {
   const modelDir = resolve(dir);
+  if ((await readExportMeta(modelDir)) !== undefined) return (await import('./evaluate-export.js')).evaluateExport(modelDir, options);
   if (isGanSave(modelDir)) return (await import('./evaluate-gan.js')).evaluateGan(modelDir, options);
   if (!existsSync(join(modelDir, 'model.json'))) {
     throw new UsageError(`${join(modelDir, 'model.json')} not found: DIR must be a folder written by \`dl train\` (e.g. runs/cnn-…)`);

@@ -54,14 +54,13 @@ function toUint8(values: Float32Array): QuantizedWeight {
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of values) {
+    if (!Number.isFinite(v))
+      throw new OptionError('a weight holds NaN or infinity: it cannot be quantized to uint8 (the training diverged)');
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
-    if (values.length === 0)
-      return { bytes: new Uint8Array(0), quantization: { dtype: 'uint8', min: 0, scale: 1, original_dtype: 'float32' } };
-    throw new OptionError('a weight holds NaN or infinity: it cannot be quantized to uint8 (the training diverged)');
-  }
+  if (values.length === 0)
+    return { bytes: new Uint8Array(0), quantization: { dtype: 'uint8', min: 0, scale: 1, original_dtype: 'float32' } };
   const bytes = new Uint8Array(values.length);
   if (lo === hi) return { bytes, quantization: { dtype: 'uint8', min: lo, scale: 1, original_dtype: 'float32' } };
   const scale = (hi - lo) / UINT8_MAX;

@@ -36,7 +36,7 @@ export async function evaluateExport(dir: string, options: EvaluateGanOptions): 
   const change = (metrics['accuracy'] ?? Number.NaN) - (float32['accuracy'] ?? Number.NaN);
   out.info(`Float32 source ${meta.source.dir}: test ${formatMetrics(float32)}`);
   out.info(
-    `Accuracy change of the ${meta.quantization} quantization: ${signed(change)} (${signed(Math.round(change * samples), 0)} of ${samples} test samples)`,
+    `Accuracy change of the ${meta.quantization} quantization: ${signed(change, 5)} (${signed(Math.round(change * samples), 0)} of ${samples} test samples)`,
   );
   out.json({ ...metrics, quantization: meta.quantization, float32, accuracyChange: change });
 }

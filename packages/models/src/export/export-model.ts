@@ -72,11 +72,34 @@ async function writeExport(source: SourceModel, out: string, options: ExportOpti
   }
 }
 
+/** dl-model.json for `source`, its keys in the order of DlModelJson (what a reader sees first: what the model is). */
 function describe(source: SourceModel, quantization: DlModelJson['quantization'], parameters: number, weightBytes: number, sha: string) {
   const { model, preset, kind } = source;
-  const input = model.net.inputs[0]!;
-  const inputShape = input.shape.slice(1) as number[];
+  const inputShape = model.net.inputs[0]!.shape.slice(1) as number[];
   const outputShape = model.net.outputs[0]!.shape.slice(1) as number[];
+  let specific: Partial<DlModelJson>;
+  if (kind === 'image-classifier') {
+    specific = {
+      output: { type: 'probabilities', shape: outputShape },
+      labels: Array.from({ length: outputShape[0]! }, (_, i) => String(i)),
+      pixelRange: [...(preset.pixelRange ?? [0, 1])] as [number, number],
+    };
+  } else if (kind === 'text-classifier') {
+    const text = preset.text!;
+    specific = {
+      output: { type: 'probability', shape: outputShape },
+      labels: [...text.labels],
+      sequenceLength: text.input.length,
+      textInput: text.input,
+      vocabulary: EXPORT_VOCABULARY_JSON,
+      tokenizer: EXPORT_TOKENIZER_JS,
+    };
+  } else {
+    specific = {
+      output: { type: 'image', shape: outputShape, range: [...(preset.pixelRange ?? [-1, 1])] as [number, number] },
+      latentDim: inputShape[0]!,
+    };
+  }
   const meta: DlModelJson = {
     format: 'dl-export',
     version: 1,
@@ -84,28 +107,14 @@ function describe(source: SourceModel, quantization: DlModelJson['quantization']
     kind,
     inputShape,
     inputDtype: kind === 'text-classifier' ? 'int32' : 'float32',
-    output: { type: 'probabilities', shape: outputShape },
+    output: specific.output!,
+    ...specific,
     quantization,
     parameters,
     weightBytes,
     source: { dir: source.dir, float32Sha256: sha },
     createdBy: `dl ${DL_VERSION}`,
   };
-  if (kind === 'image-classifier') {
-    meta.labels = Array.from({ length: outputShape[0]! }, (_, i) => String(i));
-    meta.pixelRange = [...(preset.pixelRange ?? [0, 1])] as [number, number];
-  } else if (kind === 'text-classifier') {
-    const text = preset.text!;
-    meta.output = { type: 'probability', shape: outputShape };
-    meta.labels = [...text.labels];
-    meta.sequenceLength = text.input.length;
-    meta.textInput = text.input;
-    meta.vocabulary = EXPORT_VOCABULARY_JSON;
-    meta.tokenizer = EXPORT_TOKENIZER_JS;
-  } else {
-    meta.output = { type: 'image', shape: outputShape, range: [...(preset.pixelRange ?? [-1, 1])] as [number, number] };
-    meta.latentDim = inputShape[0]!;
-  }
   return meta;
 }
 

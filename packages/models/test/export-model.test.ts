@@ -89,4 +89,12 @@ describe('exportModel', () => {
     await expect(exportModel(run, join(parent, 'out'))).rejects.toThrow();
     expect(await readdir(parent)).toEqual(['run']);
   });
+
+  it('removes the temp folders a killed export left (their process is gone), and only those', async () => {
+    const parent = join(root, 'killed');
+    await mkdir(join(parent, '.out.export-999999999-abcd'), { recursive: true }); // beyond Linux's pid_max: no such process
+    await mkdir(join(parent, `.out.export-${process.pid}-beef`)); // a live process's: left alone
+    await exportModel(cnnRun, join(parent, 'out'));
+    expect((await readdir(parent)).sort()).toEqual([`.out.export-${process.pid}-beef`, 'out']);
+  });
 });

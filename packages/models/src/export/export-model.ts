@@ -48,6 +48,7 @@ export async function exportModel(runDir: string, outDir: string, options: Expor
 
 async function writeExport(source: SourceModel, out: string, options: ExportOptions): Promise<ExportResult> {
   await mkdir(dirname(out), { recursive: true });
+  await removeDeadTempFolders(out);
   const temp = join(dirname(out), `.${basename(out)}.export-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(temp);
   try {
@@ -116,6 +117,25 @@ function describe(source: SourceModel, quantization: DlModelJson['quantization']
     createdBy: `dl ${DL_VERSION}`,
   };
   return meta;
+}
+
+/** Temp folders of exports to `out` whose process is gone (killed mid-export): removed, so none accumulate. */
+async function removeDeadTempFolders(out: string): Promise<void> {
+  const prefix = `.${basename(out)}.export-`;
+  for (const name of await readdir(dirname(out))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isSafeInteger(pid) && pid > 0 && !isAlive(pid)) await rm(join(dirname(out), name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
 }
 
 /** `dir` must not exist, or be an empty folder. */

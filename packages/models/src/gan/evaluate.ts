@@ -47,7 +47,7 @@ export function evaluateMnistGenerator(
     owned.push(test);
     const real = scoreOutputs(classifierOutputs(classifier, test), reference);
     const generated = tf.tidy(() => {
-      const z = tf.randomNormal([samples, latentDim], 0, 1, 'float32', options.seed ?? 0);
+      const z = tf.randomNormal([samples, latentDim], 0, 1, 'float32', tfjsSeed(options.seed ?? 0));
       return generator.predict(z, { batchSize: 500 }).add(1).div(2);
     });
     owned.push(generated);
@@ -55,4 +55,12 @@ export function evaluateMnistGenerator(
   } finally {
     tf.dispose(owned);
   }
+}
+
+/**
+ * TF.js's random ops take a seed of 0 as no seed at all (`seed ? seed : Math.random()`), so the default seed 0 drew
+ * different latent vectors on every call: 0 is passed as 2^32 instead, a seed no other value maps to.
+ */
+function tfjsSeed(seed: number): number {
+  return seed === 0 ? 2 ** 32 : seed;
 }

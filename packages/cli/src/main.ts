@@ -85,6 +85,7 @@ program
       "quantize the weights as TF.js's converter does: float16 (half the size) or uint8 (a quarter)",
     ).choices(['float16', 'uint8']),
   )
+  .option('--web', 'add a static web page that runs the model in the browser (index.html, app.js, TensorFlow.js)')
   .option('--json', 'print one JSON line describing the export on stdout')
   .option('--quiet', 'print nothing but errors (and --json output)')
   .action(async (dir: string, options) => (await import('./commands/export.js')).exportCommand(dir, options));

@@ -19,6 +19,11 @@ import { loadSourceModel, type SourceModel } from './source-model.js';
 export interface ExportOptions {
   /** Quantize the weights (`float16`: half the size; `uint8`: a quarter); default float32. */
   quantize?: WeightQuantization | undefined;
+  /**
+   * Writes more files into the export (the CLI's `--web` site), called with the folder being written once the model,
+   * dl-model.json and the text files are in it, before it is renamed into place: the export is whole or absent.
+   */
+  addFiles?: ((dir: string, meta: DlModelJson) => Promise<unknown>) | undefined;
 }
 
 export interface ExportResult {
@@ -59,6 +64,7 @@ async function writeExport(source: SourceModel, out: string, options: ExportOpti
       await copyFile(tokenizerModulePath(), join(temp, EXPORT_TOKENIZER_JS));
     }
     await writeFileAtomic(join(temp, DL_MODEL_JSON), `${JSON.stringify(meta, null, 2)}\n`);
+    await options.addFiles?.(temp, meta);
     await syncFolder(temp);
     const names = (await readdir(temp)).sort();
     const files = await Promise.all(names.map(async (name) => ({ name, bytes: (await stat(join(temp, name))).size })));

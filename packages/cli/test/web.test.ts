@@ -79,7 +79,7 @@ describe.skipIf(CHROMIUM === undefined)('dl export --web in Chromium', () => {
     root = await tempDir('dl-web-test-');
     const mnistDir = join(root, 'mnist');
     const imdbDir = join(root, 'imdb');
-    await Promise.all([writeRealMnistSlice(mnistDir, { train: 3000, test: 64 }), writeRealImdbSlice(imdbDir, 100)]);
+    await Promise.all([writeRealMnistSlice(mnistDir, { train: 3000, test: IMAGES }), writeRealImdbSlice(imdbDir, 100)]);
     const common = ['--seed', '1', '--json', '--quiet'];
     await Promise.all([
       succeed(dl('train', 'cnn', '--data-dir', mnistDir, '--epochs', '2', '--out', run('cnn'), ...common)),

@@ -151,6 +151,27 @@ describe.skipIf(CHROMIUM === undefined)('dl export --web in Chromium', () => {
 
     it('fits a phone', () => expectFitsPhone(page));
 
+    it('draws with a finger on a touch screen', async () => {
+      const touchSite = await openSite(browser, site('cnn'), { viewport: PHONE, deviceScaleFactor: 3 });
+      opened.push(touchSite);
+      const phone = touchSite.page;
+      const box = (await phone.locator('#draw').boundingBox())!;
+      const touch = (x: number, y: number) => [{ x: box.x + x * box.width, y: box.y + y * box.height }];
+      const cdp = await phone.context().newCDPSession(phone);
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: touch(0.52, 0.15) });
+      for (let k = 1; k <= 20; k++) {
+        await cdp.send('Input.dispatchTouchEvent', {
+          type: 'touchMove',
+          touchPoints: touch(0.52 - 0.04 * (k / 20), 0.15 + 0.7 * (k / 20)),
+        });
+      }
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+      await expect.poll(() => phone.textContent('#prediction')).toBe('1');
+      // The finger drew instead of scrolling the page.
+      expect(await phone.evaluate(() => window.scrollY)).toBe(0);
+      await phone.context().close();
+    });
+
     it('a uint8-quantized export gives the same class on at least 99 of the images', async () => {
       const quantized = await open('cnn-uint8');
       const probabilities = await quantized.evaluate((batch) => batch.map((pixels) => window.dl.predict(pixels)), images);

@@ -31,6 +31,7 @@ export async function mount({ tf, model, manifest, section }) {
     );
   }
 
+  let shown = [];
   /** Draws a fresh grid of COLUMNS × ROWS digits; returns their pixels (as generateFrom) in reading order. */
   function generate() {
     const latents = tf.tidy(() => tf.randomNormal([COLUMNS * ROWS, latentDim]).arraySync());
@@ -42,6 +43,7 @@ export async function mount({ tf, model, manifest, section }) {
       context.putImageData(image, (n % COLUMNS) * width, Math.floor(n / COLUMNS) * height);
     });
     info.textContent = `${images.length} digits in ${Math.round(performance.now() - started)} ms`;
+    shown = images;
     return images;
   }
 
@@ -54,5 +56,7 @@ export async function mount({ tf, model, manifest, section }) {
     button.disabled = false;
   });
   generate();
-  return { generate, generateFrom, columns: COLUMNS, rows: ROWS };
+  /** The pixels of the digits on the grid now, as generate returned them. */
+  const images = () => shown;
+  return { generate, generateFrom, images, columns: COLUMNS, rows: ROWS };
 }

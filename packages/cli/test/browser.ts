@@ -1,10 +1,11 @@
 /// <reference lib="dom" />
 // Real headless Chromium for the tests of `dl export --web` pages: Debian's `chromium` package driven by
-// playwright-core (Playwright's own browser download is not used). scripts/ensure-chromium.js installs it before
+// playwright-core (Playwright's own browser download is not used). scripts/ensure-chromium.ts installs it before
 // `pnpm test` when it is missing and the tests run as root; otherwise the web tests are skipped, except under CI.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 export { findChromium, INSTALL_CHROMIUM } from './find-chromium.js';
@@ -12,9 +13,6 @@ export { findChromium, INSTALL_CHROMIUM } from './find-chromium.js';
 export function launchChromium(executablePath: string): Promise<Browser> {
   return chromium.launch({ executablePath, headless: true });
 }
-
-/** The origin pages are opened under: requests to it are answered from the site's folder by the page's route. */
-export const SITE_ORIGIN = 'http://dl-site.test';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -24,6 +22,28 @@ const TYPES: Record<string, string> = {
   '.bin': 'application/octet-stream',
   '.png': 'image/png',
 };
+
+/**
+ * Serves the files of `dir` on a free loopback port, as any static HTTP server would (GET of a file, `/` → index.html,
+ * 404 otherwise); returns its address. The server is closed when the process ends or by `close()`.
+ */
+export async function serveFolder(dir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const root = resolve(dir);
+  const server = createServer(async (request, response) => {
+    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+    const file = normalize(join(root, path === '/' ? 'index.html' : path));
+    const body = file.startsWith(root + sep) ? await readFile(file).catch(() => undefined) : undefined;
+    if (body === undefined) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  server.unref();
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((done) => server.close(() => done())) };
+}
 
 export interface SiteOptions {
   viewport?: { width: number; height: number };
@@ -39,12 +59,14 @@ export interface OpenedSite {
 }
 
 /**
- * Opens the static site in `dir` in a new page of `browser`, as a static HTTP server would serve it (GET of its
- * files; 404 otherwise), and waits until the page says it is ready (`document.body.dataset.ready`).
+ * Serves the static site in `dir` over HTTP on loopback (serveFolder), opens it in a new page of `browser` and waits
+ * until the page says it is ready (`document.body.dataset.ready`). The server closes with the page's context.
  */
 export async function openSite(browser: Browser, dir: string, options: SiteOptions = {}): Promise<OpenedSite> {
   const { viewport = { width: 1100, height: 820 }, deviceScaleFactor = 1, query = '' } = options;
+  const server = await serveFolder(dir);
   const context = await browser.newContext({ viewport, deviceScaleFactor, hasTouch: viewport.width < 600 });
+  context.on('close', () => void server.close());
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (message) => {
@@ -52,13 +74,7 @@ export async function openSite(browser: Browser, dir: string, options: SiteOptio
   });
   page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
   page.on('requestfailed', (request) => errors.push(`request: ${request.url()} ${request.failure()?.errorText}`));
-  await page.route(`${SITE_ORIGIN}/**`, async (route) => {
-    const path = new URL(route.request().url()).pathname;
-    const file = normalize(join(dir, path === '/' ? 'index.html' : decodeURIComponent(path)));
-    if (!file.startsWith(dir + sep) || !existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
-    return route.fulfill({ status: 200, contentType: TYPES[extname(file)] ?? 'application/octet-stream', body: await readFile(file) });
-  });
-  await page.goto(`${SITE_ORIGIN}/${query}`);
+  await page.goto(`${server.url}${query}`);
   await page.waitForFunction(() => document.body.dataset['ready'] !== undefined, undefined, { timeout: 60_000 });
   const ready = await page.evaluate(() => document.body.dataset['ready']);
   if (ready !== 'true') throw new Error(`the page did not start: ${await page.textContent('#status')}; ${errors.join('; ')}`);

@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ModelFileError, OptionError, ShapeError } from '@dl/core/errors';
 import { DatasetError } from '@dl/data';
 import { fsErrorMessage } from './fs-error.js';
-import { nonNegativeInteger, positiveInteger, positiveNumber } from './parse-options.js';
+import { nonNegativeInteger, nonNegativeNumber, port, positiveInteger, positiveNumber } from './parse-options.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit code of usage errors and bad input (a bad flag, an unknown preset, a corrupt dataset file). */
@@ -89,6 +89,26 @@ program
   .option('--json', 'print one JSON line describing the export on stdout')
   .option('--quiet', 'print nothing but errors (and --json output)')
   .action(async (dir: string, options) => (await import('./commands/export.js')).exportCommand(dir, options));
+
+program
+  .command('serve')
+  .description(
+    "serve models over TensorFlow Serving's REST API (POST /v1/models/NAME:predict), batching concurrent requests; SIGTERM finishes the requests in flight, then exits 0",
+  )
+  .argument('<dirs...>', 'folders written by `dl train` (a model is named after its folder; NAME=DIR names it NAME)')
+  .option('--port <n>', "port to listen on (default 8501, TF Serving's REST port; 0: any free port)", port)
+  .option('--host <address>', 'address to bind (default 127.0.0.1: this machine only; 0.0.0.0: every interface)')
+  .option('--max-batch-size <n>', 'most instances run through a model at once (default 64)', positiveInteger)
+  .option(
+    '--batch-timeout-ms <t>',
+    'longest wait of a batch that is not full, in ms (default 2; 0: only requests already received)',
+    nonNegativeNumber,
+  )
+  .option('--no-batching', 'run every request on its own, as it arrives')
+  .option('--max-body <bytes>', 'largest request body accepted; larger ones get 413 (default 8388608: 8 MB)', positiveInteger)
+  .option('--json', 'print one JSON line with the URL and the models on stdout once listening')
+  .option('--quiet', 'print nothing but errors (and --json output)')
+  .action(async (dirs: string[], options) => (await import('./commands/serve.js')).serve(dirs, options));
 
 program
   .command('summary')

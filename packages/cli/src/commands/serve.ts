@@ -1,7 +1,7 @@
 import { Server } from 'node:net';
 import { resolve } from 'node:path';
 import { makeOutput } from '../output.js';
-import { createRestApi } from '../serve/rest-api.js';
+import { createRestApi, type RestApi } from '../serve/rest-api.js';
 import { loadServable, type Servable } from '../serve/servable.js';
 import { UsageError } from '../usage-error.js';
 
@@ -105,7 +105,7 @@ export async function serve(dirs: string[], options: ServeCommandOptions): Promi
  * only once nothing is in flight and no request has arrived for QUIET_MS; answers sent meanwhile say
  * `Connection: close`, so clients open no more requests on them.
  */
-async function shutdown(api: Awaited<ReturnType<typeof createRestApi>>): Promise<void> {
+async function shutdown(api: RestApi): Promise<void> {
   const server = api.app.server;
   // One turn of the event loop first: connections already in the listen backlog are accepted, not reset.
   await new Promise((r) => setImmediate(r));

@@ -4,6 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { cp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadModel, type Model } from '@dl/core';
 import { mnist } from '@dl/data';
@@ -317,6 +318,19 @@ describe('dl serve: usage errors (exit 2)', () => {
     const r = await runDl(['serve', cnnRun, `cnn=${textRun}`, '--port', '0'], { cwd: root, env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`error: two models are named 'cnn' (${cnnRun} and ${textRun}): name one differently with NAME=DIR`);
+  });
+
+  it('a port in use', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const r = await runDl(['serve', cnnRun, '--port', String(port)], { cwd: root, env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`error: port ${port} is in use: choose another with --port N`);
+    } finally {
+      taken.close();
+    }
   });
 
   it('a folder that holds no model', async () => {

@@ -342,8 +342,9 @@ describe('dl serve: usage errors (exit 2)', () => {
 
 describe('dl serve: SIGTERM under load', () => {
   it('answers every request sent before the signal (queued batches included), then exits 0', async () => {
-    // Batches of 2, so that most of the 60 requests are still queued when the signal comes.
-    const server = await startServer([cnnRun, '--max-batch-size', '2', '--batch-timeout-ms', '20']);
+    // A batch waits up to 5 s for 64 instances: the 60 requests are all still queued when the signal comes, which must
+    // run them at once rather than drop them or wait.
+    const server = await startServer([cnnRun, '--max-batch-size', '64', '--batch-timeout-ms', '5000']);
     const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
     let written = 0;
     let signalledAt: number | undefined;

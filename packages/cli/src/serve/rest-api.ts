@@ -3,6 +3,7 @@
  * and metadata for every served model, each model's requests batched (batcher.ts), errors as TF Serving's
  * `{"error": "…"}` with the HTTP status that fits, and `/`: a web export's site, or a page listing the models.
  */
+import type { ServerResponse } from 'node:http';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Batcher } from './batcher.js';
@@ -31,8 +32,8 @@ export interface RestApi {
   app: FastifyInstance;
   /** Requests received and not yet answered. */
   readonly inFlight: number;
-  /** When the last request arrived (performance.now()). */
-  readonly lastRequestAt: number;
+  /** Requests received since the start. */
+  readonly received: number;
   /** Per model: batches run, instances predicted, the largest batch. */
   batchStats(): Record<string, { batches: number; items: number; largest: number }>;
   /** From now on: models report UNLOADING, answers carry `Connection: close`, queued batches run without waiting. */
@@ -61,18 +62,21 @@ export async function createRestApi(servables: readonly Servable[], options: Res
   );
   let state: ModelState = 'AVAILABLE';
   let inFlight = 0;
-  let lastRequestAt = 0;
+  let received = 0;
 
   const app = Fastify({ bodyLimit: options.maxBody, forceCloseConnections: false, return503OnClosing: false });
   // TF Serving takes the body as JSON whatever its content type (curl -d sends application/x-www-form-urlencoded).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
-  app.addHook('onRequest', async (_request, reply) => {
+  // Counted on node's own 'request' event, emitted as soon as a request's head is parsed, whatever fastify then does;
+  // 'close' comes once per response, sent or aborted, so the count never drifts.
+  app.server.on('request', (_request, response: ServerResponse) => {
     inFlight++;
-    lastRequestAt = performance.now();
-    // 'close' comes once per response, sent or aborted, so the count never drifts.
-    reply.raw.once('close', () => inFlight--);
+    received++;
+    response.once('close', () => inFlight--);
+  });
+  app.addHook('onRequest', async (_request, reply) => {
     if (state === 'UNLOADING') reply.header('connection', 'close');
   });
 
@@ -159,8 +163,8 @@ export async function createRestApi(servables: readonly Servable[], options: Res
     get inFlight() {
       return inFlight;
     },
-    get lastRequestAt() {
-      return lastRequestAt;
+    get received() {
+      return received;
     },
     batchStats: () => Object.fromEntries([...batchers].map(([name, b]) => [name, { ...b.stats }])),
     startShutdown: async () => {

@@ -189,6 +189,14 @@ export class TextVectorization {
     return [...this.vocabulary];
   }
 
+  /**
+   * The vocabulary itself, read-only, not a copy: the same array until `setVocabulary` replaces it, so what
+   * tokenizer.js derives from it (its word and bigram indices, cached per array) is built once, not on every call.
+   */
+  get words(): readonly string[] {
+    return this.vocabulary;
+  }
+
   /** Number of vocabulary entries, padding and OOV included (the `inputDim` an Embedding layer needs). */
   vocabularySize(): number {
     return this.vocabulary.length;

@@ -102,4 +102,15 @@ describe('TextVectorization', () => {
     expect(() => new TextVectorization({ outputSequenceLength: -2 })).toThrow(RangeError);
     expect(() => new TextVectorization({ standardize: 'upper' as never })).toThrow(RangeError);
   });
+
+  it('words: the vocabulary array itself, the same until setVocabulary replaces it (what tokenizer.js caches by)', () => {
+    const vectorizer = new TextVectorization().setVocabulary(['good', 'bad']);
+    const words = vectorizer.words;
+    expect(words).toEqual(['', '[UNK]', 'good', 'bad']);
+    expect(vectorizer.words).toBe(words);
+    expect(vectorizer.getVocabulary()).not.toBe(words);
+    vectorizer.setVocabulary(['fine']);
+    expect(vectorizer.words).not.toBe(words);
+    expect(vectorizer.words).toEqual(['', '[UNK]', 'fine']);
+  });
 });

@@ -85,8 +85,8 @@ function batchSizesUpTo(maxBatchSize: number): number[] {
   return sizes;
 }
 
-/** Calls per batch size at warm-up: a graph function is traced twice, then runs as a graph from the third call. */
-const WARM_UP_CALLS = 3;
+/** Calls per batch size at warm-up: a graph function is traced three times, then runs as a graph (graph-function.ts). */
+const WARM_UP_CALLS = 4;
 
 /** A web export's description of its model (written by `dl export`); only the fields serving reads. */
 interface ExportDescription {
@@ -297,7 +297,7 @@ function textServable(
       return { count: instances.length, values: instances as string[] };
     },
     run: (batch) => {
-      // Tokenised here, once per batch, not per request: text-classifier's encoder indexes its bigrams on every call.
+      // Tokenised here, once per batch.
       const texts = batch.flatMap((r) => r.values as string[]);
       // Empty texts pad the batch (see paddedBatchSize); their predictions are dropped.
       const all = classify(texts.concat(Array<string>(paddedBatchSize(texts.length) - texts.length).fill('')));
@@ -314,9 +314,10 @@ function textServable(
       return values.map((p) => ({ probability: p.probability, label: p.label, known_tokens: p.knownTokens }));
     },
     predict: (instances, signature) => servable.predictions(servable.run([servable.prepare(instances)])[0]!, signature),
-    // Not warmed up: text-classifier's encoder rebuilds its bigram index (~0.2 s) on every call, which would make the
-    // 21 warm-up calls take seconds for a saving (graph over eager execution) that this cost dwarfs.
-    warmUp: () => {},
+    warmUp: (maxBatchSize) => {
+      for (const n of batchSizesUpTo(maxBatchSize))
+        for (let i = 0; i < WARM_UP_CALLS; i++) servable.run([{ count: n, values: Array<string>(n).fill('') }]);
+    },
   };
   return servable;
 }

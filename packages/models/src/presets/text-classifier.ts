@@ -97,7 +97,8 @@ export function textClassifierInput(sequences: readonly Int32Array[], vocabulary
   const size = vocabulary.vocabularySize();
   if (size > EMBEDDING_ROWS)
     throw new RangeError(`text-classifier: a vocabulary of ${size} entries does not fit the model's ${EMBEDDING_ROWS} embedding rows`);
-  const words = vocabulary.getVocabulary();
+  // The vocabulary's own array, so tokenizer.js's bigram index of it is built once, not for every call (dl serve).
+  const words = vocabulary.words;
   const { window, length } = TEXT_CLASSIFIER_INPUT;
   const data = new Int32Array(sequences.length * length);
   sequences.forEach((row, i) => data.set(ngramBag(row, words, window, length), i * length));

@@ -34,7 +34,7 @@ export * from './callbacks/index.js';
 export { getLoss, sparseCategoricalCrossentropy, binaryCrossentropy, meanSquaredError, type LossFn, type LossName } from './losses.js';
 export { getMetric, accuracy, type MetricFn, type MetricName } from './metrics.js';
 export { getOptimizer, getLearningRate, setLearningRate, runsInGraph, type OptimizerConfig, type OptimizerName } from './optimizers.js';
-export { setSeed, randomState, setRandomState, type RandomState } from './seed.js';
+export { setSeed, randomState, setRandomState, opSeed, type RandomState } from './seed.js';
 export { GraphFunction } from './graph/graph-function.js';
 export { hostTensors, beforeEachCall, afterEachCall } from './graph/step-hooks.js';
 export { writeFileAtomic, syncFolder } from './model-files.js';

@@ -83,3 +83,12 @@ export function permutation(n: number): Int32Array {
   }
   return p;
 }
+
+/**
+ * `seed` as TF.js's random ops (randomNormal, randomUniform…) must get it: they take 0 as no seed at all
+ * (`seed ? seed : Math.random()`), so a seed of 0 would draw new values on every call. 0 is passed as 2^32, a seed no
+ * other value maps to; undefined stays undefined (the global stream).
+ */
+export function opSeed(seed: number | undefined): number | undefined {
+  return seed === 0 ? 2 ** 32 : seed;
+}

@@ -135,6 +135,18 @@ describe('gan preset: the networks', () => {
 });
 
 describe('GanModel training', () => {
+  it('generate draws the same images for the same seed, 0 included (TF.js alone takes 0 as no seed)', () => {
+    const model = smallGan();
+    for (const seed of [0, 7]) {
+      const [a, b] = [model.generate(3, { seed }), model.generate(3, { seed })];
+      expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+      tf.dispose([a, b]);
+    }
+    const [zero, seven] = [model.generate(3, { seed: 0 }), model.generate(3, { seed: 7 })];
+    expect(Array.from(zero.dataSync())).not.toEqual(Array.from(seven.dataSync()));
+    tf.dispose([zero, seven]);
+  });
+
   it('one train step updates every trainable weight of both networks and logs both losses', () => {
     setSeed(1);
     const model = smallGan();

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { loadModel, makeFolder, tf, writeFileAtomic } from '@dl/core';
+import { loadModel, makeFolder, opSeed, tf, writeFileAtomic } from '@dl/core';
 import { GENERATOR_DIR, isGanSave, samplingGeneratorDir, writeImageGrid } from '@dl/models';
 import { dump as encodeNpy } from 'npyjs';
 import { makeOutput } from '../output.js';
@@ -57,7 +57,7 @@ export async function generate(dir: string, options: GenerateCommandOptions): Pr
   const n = options.n ?? 64;
   // The generator runs in batches of 256 (predict's batchSize), so only the latent vectors and the output are whole.
   const images = tf.tidy(() =>
-    generator.predict(tf.randomNormal([n, inputShape[1] as number], 0, 1, 'float32', options.seed), { batchSize: 256 }),
+    generator.predict(tf.randomNormal([n, inputShape[1] as number], 0, 1, 'float32', opSeed(options.seed)), { batchSize: 256 }),
   );
   try {
     await makeFolder(dirname(path));

@@ -4,7 +4,7 @@
  * mnist-classifier.ts). The Fréchet distances are to the classifier features of the whole training split, so the real
  * test images show the best a generator can hope for.
  */
-import { tf, toTensor, type Model, type Tensor } from '@dl/core';
+import { opSeed, tf, toTensor, type Model, type Tensor } from '@dl/core';
 import type { PresetData } from '../preset.js';
 import { classifierOutputs, featureStatistics, scoreOutputs, type ImageSetScores } from './scores.js';
 
@@ -47,7 +47,7 @@ export function evaluateMnistGenerator(
     owned.push(test);
     const real = scoreOutputs(classifierOutputs(classifier, test), reference);
     const generated = tf.tidy(() => {
-      const z = tf.randomNormal([samples, latentDim], 0, 1, 'float32', tfjsSeed(options.seed ?? 0));
+      const z = tf.randomNormal([samples, latentDim], 0, 1, 'float32', opSeed(options.seed ?? 0));
       return generator.predict(z, { batchSize: 500 }).add(1).div(2);
     });
     owned.push(generated);
@@ -55,12 +55,4 @@ export function evaluateMnistGenerator(
   } finally {
     tf.dispose(owned);
   }
-}
-
-/**
- * TF.js's random ops take a seed of 0 as no seed at all (`seed ? seed : Math.random()`), so the default seed 0 drew
- * different latent vectors on every call: 0 is passed as 2^32 instead, a seed no other value maps to.
- */
-function tfjsSeed(seed: number): number {
-  return seed === 0 ? 2 ** 32 : seed;
 }

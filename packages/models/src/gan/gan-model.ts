@@ -18,6 +18,7 @@ import {
   Model,
   hostTensors,
   loadModel,
+  opSeed,
   runsInGraph,
   tf,
   type Batch,
@@ -211,7 +212,7 @@ export class GanModel extends Model {
 
   /** Standard normal latent vectors `[n, latentDim]`. */
   latent(n: number, seed?: number): Tensor {
-    return tf.randomNormal([n, this.latentDim], 0, 1, 'float32', seed);
+    return tf.randomNormal([n, this.latentDim], 0, 1, 'float32', opSeed(seed));
   }
 
   /**

@@ -13,6 +13,7 @@ import { ModelFileError, readModelFiles, readSavedMetadata, writeModelFiles, MOD
 import { installNativeGradients } from './native/native-gradients.js';
 import { installNativeKernels } from './native/native-kernels.js';
 import { withDlLayerClasses } from './native/dl-layer-classes.js';
+import { loadKerasNetwork } from './keras/load-keras-model.js';
 import { getOptimizer, runsInGraph, type OptimizerConfig, type OptimizerName } from './optimizers.js';
 import { summaryLines } from './summary.js';
 import type { TensorLike } from './shaped-array.js';
@@ -700,8 +701,15 @@ export function sequential(layers: Layer[], options: SequentialOptions = {}): Mo
 /**
  * Loads a model saved by `Model.save` (or any TF.js layers-format `model.json`) from `dir`. When it was saved compiled,
  * it comes back compiled, with its optimizer's state, ready to continue training.
+ *
+ * A path ending in `.keras` is read as a Keras 3 file (`model.save("x.keras")` in Python): its architecture and
+ * weights, uncompiled (compile it to train it). A layer dl does not support is refused with a ModelFileError naming it
+ * and listing those it does; see "Keras models (.keras)" in the README.
+ *
+ * @throws {ModelFileError} when the folder or file cannot be loaded as a whole.
  */
 export async function loadModel(dir: string): Promise<Model> {
+  if (dir.toLowerCase().endsWith('.keras')) return new Model((await loadKerasNetwork(dir)).net);
   const files = await readModelFiles(dir);
   const { modelTopology, weightSpecs, weightData } = files.artifacts;
   // Deserialized with dl's layer classes (fused kernels), synchronously: no weights passed, so nothing is awaited first.

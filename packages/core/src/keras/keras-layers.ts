@@ -1,0 +1,208 @@
+/**
+ * How each Keras 3 layer dl supports becomes a TF.js layer config (the Keras 2 format TF.js deserializes), and where
+ * its weights sit in the `.keras` file's model.weights.h5. Options dl cannot honour are refused rather than dropped,
+ * so an imported model computes what Keras computes.
+ */
+
+/** A layer's config as Keras 3 writes it in config.json. */
+export type KerasConfig = Record<string, unknown>;
+
+export interface LayerMapping {
+  /** The TF.js class name. */
+  className: string;
+  /** The TF.js (Keras 2 style) config from Keras 3's; throws a message (string) for an option dl does not support. */
+  config(keras: KerasConfig): KerasConfig;
+  /** Groups under the layer's group in model.weights.h5 holding its variables, in TF.js's weight order. */
+  weightGroups: string[];
+}
+
+/** Activations Keras 3 and TF.js both know, by Keras's name. */
+const ACTIVATIONS = new Set([
+  'linear',
+  'relu',
+  'relu6',
+  'elu',
+  'selu',
+  'sigmoid',
+  'hard_sigmoid',
+  'tanh',
+  'softmax',
+  'softplus',
+  'softsign',
+  'swish',
+  'mish',
+  'gelu',
+]);
+
+function activation(config: KerasConfig, key = 'activation'): string {
+  const value = config[key] ?? 'linear';
+  if (typeof value !== 'string' || !ACTIVATIONS.has(value)) {
+    throw `${key} ${JSON.stringify(value)} is not supported (supported: ${[...ACTIVATIONS].join(', ')})`;
+  }
+  return value;
+}
+
+function require(config: KerasConfig, key: string, allowed: unknown[]): void {
+  const value = config[key];
+  if (value !== undefined && value !== null && !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
+    throw `${key}=${JSON.stringify(value)} is not supported (only ${allowed.map((a) => JSON.stringify(a)).join(' or ')})`;
+  }
+}
+
+/** The keys every layer keeps. */
+function base(config: KerasConfig): KerasConfig {
+  return { name: config.name, trainable: config.trainable ?? true };
+}
+
+function pick(config: KerasConfig, keys: string[]): KerasConfig {
+  const out = base(config);
+  for (const key of keys) if (config[key] !== undefined) out[key] = config[key];
+  return out;
+}
+
+function conv(config: KerasConfig): KerasConfig {
+  require(config, 'groups', [1]);
+  require(config, 'data_format', ['channels_last']);
+  return {
+    ...pick(config, ['filters', 'kernel_size', 'strides', 'padding', 'data_format', 'dilation_rate', 'use_bias']),
+    activation: activation(config),
+  };
+}
+
+function pooling(config: KerasConfig): KerasConfig {
+  require(config, 'data_format', ['channels_last']);
+  return pick(config, ['pool_size', 'strides', 'padding', 'data_format']);
+}
+
+function globalPooling(config: KerasConfig): KerasConfig {
+  require(config, 'data_format', ['channels_last']);
+  require(config, 'keepdims', [false]);
+  return pick(config, ['data_format']);
+}
+
+const RNN_KEYS = [
+  'units',
+  'use_bias',
+  'return_sequences',
+  'return_state',
+  'go_backwards',
+  'stateful',
+  'unroll',
+  'dropout',
+  'recurrent_dropout',
+];
+
+function rnn(config: KerasConfig, keys: string[] = []): KerasConfig {
+  return { ...pick(config, [...RNN_KEYS, ...keys]), activation: activation(config) };
+}
+
+const noWeights = { weightGroups: [] };
+const vars = { weightGroups: ['vars'] };
+const cellVars = { weightGroups: ['cell/vars'] };
+
+/** Keras 3 class name → its mapping. */
+export const LAYER_MAPPINGS: Record<string, LayerMapping> = {
+  Dense: {
+    className: 'Dense',
+    config: (c) => {
+      require(c, 'lora_rank', [null]);
+      require(c, 'quantization_config', [null]);
+      return { ...pick(c, ['units', 'use_bias']), activation: activation(c) };
+    },
+    ...vars,
+  },
+  Conv2D: { className: 'Conv2D', config: conv, ...vars },
+  Conv2DTranspose: {
+    className: 'Conv2DTranspose',
+    config: (c) => {
+      require(c, 'output_padding', [null]);
+      require(c, 'dilation_rate', [[1, 1], 1]);
+      return conv(c);
+    },
+    ...vars,
+  },
+  MaxPooling2D: { className: 'MaxPooling2D', config: pooling, ...noWeights },
+  AveragePooling2D: { className: 'AveragePooling2D', config: pooling, ...noWeights },
+  GlobalAveragePooling2D: { className: 'GlobalAveragePooling2D', config: globalPooling, ...noWeights },
+  GlobalMaxPooling2D: { className: 'GlobalMaxPooling2D', config: globalPooling, ...noWeights },
+  GlobalAveragePooling1D: { className: 'GlobalAveragePooling1D', config: globalPooling, ...noWeights },
+  GlobalMaxPooling1D: { className: 'GlobalMaxPooling1D', config: globalPooling, ...noWeights },
+  Flatten: {
+    className: 'Flatten',
+    config: (c) => {
+      require(c, 'data_format', ['channels_last']);
+      return pick(c, ['data_format']);
+    },
+    ...noWeights,
+  },
+  Dropout: {
+    className: 'Dropout',
+    config: (c) => {
+      require(c, 'noise_shape', [null]);
+      return pick(c, ['rate']);
+    },
+    ...noWeights,
+  },
+  Activation: { className: 'Activation', config: (c) => ({ ...base(c), activation: activation(c) }), ...noWeights },
+  LeakyReLU: {
+    className: 'LeakyReLU',
+    // Keras 3 renamed Keras 2's `alpha` (which TF.js reads) to `negative_slope`.
+    config: (c) => ({ ...base(c), alpha: c.negative_slope ?? c.alpha ?? 0.3 }),
+    ...noWeights,
+  },
+  Reshape: { className: 'Reshape', config: (c) => pick(c, ['target_shape']), ...noWeights },
+  Rescaling: { className: 'Rescaling', config: (c) => pick(c, ['scale', 'offset']), ...noWeights },
+  BatchNormalization: {
+    className: 'BatchNormalization',
+    config: (c) => {
+      require(c, 'renorm', [false]);
+      require(c, 'synchronized', [false]);
+      return pick(c, ['axis', 'momentum', 'epsilon', 'center', 'scale']);
+    },
+    ...vars,
+  },
+  LayerNormalization: {
+    className: 'LayerNormalization',
+    config: (c) => {
+      require(c, 'rms_scaling', [false]);
+      return pick(c, ['axis', 'epsilon', 'center', 'scale']);
+    },
+    ...vars,
+  },
+  Embedding: {
+    className: 'Embedding',
+    config: (c) => {
+      require(c, 'quantization_config', [null]);
+      require(c, 'lora_rank', [null]);
+      return pick(c, ['input_dim', 'output_dim', 'mask_zero']);
+    },
+    ...vars,
+  },
+  LSTM: {
+    className: 'LSTM',
+    config: (c) => ({ ...rnn(c, ['unit_forget_bias']), recurrent_activation: activation(c, 'recurrent_activation') }),
+    ...cellVars,
+  },
+  GRU: {
+    className: 'GRU',
+    config: (c) => {
+      // TF.js's GRU applies the reset gate before the recurrent kernel (Keras's reset_after=False), and has no
+      // separate recurrent bias; Keras 3's default reset_after=True would load into a different computation.
+      if (c.reset_after !== false) throw 'reset_after=true (Keras 3 default) is not supported; build the GRU with reset_after=False';
+      return { ...rnn(c), recurrent_activation: activation(c, 'recurrent_activation') };
+    },
+    ...cellVars,
+  },
+  SimpleRNN: { className: 'SimpleRNN', config: (c) => rnn(c), ...cellVars },
+  Concatenate: { className: 'Concatenate', config: (c) => pick(c, ['axis']), ...noWeights },
+  Add: { className: 'Add', config: base, ...noWeights },
+  Multiply: { className: 'Multiply', config: base, ...noWeights },
+  Average: { className: 'Average', config: base, ...noWeights },
+  Maximum: { className: 'Maximum', config: base, ...noWeights },
+  Minimum: { className: 'Minimum', config: base, ...noWeights },
+};
+
+/** The Keras class names dl imports (InputLayer included), for error messages and the README. */
+export function supportedLayers(): string[] {
+  return ['InputLayer', ...Object.keys(LAYER_MAPPINGS)].sort();
+}

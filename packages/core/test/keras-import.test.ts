@@ -1,0 +1,55 @@
+/**
+ * Keras 3 `.keras` files into dl: fixtures written by real Keras 3 (fixtures/keras/make_fixtures.py, which records the
+ * predictions Keras computed in expected.json); dl must load each and predict the same within 1e-5.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadModel, ModelFileError, type Tensor, tf } from '../src/index.js';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'keras');
+
+interface Expected {
+  inputs: { shape: number[]; dtype: string; values: number[] }[];
+  output: { shape: number[]; values: number[] };
+}
+const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Record<string, Expected>;
+
+async function maxDifference(name: string): Promise<number> {
+  const model = await loadModel(join(FIXTURES, `${name}.keras`));
+  const e = expected[name]!;
+  const inputs = e.inputs.map((i) => tf.tensor(i.values, i.shape, i.dtype.startsWith('int') ? 'int32' : 'float32'));
+  const out = model.predict(inputs.length === 1 ? inputs[0]! : inputs) as Tensor;
+  expect(out.shape).toEqual(e.output.shape);
+  const values = out.dataSync();
+  tf.dispose([...inputs, out]);
+  model.net.dispose();
+  return Math.max(...e.output.values.map((v, i) => Math.abs(v - values[i]!)));
+}
+
+describe('loadModel of a Keras 3 .keras file', () => {
+  it.each([
+    ['cnn', 'a Sequential CNN: Conv2D, trained BatchNormalization, MaxPooling2D, Activation, Flatten, Dropout, Dense'],
+    ['two_branches', 'a Functional model with two branches joined by Add and Concatenate, then Reshape'],
+    ['embedding_lstm', 'Embedding into two stacked LSTMs'],
+  ])('%s (%s) predicts what Keras predicted, within 1e-5', async (name) => {
+    const diff = await maxDifference(name);
+    console.log(`${name}: max abs difference to Keras ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-5);
+  });
+
+  it('refuses an unsupported layer, naming it and the layers dl supports', async () => {
+    const file = join(FIXTURES, 'unsupported.keras');
+    const error = await loadModel(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelFileError);
+    const message = (error as Error).message;
+    expect(message).toContain(file);
+    expect(message).toContain('MultiHeadAttention');
+    for (const supported of ['Dense', 'Conv2D', 'LSTM', 'BatchNormalization', 'Embedding']) expect(message).toContain(supported);
+  });
+
+  it('refuses a file that is not a .keras zip with a ModelFileError naming it', async () => {
+    const file = join(FIXTURES, 'make_fixtures.py.keras');
+    await expect(loadModel(file)).rejects.toBeInstanceOf(ModelFileError);
+  });
+});

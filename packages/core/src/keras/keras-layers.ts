@@ -194,6 +194,22 @@ export const LAYER_MAPPINGS: Record<string, LayerMapping> = {
     ...cellVars,
   },
   SimpleRNN: { className: 'SimpleRNN', config: (c) => rnn(c), ...cellVars },
+  Bidirectional: {
+    className: 'Bidirectional',
+    config: (c) => {
+      const inner = c.layer as { class_name?: string; config?: KerasConfig } | undefined;
+      const className = String(inner?.class_name);
+      if (!['LSTM', 'GRU', 'SimpleRNN'].includes(className)) throw `it wraps ${className}; dl imports Bidirectional LSTM, GRU or SimpleRNN`;
+      // TF.js makes the backward layer from the forward one (go_backwards flipped), as Keras does by default.
+      const backward = (c.backward_layer as { config?: KerasConfig } | undefined)?.config;
+      if (backward && backward.go_backwards !== true) throw 'its backward_layer does not go backwards';
+      return {
+        ...pick(c, ['merge_mode']),
+        layer: { class_name: className, config: LAYER_MAPPINGS[className]!.config(inner!.config!) },
+      };
+    },
+    weightGroups: ['forward_layer/cell/vars', 'backward_layer/cell/vars'],
+  },
   Concatenate: { className: 'Concatenate', config: (c) => pick(c, ['axis']), ...noWeights },
   Add: { className: 'Add', config: base, ...noWeights },
   Multiply: { className: 'Multiply', config: base, ...noWeights },

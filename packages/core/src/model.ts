@@ -13,7 +13,6 @@ import { ModelFileError, readModelFiles, readSavedMetadata, writeModelFiles, MOD
 import { installNativeGradients } from './native/native-gradients.js';
 import { installNativeKernels } from './native/native-kernels.js';
 import { withDlLayerClasses } from './native/dl-layer-classes.js';
-import { loadKerasNetwork } from './keras/load-keras-model.js';
 import { getOptimizer, runsInGraph, type OptimizerConfig, type OptimizerName } from './optimizers.js';
 import { summaryLines } from './summary.js';
 import type { TensorLike } from './shaped-array.js';
@@ -709,7 +708,11 @@ export function sequential(layers: Layer[], options: SequentialOptions = {}): Mo
  * @throws {ModelFileError} when the folder or file cannot be loaded as a whole.
  */
 export async function loadModel(dir: string): Promise<Model> {
-  if (dir.toLowerCase().endsWith('.keras')) return new Model((await loadKerasNetwork(dir)).net);
+  if (dir.toLowerCase().endsWith('.keras')) {
+    // Imported on demand: the HDF5 reader (WebAssembly) loads only for those who read .keras files.
+    const { loadKerasNetwork } = await import('./keras/load-keras-model.js');
+    return new Model((await loadKerasNetwork(dir)).net);
+  }
   const files = await readModelFiles(dir);
   const { modelTopology, weightSpecs, weightData } = files.artifacts;
   // Deserialized with dl's layer classes (fused kernels), synchronously: no weights passed, so nothing is awaited first.

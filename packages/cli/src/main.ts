@@ -111,6 +111,15 @@ program
   .action(async (dirs: string[], options) => (await import('./commands/serve.js')).serve(dirs, options));
 
 program
+  .command('import')
+  .description('read a Keras 3 .keras file (architecture and weights) into a dl model folder that loadModel and `dl summary` read')
+  .argument('<file>', 'a .keras file written by Keras 3 (model.save("model.keras"))')
+  .option('--out <dir>', 'the model folder, new or empty: dl never writes over files it did not write')
+  .option('--json', 'print one JSON line describing the import on stdout')
+  .option('--quiet', 'print nothing but errors (and --json output)')
+  .action(async (file: string, options) => (await import('./commands/import.js')).importCommand(file, options));
+
+program
   .command('summary')
   .description("print the layer table of a preset's network or of a saved model")
   .argument('<preset-or-dir>', 'a preset name (see `dl list`) or a folder holding model.json')

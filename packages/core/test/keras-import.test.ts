@@ -35,7 +35,7 @@ describe('loadModel of a Keras 3 .keras file', () => {
   it.each([
     ['cnn', 'a Sequential CNN: Conv2D, trained BatchNormalization, MaxPooling2D, Activation, Flatten, Dropout, Dense'],
     ['two_branches', 'a Functional model with two branches joined by Add and Concatenate, then Reshape'],
-    ['embedding_lstm', 'Embedding into two stacked LSTMs'],
+    ['embedding_lstm', 'Embedding (mask_zero, padded inputs) into two stacked LSTMs'],
     ['conv_more', 'Rescaling, Conv2DTranspose, LeakyReLU, AveragePooling2D, LayerNormalization, GlobalAveragePooling2D'],
     ['recurrent_two_io', 'two inputs, two outputs: Bidirectional LSTM and GRU, GRU and SimpleRNN, Multiply'],
   ])('%s (%s) predicts what Keras predicted, within 1e-5', async (name) => {
@@ -58,6 +58,12 @@ describe('loadModel of a Keras 3 .keras file', () => {
     const error = await loadModel(join(FIXTURES, 'gru_reset_after.keras')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelFileError);
     expect((error as Error).message).toMatch(/GRU\).*reset_after=true.*reset_after=False/);
+  });
+
+  it('refuses a model nested as a layer, saying so', async () => {
+    const error = await loadModel(join(FIXTURES, 'nested.keras')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelFileError);
+    expect((error as Error).message).toContain('nests a model (Sequential) as a layer');
   });
 
   it('refuses a file that is not a .keras zip with a ModelFileError naming it', async () => {

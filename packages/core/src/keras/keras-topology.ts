@@ -39,6 +39,12 @@ export function kerasTopology(config: Json): Topology {
 /** Every layer, before anything is built: an unsupported one is named with the list of those dl imports. */
 function checkSupported(layers: Json[]): void {
   const unsupported = [...new Set(layers.map((l) => String(l.class_name)).filter((c) => c !== 'InputLayer' && !LAYER_MAPPINGS[c]))];
+  const nested = unsupported.filter((c) => c === 'Sequential' || c === 'Functional' || c === 'Model');
+  if (nested.length) {
+    throw new TopologyError(
+      `it nests a model (${nested.join(', ')}) as a layer; dl imports flat models: rebuild it in Keras with the inner model's layers`,
+    );
+  }
   if (unsupported.length) {
     throw new TopologyError(
       `dl does not support the layer${unsupported.length > 1 ? 's' : ''} ${unsupported.join(', ')}; it imports: ${supportedLayers().join(', ')}`,

@@ -44,6 +44,15 @@ describe('loadModel of a Keras 3 .keras file', () => {
     expect(diff).toBeLessThan(1e-5);
   });
 
+  it('leaves no tensors behind once the model is disposed, nor after a refused file', async () => {
+    const before = tf.memory().numTensors;
+    // (Not an RNN model: disposing a network with LSTM layers leaves 8 tensors however it was loaded, a dl folder too.)
+    const model = await loadModel(join(FIXTURES, 'conv_more.keras'));
+    model.net.dispose();
+    await loadModel(join(FIXTURES, 'gru_reset_after.keras')).catch(() => undefined);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('refuses an unsupported layer, naming it and the layers dl supports', async () => {
     const file = join(FIXTURES, 'unsupported.keras');
     const error = await loadModel(file).catch((e: unknown) => e);

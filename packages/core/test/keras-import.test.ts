@@ -3,6 +3,8 @@
  * predictions Keras computed in expected.json); dl must load each and predict the same within 1e-5.
  */
 import { readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel, ModelFileError, type Tensor, tf } from '../src/index.js';
@@ -75,8 +77,21 @@ describe('loadModel of a Keras 3 .keras file', () => {
     expect((error as Error).message).toContain('nests a model (Sequential) as a layer');
   });
 
+  it('names a missing .keras file', async () => {
+    const file = join(FIXTURES, 'missing.keras');
+    await expect(loadModel(file)).rejects.toThrow(`${file}: no such file`);
+  });
+
   it('refuses a file that is not a .keras zip with a ModelFileError naming it', async () => {
-    const file = join(FIXTURES, 'make_fixtures.py.keras');
-    await expect(loadModel(file)).rejects.toBeInstanceOf(ModelFileError);
+    const dir = await mkdtemp(join(tmpdir(), 'dl-keras-test-'));
+    const file = join(dir, 'script.keras');
+    try {
+      await copyFile(join(FIXTURES, 'make_fixtures.py'), file);
+      const error = await loadModel(file).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ModelFileError);
+      expect((error as Error).message).toContain(`${file}: cannot read it as a Keras 3 .keras zip`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

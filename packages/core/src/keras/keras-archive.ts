@@ -13,9 +13,16 @@ export interface KerasArchive {
 }
 
 export async function readKerasArchive(file: string): Promise<KerasArchive> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new ModelFileError(file, code === 'ENOENT' ? 'no such file' : `cannot be read (${(cause as Error).message})`, { cause });
+  }
   let entries: Record<string, Uint8Array>;
   try {
-    entries = unzipSync(await readFile(file));
+    entries = unzipSync(bytes);
   } catch (cause) {
     throw new ModelFileError(file, `cannot read it as a Keras 3 .keras zip (${(cause as Error).message})`, { cause });
   }

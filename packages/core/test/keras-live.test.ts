@@ -1,8 +1,8 @@
 /**
  * The .keras reader against the Keras installed now, not only the committed fixtures: make_fixtures.py writes fresh
  * models and Keras's predictions into a temp folder with the bench's venv (bench/.venv, see bench/README.md), and dl
- * must match them within 1e-5. Without that venv the test is skipped with one line saying how to enable it (building
- * the venv, ~600 MB of TensorFlow, is the bench's job, not the unit suite's).
+ * must match them within 1e-5. `pnpm test` makes the venv first (scripts/ensure-keras-venv.ts); without it (no pip
+ * index) the test is skipped with one line saying how to make it, and under CI that script fails the run instead.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const PYTHON = join(ROOT, 'bench', '.venv', 'bin', 'python');
 // The bench writes this marker once tensorflow and keras import (bench/lib/venv.ts): a half-made venv is not used.
 const READY = existsSync(join(ROOT, 'bench', '.venv', '.dl-bench-ready'));
-if (!READY) console.log('keras-live: skipped, no bench/.venv (make it with `pnpm bench --quick` or the command in bench/README.md)');
+if (!READY) console.log('keras-live: skipped, no bench/.venv (make it with `npx tsx scripts/ensure-keras-venv.ts`)');
 
 interface Expected {
   keras: string;

@@ -5,7 +5,7 @@
  * See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,6 +124,11 @@ function staleDist(): string[] {
 }
 
 const DL_PACKAGES = ['core', 'data', 'models'];
+/**
+ * Linked live, not copied: @dl/native holds the built TensorFlow addon (its tfjs-node/ folder), which a rebuild of
+ * dl's TypeScript does not touch.
+ */
+const LIVE_PACKAGES = ['native'];
 
 /**
  * Copies the dl packages' compiled output (dist/ and package.json) into `dir`, with node_modules linking to the same
@@ -135,7 +140,9 @@ function snapshotDl(dir: string): void {
     const live = join(ROOT, 'packages', pkg);
     const copy = join(dir, pkg);
     mkdirSync(join(copy, 'node_modules'), { recursive: true });
-    cpSync(join(live, 'dist'), join(copy, 'dist'), { recursive: true });
+    // What the package publishes (its package.json `files`: dist/, and e.g. @dl/data's tokenizer/), as a user gets it.
+    const files = (JSON.parse(readFileSync(join(live, 'package.json'), 'utf8')) as { files?: string[] }).files ?? ['dist'];
+    for (const entry of files) if (existsSync(join(live, entry))) cpSync(join(live, entry), join(copy, entry), { recursive: true });
     cpSync(join(live, 'package.json'), join(copy, 'package.json'));
     const modules = join(live, 'node_modules');
     for (const entry of existsSync(modules) ? readdirSync(modules) : []) {
@@ -146,6 +153,10 @@ function snapshotDl(dir: string): void {
       }
       mkdirSync(join(copy, 'node_modules', '@dl'));
       for (const dep of readdirSync(join(modules, '@dl'))) {
+        if (LIVE_PACKAGES.includes(dep)) {
+          symlinkSync(join(ROOT, 'packages', dep), join(copy, 'node_modules', '@dl', dep));
+          continue;
+        }
         if (!DL_PACKAGES.includes(dep)) throw new Error(`@dl/${pkg} depends on @dl/${dep}, which the benchmark does not copy`);
         symlinkSync(join(dir, dep), join(copy, 'node_modules', '@dl', dep));
       }

@@ -68,11 +68,7 @@ describe('dl train --resume after SIGKILL', () => {
     const straight = join(root, 'uninterrupted-run');
     const whole = await dl(...trainArgs(straight), '--quiet');
     expect(whole.code, whole.stderr).toBe(0);
-    expect(await historyOf(out)).toEqual(await historyOf(straight));
-    const [mine, theirs] = [await finalWeights(out), await finalWeights(straight)];
-    expect(mine.file).toBe(theirs.file);
-    expect(mine.bytes.equals(theirs.bytes)).toBe(true);
-    expect(await readJson(join(out, 'metrics.json'))).toEqual(await readJson(join(straight, 'metrics.json')));
+    await expectSameRun(out, straight);
   });
 
   it('was killed mid-run, with a checkpoint of the finished epochs', () => {
@@ -121,6 +117,15 @@ async function historyOf(dir: string): Promise<{ epoch: number[]; history: Recor
   return { epoch, history };
 }
 
+/** The run in `dir` ended exactly as the one in `reference`: history, final weights (bytes and name) and metrics. */
+async function expectSameRun(dir: string, reference: string): Promise<void> {
+  expect(await historyOf(dir)).toEqual(await historyOf(reference));
+  const [mine, theirs] = [await finalWeights(dir), await finalWeights(reference)];
+  expect(mine.file).toBe(theirs.file);
+  expect(mine.bytes.equals(theirs.bytes)).toBe(true);
+  expect(await readJson(join(dir, 'metrics.json'))).toEqual(await readJson(join(reference, 'metrics.json')));
+}
+
 /** The final weights file (named by a hash of the weights and optimizer state) and its bytes. */
 async function finalWeights(dir: string): Promise<{ file: string; bytes: Buffer }> {
   const [file] = (await readdir(dir)).filter((f) => /^weights-[0-9a-f]+\.bin$/.test(f));
@@ -139,11 +144,7 @@ describe('a killed and resumed seeded run, steps eager (DL_GRAPH=0)', () => {
     const resumed = await eagerDl('train', '--resume', out, '--quiet');
     expect(resumed.code, resumed.stderr).toBe(0);
 
-    expect(await historyOf(out)).toEqual(await historyOf(straight));
-    const [mine, theirs] = [await finalWeights(out), await finalWeights(straight)];
-    expect(mine.file).toBe(theirs.file);
-    expect(mine.bytes.equals(theirs.bytes)).toBe(true);
-    expect(await readJson(join(out, 'metrics.json'))).toEqual(await readJson(join(straight, 'metrics.json')));
+    await expectSameRun(out, straight);
   });
 });
 

@@ -10,7 +10,6 @@ import { readdirSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Callback, makeFolder, type BackupAndRestore } from '@dl/core';
-import isRunning from 'is-running';
 import type { HeldLock } from '@dl/data';
 import { RUN_JSON } from './run-config.js';
 import { lockRunFolder, RUN_LOCK } from './run-lock.js';
@@ -28,7 +27,7 @@ const TEMP_FILE = /^\..+\.tmp-(\d+)-\d+$/;
 type FolderKind =
   | { kind: 'missing' }
   | { kind: 'not a folder' }
-  /** Empty, or holding only what a killed `dl train` leaves before it wrote run.json (its lock, dead temp files). */
+  /** Empty, or holding only dl's own files from before run.json: a lock, temp files (a killed run's, or a live writer's). */
   | { kind: 'empty' }
   | { kind: 'run'; preset: string | undefined }
   | { kind: 'foreign'; names: string[] };
@@ -45,14 +44,11 @@ async function inspectFolder(dir: string): Promise<FolderKind> {
     );
     return { kind: 'run', preset: typeof preset === 'string' ? preset : undefined };
   }
-  const leftovers = (name: string) => name === RUN_LOCK || name === `${RUN_LOCK}.break` || isDeadTempFile(name);
-  const foreign = names.filter((name) => !leftovers(name));
+  // dl's own files, never a user's: its lock, and the temp files of its atomic writes — a killed run's, or those of a
+  // `dl train` writing here right now (then the lock, taken next, names it).
+  const dls = (name: string) => name === RUN_LOCK || name === `${RUN_LOCK}.break` || TEMP_FILE.test(name);
+  const foreign = names.filter((name) => !dls(name));
   return foreign.length === 0 ? { kind: 'empty' } : { kind: 'foreign', names: foreign.sort() };
-}
-
-function isDeadTempFile(name: string): boolean {
-  const temp = TEMP_FILE.exec(name);
-  return temp !== null && !isRunning(Number(temp[1]));
 }
 
 /**

@@ -315,6 +315,18 @@ describe('a model with the fused LSTM', () => {
     expect((model.net.layers[1] as FusedLSTM).genericCalls).toBe(0);
   });
 
+  it('leaves no tensor behind once a network with LSTMs (one inside Bidirectional) is built and disposed', () => {
+    const before = tf.memory().numTensors;
+    const net = sequential([
+      layers.embedding({ inputDim: 10, outputDim: 4, inputLength: STEPS }),
+      layers.bidirectional({ layer: layers.lstm({ units: 3, returnSequences: true }) as never }),
+      layers.lstm({ units: 3 }),
+    ]);
+    expect(tf.memory().numTensors).toBeGreaterThan(before);
+    net.net.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('leaks no tensors through optimizer.minimize with returnState', () => {
     setSeed(10);
     const layer = randomLstm({ returnSequences: true, returnState: true });

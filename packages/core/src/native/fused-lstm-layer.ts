@@ -63,6 +63,12 @@ export class FusedLSTM extends LSTMBase {
     return null;
   }
 
+  // tfjs's LSTMCell makes its unit-forget-bias initial value from four intermediate tensors it never disposes (one
+  // network with an LSTM left 4 tensors behind for its lifetime); the variables themselves outlive the tidy.
+  override build(inputShape: Parameters<LSTMLayer['build']>[0]): void {
+    tf.tidy(() => super.build(inputShape));
+  }
+
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
     const mask = kwargs?.mask as Tensor | Tensor[] | null | undefined;

@@ -54,7 +54,7 @@ program
 program
   .command('predict')
   .description('classify a text with a model trained by a text preset (lstm, text-classifier): probability and label')
-  .argument('<dir>', 'a folder written by `dl train` with a text preset')
+  .argument('<dir>', 'a folder written by `dl train` with a text preset, or its `dl export`')
   .option('--text <text>', 'the text to classify, e.g. a movie review')
   .option('--file <path>', "read the text to classify from a file ('-': standard input), e.g. a long review")
   .option('--json', "print one JSON line with probability and label ('positive' or 'negative') on stdout")

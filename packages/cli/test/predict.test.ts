@@ -119,6 +119,23 @@ describe('dl train text-classifier → dl predict', () => {
     }
   });
 
+  it("accepts the run's export: float32 the same probability, float16 within 1e-3", async () => {
+    const direct = lastJsonLine((await dl('predict', out, '--text', POSITIVE, '--json')).stdout);
+    for (const [quantize, tolerance] of [
+      ['float32', 1e-6],
+      ['float16', 1e-3],
+    ] as const) {
+      const exported = join(root, `export-${quantize}`);
+      const e = await dl('export', out, '--out', exported, ...(quantize === 'float16' ? ['--quantize', quantize] : []));
+      expect(e.code, e.stderr).toBe(0);
+      const r = await dl('predict', exported, '--text', POSITIVE, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const line = lastJsonLine(r.stdout);
+      expect(line['label']).toBe(direct['label']);
+      expect(Math.abs((line['probability'] as number) - (direct['probability'] as number))).toBeLessThan(tolerance);
+    }
+  });
+
   it('dl evaluate reproduces the saved accuracy', async () => {
     const metrics = await readJson(join(out, 'metrics.json'));
     const r = await dl('evaluate', out, '--data-dir', dataDir, '--json');

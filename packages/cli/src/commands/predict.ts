@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadModel } from '@dl/core';
-import { classifyTexts, loadVocabulary, textPresetNames, VOCABULARY_JSON } from '@dl/models';
+import { classifyTexts, loadVocabulary, readExportMeta, textPresetNames, VOCABULARY_JSON } from '@dl/models';
 import { makeOutput } from '../output.js';
 import { UsageError } from '../usage-error.js';
 import { resolvePreset } from './resolve-preset.js';
@@ -16,8 +16,9 @@ export interface PredictCommandOptions {
 }
 
 /**
- * `dl predict DIR --text "…"`: classifies a text with a model trained by a text preset, indexing it with the
- * vocabulary saved beside the model (`vocabulary.json`); prints the probability of the positive class and the label.
+ * `dl predict DIR --text "…"`: classifies a text with a model trained by a text preset (its run folder or its export,
+ * quantized or not), indexing it with the vocabulary saved beside the model (`vocabulary.json`); prints the probability
+ * of the positive class and the label.
  */
 export async function predict(dir: string, options: PredictCommandOptions): Promise<void> {
   if ((options.text === undefined) === (options.file === undefined)) {
@@ -29,10 +30,13 @@ export async function predict(dir: string, options: PredictCommandOptions): Prom
   const modelJson = join(modelDir, 'model.json');
   const textPresets = textPresetNames().join(', ');
   if (!existsSync(modelJson)) {
-    throw new UsageError(`${modelJson} not found: DIR must be a folder written by \`dl train\` with a text preset (${textPresets})`);
+    throw new UsageError(
+      `${modelJson} not found: DIR must be a folder written by \`dl train\` with a text preset (${textPresets}), or its \`dl export\``,
+    );
   }
   const model = await loadModel(modelDir);
-  const presetName = model.metadata?.preset;
+  // An export says its preset in dl-model.json; a run folder in model.json's metadata.
+  const presetName = (await readExportMeta(modelDir))?.preset ?? model.metadata?.preset;
   if (typeof presetName !== 'string')
     throw new UsageError(`${modelJson} does not say which preset built it: was it saved by \`dl train\`?`);
   const preset = resolvePreset(presetName);

@@ -1,8 +1,15 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { loadModel, type Model } from '@dl/core';
-import { classifyTexts, isGanSave, loadVocabulary, samplingGeneratorDir, type TextPrediction, VOCABULARY_JSON } from '@dl/models';
+import {
+  classifyTexts,
+  isGanSave,
+  loadVocabulary,
+  readExportMeta,
+  samplingGeneratorDir,
+  type TextPrediction,
+  VOCABULARY_JSON,
+} from '@dl/models';
 import { UsageError } from '../usage-error.js';
 import { resolvePreset } from '../commands/resolve-preset.js';
 import { type DenseInstanceSpec, describe, parseDenseInstances } from './dense-instances.js';
@@ -88,11 +95,6 @@ function batchSizesUpTo(maxBatchSize: number): number[] {
 /** Calls per batch size at warm-up: a graph function is traced three times, then runs as a graph (graph-function.ts). */
 const WARM_UP_CALLS = 4;
 
-/** A web export's description of its model (written by `dl export`); only the fields serving reads. */
-interface ExportDescription {
-  preset?: unknown;
-}
-
 /**
  * Loads the model in `dir` for serving, named `name` (default: the folder's name): a run folder of `dl train` (a GAN
  * run serves its generator, the moving average when it has one); a folder that also holds `index.html` (a web export)
@@ -107,7 +109,7 @@ export async function loadServable(dir: string, name = basename(resolve(dir))): 
   if (!existsSync(modelJson))
     throw new UsageError(`${modelJson} not found: each DIR must be a folder written by \`dl train\` (e.g. runs/cnn-…), or its export`);
   const model = await loadModel(root);
-  const presetName = (await exportedPreset(root)) ?? model.metadata?.preset;
+  const presetName = (await readExportMeta(root))?.preset ?? model.metadata?.preset;
   if (typeof presetName !== 'string')
     throw new UsageError(`${modelJson} does not say which preset built it: was it saved by \`dl train\`?`);
   const preset = resolvePreset(presetName);
@@ -123,18 +125,6 @@ export async function loadServable(dir: string, name = basename(resolve(dir))): 
   }
   if (preset.name === 'gan') return generatorServable(name, root, model, webRoot);
   return imageServable(name, root, preset.name, model, webRoot);
-}
-
-/** The preset an export's `dl-model.json` names, if the folder holds one. */
-async function exportedPreset(dir: string): Promise<string | undefined> {
-  const path = join(dir, 'dl-model.json');
-  if (!existsSync(path)) return undefined;
-  try {
-    const preset = (JSON.parse(await readFile(path, 'utf8')) as ExportDescription).preset;
-    return typeof preset === 'string' ? preset : undefined;
-  } catch (err) {
-    throw new UsageError(`${path}: ${(err as Error).message}: export the model again with \`dl export\``);
-  }
 }
 
 /** The shape of one instance of `model`'s only input, e.g. [28, 28, 1]. */

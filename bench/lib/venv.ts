@@ -1,14 +1,18 @@
 /**
  * The Keras side's Python environment, bench/.venv (git-ignored), made on first use with the machine's pip
- * configuration. `--retries 0 --timeout 5` make an unreachable index fail fast instead of retrying for minutes.
+ * configuration from the pinned bench/requirements.txt. `--retries 0 --timeout 5` make an unreachable index fail fast
+ * instead of retrying for minutes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const VENV_COMMAND = 'python3 -m venv bench/.venv && bench/.venv/bin/pip install --retries 0 --timeout 5 tensorflow-cpu keras';
+export const VENV_COMMAND = 'python3 -m venv bench/.venv && bench/.venv/bin/pip install --retries 0 --timeout 5 -r bench/requirements.txt';
 
-/** Written once tensorflow and keras import, so an interrupted install is redone rather than trusted. */
+/**
+ * Written once tensorflow and keras import, holding the requirements installed: an interrupted install is redone
+ * rather than trusted, and a venv made from other pins is brought to the current ones.
+ */
 const READY_MARKER = '.dl-bench-ready';
 
 export interface PythonVersions {
@@ -24,10 +28,13 @@ export interface PythonVersions {
 export function ensureVenv(root: string, log: (line: string) => void): string {
   const venv = join(root, 'bench', '.venv');
   const python = join(venv, 'bin', 'python');
-  if (existsSync(join(venv, READY_MARKER))) return python;
+  const requirements = join(root, 'bench', 'requirements.txt');
+  const pins = readFileSync(requirements, 'utf8');
+  const marker = join(venv, READY_MARKER);
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === pins) return python;
   log(`Setting up the Keras side (once): ${VENV_COMMAND}`);
   if (!existsSync(python)) run('python3', ['-m', 'venv', venv], root);
-  run(join(venv, 'bin', 'pip'), ['install', '--retries', '0', '--timeout', '5', 'tensorflow-cpu', 'keras'], root);
+  run(join(venv, 'bin', 'pip'), ['install', '--retries', '0', '--timeout', '5', '-r', requirements], root);
   const probe = spawnSync(
     python,
     [
@@ -48,7 +55,7 @@ export function ensureVenv(root: string, log: (line: string) => void): string {
   const versions = JSON.parse(probe.stdout.trim().split('\n').pop()!) as PythonVersions;
   if (!versions.keras.startsWith('3.')) throw new Error(`bench/.venv has Keras ${versions.keras}; the benchmark compares against Keras 3`);
   log(`Keras side ready: Python ${versions.python}, TensorFlow ${versions.tensorflow}, Keras ${versions.keras}`);
-  writeFileSync(join(venv, READY_MARKER), `${new Date().toISOString()}\n`);
+  writeFileSync(marker, pins);
   return python;
 }
 

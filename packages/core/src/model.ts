@@ -85,6 +85,11 @@ export interface SaveOptions {
   metadata?: ModelMetadata;
   /** Also save the optimizer's state (moments, step count) so training resumes exactly. Default true. */
   includeOptimizer?: boolean;
+  /**
+   * For a `.keras` path: replace an existing `.keras` file there (never a file of another kind). Default true, as
+   * Keras's `model.save`; false refuses any existing file.
+   */
+  overwrite?: boolean;
 }
 
 export type { Batch, BatchStream, ModelData, StreamBatch } from './training/batches.js';
@@ -589,6 +594,7 @@ export class Model {
    */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
     const { metadata = this.metadata, includeOptimizer = true } = options;
+    if (dir.toLowerCase().endsWith('.keras')) return this.saveKeras(dir, metadata, includeOptimizer, options.overwrite);
     let artifacts: io.ModelArtifacts | undefined;
     await this.layersModel.save(
       tf.io.withSaveHandler(async (a) => {
@@ -608,6 +614,51 @@ export class Model {
       tf.dispose(optimizerWeights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
     }
     if (metadata) this.layersModel.setUserDefinedMetadata(metadata);
+  }
+
+  /**
+   * The model as a Keras 3 `.keras` file (keras/save-keras-model.ts); compiled with Adam and named losses and metrics,
+   * with Keras's compile config and Adam's state (keras/keras-adam-state.ts), so Keras continues the training.
+   */
+  private async saveKeras(
+    file: string,
+    metadata: ModelMetadata | undefined,
+    includeOptimizer: boolean,
+    overwrite?: boolean,
+  ): Promise<void> {
+    // Imported on demand: the HDF5 writer (WebAssembly) loads only for those who write .keras files.
+    const { saveKerasModel } = await import('./keras/save-keras-model.js');
+    const { kerasCompileConfig } = await import('./keras/keras-compile-config.js');
+    const { adamSettings, kerasAdamState } = await import('./keras/keras-adam-state.js');
+    const adam = includeOptimizer && this.compiled ? adamSettings(this.compiled.optimizer) : undefined;
+    const compileConfig = adam && this.compileConfig && kerasCompileConfig(this.compileConfig, adam, this.outputNames);
+    const training =
+      compileConfig && this.compiled
+        ? { compileConfig, adam: await kerasAdamState(this.compiled.optimizer, this.trainableRefs(), file) }
+        : undefined;
+    await saveKerasModel(file, this.layersModel, {
+      ...(training ? { training } : {}),
+      ...(metadata ? { metadata } : {}),
+      ...(overwrite !== undefined ? { overwrite } : {}),
+    });
+    if (metadata) this.layersModel.setUserDefinedMetadata(metadata);
+  }
+
+  /** The trainable variables' names and shapes, in the order the optimizer sees them. */
+  private trainableRefs(): { name: string; shape: number[] }[] {
+    return this.layersModel.trainableWeights.map((w) => ({ name: w.name, shape: [...w.shape] as number[] }));
+  }
+
+  /**
+   * Restores Keras's compile settings and Adam state read from a `.keras` file (loadModel), so training continues.
+   * @internal
+   */
+  async restoreKerasTraining(loaded: { compile?: CompileOptions; optimizer?: unknown }, file: string): Promise<void> {
+    if (!loaded.compile) return;
+    this.compile(loaded.compile);
+    if (!loaded.optimizer) return;
+    const { setAdamFromKeras } = await import('./keras/keras-adam-state.js');
+    await setAdamFromKeras(this.optimizer, loaded.optimizer as Parameters<typeof setAdamFromKeras>[1], this.trainableRefs(), file);
   }
 
   /**
@@ -711,7 +762,17 @@ export async function loadModel(dir: string): Promise<Model> {
   if (dir.toLowerCase().endsWith('.keras')) {
     // Imported on demand: the HDF5 reader (WebAssembly) loads only for those who read .keras files.
     const { loadKerasNetwork } = await import('./keras/load-keras-model.js');
-    return new Model((await loadKerasNetwork(dir)).net);
+    const loaded = await loadKerasNetwork(dir);
+    const model = new Model(loaded.net);
+    const dlMetadata = loaded.kerasMetadata.dl_metadata;
+    if (dlMetadata && typeof dlMetadata === 'object') model.net.setUserDefinedMetadata(dlMetadata as ModelMetadata);
+    try {
+      await model.restoreKerasTraining(loaded, dir);
+    } catch (err) {
+      model.net.dispose();
+      throw err;
+    }
+    return model;
   }
   const files = await readModelFiles(dir);
   const { modelTopology, weightSpecs, weightData } = files.artifacts;

@@ -20,7 +20,20 @@ export type LayerWeights = Map<string, Map<string, WeightArray[]>>;
 type Group = InstanceType<typeof h5wasm.Group>;
 type Dataset = InstanceType<typeof h5wasm.Dataset>;
 
+/** The optimizer's variables (`optimizer/vars/0..n`), as Keras 3 saves them for a compiled model. */
+export interface OptimizerVars {
+  /** Keras's `iterations` (int64 in the file). */
+  iterations: number;
+  /** The rest in order (for Adam: the learning rate, then each variable's m and v). */
+  arrays: WeightArray[];
+}
+
 export async function readKerasWeights(h5: Uint8Array, file: string): Promise<LayerWeights> {
+  return (await readKerasVariables(h5, file)).layers;
+}
+
+/** The layers' variables and, when saved, the optimizer's. */
+export async function readKerasVariables(h5: Uint8Array, file: string): Promise<{ layers: LayerWeights; optimizer?: OptimizerVars }> {
   await h5wasm.ready;
   // h5wasm's Node build opens files of the host file system (NODERAWFS), so the zip's entry goes to a private temp file.
   const dir = await mkdtemp(join(tmpdir(), 'dl-keras-'));
@@ -34,7 +47,8 @@ export async function readKerasWeights(h5: Uint8Array, file: string): Promise<La
       throw new ModelFileError(file, 'its model.weights.h5 is not a readable HDF5 file', { cause });
     }
     try {
-      return layerWeights(f, file);
+      const optimizer = optimizerVars(f, file);
+      return { layers: layerWeights(f, file), ...(optimizer ? { optimizer } : {}) };
     } finally {
       f.close();
     }
@@ -58,6 +72,28 @@ function layerWeights(f: InstanceType<typeof h5wasm.File>, file: string): LayerW
     out.set(name, groups);
   }
   return out;
+}
+
+function optimizerVars(f: InstanceType<typeof h5wasm.File>, file: string): OptimizerVars | undefined {
+  const vars = f.get('optimizer/vars');
+  if (!(vars instanceof h5wasm.Group)) return undefined;
+  const values = vars
+    .keys()
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((i) => vars.get(String(i)) as Dataset);
+  const first = values[0]?.value;
+  if (first === undefined) return undefined;
+  const iterations = Number(ArrayBuffer.isView(first) ? (first as unknown as ArrayLike<number | bigint>)[0] : first);
+  const arrays = values.slice(1).map((ds) => {
+    const value = ds.value;
+    if (typeof value === 'number') return { shape: [], values: Float32Array.of(value) };
+    if (!(value instanceof Float32Array) && !(value instanceof Float64Array)) {
+      throw new ModelFileError(file, `model.weights.h5's ${ds.path} is ${ds.dtype}; dl reads float32 optimizer state`);
+    }
+    return { shape: ds.shape ?? [], values: value instanceof Float32Array ? value : Float32Array.from(value) };
+  });
+  return { iterations, arrays };
 }
 
 /** Every `vars` group below `group` (relative path → its datasets in numeric order). */

@@ -10,14 +10,19 @@ import type { Network } from '../layer-types.js';
 import { withDlLayerClasses } from '../native/dl-layer-classes.js';
 import { tfl } from '../tfjs-layers-api.js';
 import { readKerasArchive } from './keras-archive.js';
+import { compileOptionsFromKeras, type NamedCompileOptions } from './keras-compile-config.js';
 import { LAYER_MAPPINGS } from './keras-layers.js';
 import { kerasTopology, TopologyError, type Topology } from './keras-topology.js';
-import { readKerasWeights, type WeightArray } from './keras-weights.js';
+import { type LayerWeights, type OptimizerVars, readKerasVariables, type WeightArray } from './keras-weights.js';
 
 export interface KerasModelFile {
   net: Network;
   /** metadata.json (e.g. `keras_version`). */
   kerasMetadata: Record<string, unknown>;
+  /** The compile config as dl's compile options, when Keras's maps to dl's (keras-compile-config.ts). */
+  compile?: NamedCompileOptions;
+  /** The optimizer's saved variables, when the model was saved compiled. */
+  optimizer?: OptimizerVars;
 }
 
 export async function loadKerasNetwork(file: string): Promise<KerasModelFile> {
@@ -29,7 +34,8 @@ export async function loadKerasNetwork(file: string): Promise<KerasModelFile> {
     if (e instanceof TopologyError) throw new ModelFileError(file, e.message);
     throw e;
   }
-  const weights = await readKerasWeights(archive.weightsH5, file);
+  const variables = await readKerasVariables(archive.weightsH5, file);
+  const weights = variables.layers;
   let net: LayersModel;
   try {
     // Deserialized with dl's layer classes (fused kernels), synchronously: no weights passed, so nothing is awaited first.
@@ -45,10 +51,17 @@ export async function loadKerasNetwork(file: string): Promise<KerasModelFile> {
     net.dispose();
     throw e;
   }
-  return { net: net as unknown as Network, kerasMetadata: archive.metadata };
+  const compileConfig = archive.config.compile_config as Record<string, unknown> | undefined;
+  const compile = compileConfig ? compileOptionsFromKeras(compileConfig) : undefined;
+  return {
+    net: net as unknown as Network,
+    kerasMetadata: archive.metadata,
+    ...(compile ? { compile } : {}),
+    ...(compile && variables.optimizer ? { optimizer: variables.optimizer } : {}),
+  };
 }
 
-function setWeights(net: LayersModel, topology: Topology, weights: Awaited<ReturnType<typeof readKerasWeights>>, file: string): void {
+function setWeights(net: LayersModel, topology: Topology, weights: LayerWeights, file: string): void {
   const plan: { layer: ReturnType<LayersModel['getLayer']>; arrays: WeightArray[] }[] = [];
   for (const ref of topology.layers) {
     const layer = net.getLayer(ref.name);

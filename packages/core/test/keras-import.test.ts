@@ -50,6 +50,9 @@ describe('loadModel of a Keras 3 .keras file', () => {
     const before = tf.memory().numTensors;
     // (Not an RNN model: disposing a network with LSTM layers leaves 8 tensors however it was loaded, a dl folder too.)
     const model = await loadModel(join(FIXTURES, 'conv_more.keras'));
+    // Saved compiled with Adam: it loads compiled, its optimizer holding the moments Keras saved.
+    expect(model.isCompiled).toBe(true);
+    model.optimizer.dispose();
     model.net.dispose();
     await loadModel(join(FIXTURES, 'gru_reset_after.keras')).catch(() => undefined);
     expect(tf.memory().numTensors).toBe(before);

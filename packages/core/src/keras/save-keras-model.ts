@@ -94,7 +94,10 @@ export function kerasModelConfig(net: LayersModel): Json {
     const dtype = first?.class_name === 'Embedding' && input.dtype === 'float32' ? 'int32' : input.dtype;
     const inputName = net.inputLayers[0]?.name ?? `${net.name}_input`;
     const out: KerasLayerJson[] = [kerasInputLayerJson(inputName, input.shape as (number | null)[], dtype)];
-    for (const layer of layers) out.push(withBuildConfig(net, kerasLayer(layer.class_name, layer.config)));
+    // A Sequential read from Keras lists its input layer, which is written above.
+    for (const layer of layers.filter((l) => l.class_name !== 'InputLayer')) {
+      out.push(withBuildConfig(net, kerasLayer(layer.class_name, layer.config)));
+    }
     return {
       module: 'keras',
       class_name: 'Sequential',

@@ -75,10 +75,21 @@ program
 program
   .command('export')
   .description(
-    'export a trained model for the web and for servers: TF.js layers format without optimizer state, optionally quantized, with dl-model.json (text presets: vocabulary.json and tokenizer.js)',
+    'export a trained model for the web and for servers (TF.js layers format without optimizer state, optionally quantized, with dl-model.json; text presets: vocabulary.json and tokenizer.js), or for Keras 3 (--format keras)',
   )
-  .argument('<dir>', 'a folder written by `dl train` (a GAN run exports its generator)')
-  .option('--out <dir>', 'the export folder, new or empty: dl never writes over files it did not write')
+  .argument('<dir>', 'a folder written by `dl train` (a GAN run exports its generator; with --format keras, both networks)')
+  .option(
+    '--out <path>',
+    'tfjs: the export folder, new or empty; keras: the new .keras file (a GAN run: a new or empty folder for generator.keras and discriminator.keras). dl never writes over files it did not write',
+  )
+  .addOption(
+    new Option(
+      '--format <format>',
+      'tfjs: TF.js web layout (default); keras: a Keras 3 .keras file that keras.saving.load_model opens, with compile settings and Adam state',
+    )
+      .choices(['tfjs', 'keras'])
+      .default('tfjs'),
+  )
   .addOption(
     new Option(
       '--quantize <dtype>',

@@ -28,5 +28,6 @@ export {
   type ExportQuantization,
 } from './export/dl-model-json.js';
 export { exportModel, type ExportOptions, type ExportResult } from './export/export-model.js';
+export { exportKeras, KERAS_DISCRIMINATOR, KERAS_GENERATOR, type KerasExportResult } from './export/export-keras.js';
 export { loadExport, readExportMeta, type LoadedExport } from './export/load-export.js';
 export { loadSourceModel, type SourceModel } from './export/source-model.js';

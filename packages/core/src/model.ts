@@ -591,6 +591,7 @@ export class Model {
   /**
    * Saves the model in TF.js layers format into `dir`: `model.json` and one weights file, with the optimizer's state
    * and compile configuration so `loadModel` can resume training. A crash mid-save leaves the previous save loadable.
+   * A path ending in `.keras` writes a Keras 3 file instead (keras/save-keras-model.ts; README "Writing .keras files").
    */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
     const { metadata = this.metadata, includeOptimizer = true } = options;
@@ -752,8 +753,9 @@ export function sequential(layers: Layer[], options: SequentialOptions = {}): Mo
  * Loads a model saved by `Model.save` (or any TF.js layers-format `model.json`) from `dir`. When it was saved compiled,
  * it comes back compiled, with its optimizer's state, ready to continue training.
  *
- * A path ending in `.keras` is read as a Keras 3 file (`model.save("x.keras")` in Python): its architecture and
- * weights, uncompiled (compile it to train it). A layer dl does not support is refused with a ModelFileError naming it
+ * A path ending in `.keras` is read as a Keras 3 file (`model.save("x.keras")` in Python, or dl's `save('x.keras')`):
+ * its architecture and weights, compiled with Adam's state when it was saved compiled with Adam and losses dl has,
+ * else uncompiled (compile it to train it). A layer dl does not support is refused with a ModelFileError naming it
  * and listing those it does; see "Keras models (.keras)" in the README.
  *
  * @throws {ModelFileError} when the folder or file cannot be loaded as a whole.

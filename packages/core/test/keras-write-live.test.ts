@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   input,
   layers,
@@ -64,66 +64,64 @@ function recurrentModel(): Model {
 
 describe.skipIf(!KERAS_READY)('.keras files dl writes, read by the installed Keras 3', () => {
   let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dl-keras-write-'));
-    setSeed(5);
-  });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('load in Keras with no custom objects and predict what dl predicts within 1e-5 on 100 inputs', { timeout: 120_000 }, async () => {
+  it('dl → Keras (no custom objects, same predictions), Keras → dl → fine-tune → Keras, and Adam state both ways', {
+    timeout: 240_000,
+  }, async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dl-keras-write-'));
+    setSeed(5);
+    // dl's models, written for Keras: a CNN trained briefly (so batch normalisation's moving statistics are not the
+    // initial ones) and an untrained two-input two-output recurrent model.
     const image = imageModel();
     image.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const x = tf.randomNormal([100, 8, 8, 1]);
-    const y = tf.randomUniformInt([100], 0, 3);
-    // Trained briefly, so batch normalisation's moving statistics are not the initial ones.
-    await image.fit(x, y, { epochs: 1, batchSize: 25, verbose: 0 });
+    const x100 = tf.randomNormal([100, 8, 8, 1]);
+    const y100 = tf.randomUniformInt([100], 0, 3);
+    await image.fit(x100, y100, { epochs: 1, batchSize: 25, verbose: 0 });
     await image.save(join(dir, 'image.keras'));
     const recurrent = recurrentModel();
     const tokens = tf.randomUniformInt([100, 6], 0, 20);
     const features = tf.randomNormal([100, 5]);
     await recurrent.save(join(dir, 'recurrent.keras'));
 
-    const answer = runKeras(dir, [
-      { op: 'predict', file: join(dir, 'image.keras'), inputs: [kerasArray(x)] },
-      { op: 'predict', file: join(dir, 'recurrent.keras'), inputs: [kerasArray(tokens), kerasArray(features)] },
-    ]);
-    const cases: [string, Model, Tensor[]][] = [
-      ['image', image, [x]],
-      ['recurrent', recurrent, [tokens, features]],
-    ];
-    cases.forEach(([name, model, inputs], i) => {
-      const result = answer.results[i] as { warnings: string[]; outputs: { values: number[] }[]; class: string };
-      expect(result.warnings, name).toEqual([]);
-      const predicted = model.predict<Tensor | Tensor[]>(inputs.length === 1 ? inputs[0]! : inputs);
-      const outs = Array.isArray(predicted) ? predicted : [predicted];
-      const diff = maxAbsDiff(outs, result.outputs);
-      console.log(`keras-write-live ${name} (${result.class}, Keras ${answer.keras}): max abs difference ${diff.toExponential(2)}`);
-      expect(diff, name).toBeLessThan(1e-5);
-      tf.dispose(outs);
-    });
-    tf.dispose([x, y, tokens, features]);
-  });
-
-  it('a Keras model fine-tuned by dl goes back to Keras, with Adam state both ways', { timeout: 120_000 }, async () => {
+    // One Python process: Keras predicts on dl's files, and makes a model of its own (3 Adam steps, saved), then takes
+    // one more step from that save on a fixed batch.
     const x = tf.randomNormal([32, 6, 6, 1]);
     const y = tf.randomUniformInt([32], 0, 3);
     const batch = { x: tf.randomNormal([16, 6, 6, 1]), y: tf.randomUniformInt([16], 0, 3) };
     const fromKeras = join(dir, 'from-keras.keras');
-    // Keras trains 3 steps and saves; then, from that save, one more step on the fixed batch.
-    const made = runKeras(dir, [
+    const first = runKeras(dir, [
+      { op: 'predict', file: join(dir, 'image.keras'), inputs: [kerasArray(x100)] },
+      { op: 'predict', file: join(dir, 'recurrent.keras'), inputs: [kerasArray(tokens), kerasArray(features)] },
       { op: 'make', file: fromKeras, x: [kerasArray(x)], y: [kerasArray(y)], steps: 3 },
       { op: 'step', file: fromKeras, x: [kerasArray(batch.x)], y: [kerasArray(batch.y)] },
     ]);
-    const kerasStep = made.results[1] as { iterations: number; loss_after: number };
+    const cases: [string, Model, Tensor[]][] = [
+      ['image', image, [x100]],
+      ['recurrent', recurrent, [tokens, features]],
+    ];
+    cases.forEach(([name, model, inputs], i) => {
+      const result = first.results[i] as { warnings: string[]; outputs: { values: number[] }[]; class: string };
+      expect(result.warnings, name).toEqual([]);
+      const predicted = model.predict<Tensor | Tensor[]>(inputs.length === 1 ? inputs[0]! : inputs);
+      const outs = Array.isArray(predicted) ? predicted : [predicted];
+      const diff = maxAbsDiff(outs, result.outputs);
+      console.log(
+        `keras-write-live ${name} (${result.class}, Keras ${first.keras}): max abs difference on 100 inputs ${diff.toExponential(2)}`,
+      );
+      expect(diff, name).toBeLessThan(1e-5);
+      tf.dispose(outs);
+    });
+    const kerasStep = first.results[3] as { iterations: number; loss_after: number };
     expect(kerasStep.iterations).toBe(3);
 
     // Keras → dl: loaded compiled, with Keras's Adam state; the same step gives the same loss.
     const model = await loadModel(fromKeras);
     expect(model.isCompiled).toBe(true);
     const loaded = model.predict(x);
-    expect(maxAbsDiff([loaded], (made.results[0] as { outputs: { values: number[] }[] }).outputs)).toBeLessThan(1e-5);
+    expect(maxAbsDiff([loaded], (first.results[2] as { outputs: { values: number[] }[] }).outputs)).toBeLessThan(1e-5);
     loaded.dispose();
     const oneStep = async (m: Model) => {
       await m.fit(batch.x, batch.y, { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 });
@@ -155,6 +153,6 @@ describe.skipIf(!KERAS_READY)('.keras files dl writes, read by the installed Ker
     const dlAfter = await oneStep(model);
     console.log(`keras-write-live dl→Keras Adam step: loss after, dl ${dlAfter}, Keras ${kerasAfter.loss_after}`);
     expect(Math.abs(dlAfter - kerasAfter.loss_after)).toBeLessThan(1e-4);
-    tf.dispose([x, y, batch.x, batch.y]);
+    tf.dispose([x100, y100, tokens, features, x, y, batch.x, batch.y]);
   });
 });

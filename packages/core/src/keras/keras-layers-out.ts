@@ -15,7 +15,7 @@ export interface KerasLayerJson {
 }
 
 /**
- * Activations that compute the same in TF.js and Keras 3, by TF.js's serialized name → Keras's. Not `hardSigmoid`
+ * Activations that compute the same in TF.js and Keras 3, by TF.js's serialized name → Keras's. Not `hard_sigmoid`
  * (TF.js: 0.2x + 0.5; Keras 3: x/6 + 0.5) nor those not checked against Keras (gelu, mish).
  */
 const ACTIVATIONS: Record<string, string> = {

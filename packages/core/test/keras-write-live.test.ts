@@ -4,6 +4,7 @@
  * a Keras model goes to dl, is fine-tuned there and comes back; Adam's state crosses both ways, so one more step on
  * a fixed batch leaves both sides at the same loss within 1e-4. Without the venv: skipped with one line.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,12 @@ import {
   tf,
 } from '../src/index.js';
 import { KERAS_READY, kerasArray, maxAbsDiff, runKeras } from './keras-side.js';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'keras');
+const EXPECTED = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Record<
+  string,
+  { inputs: { shape: number[]; dtype: string; values: number[] }[]; outputs: { values: number[] }[] }
+>;
 
 if (!KERAS_READY) console.log('keras-write-live: skipped, no bench/.venv (make it with `npx tsx scripts/ensure-keras-venv.ts`)');
 
@@ -92,12 +99,31 @@ describe.skipIf(!KERAS_READY)('.keras files dl writes, read by the installed Ker
     const y = tf.randomUniformInt([32], 0, 3);
     const batch = { x: tf.randomNormal([16, 6, 6, 1]), y: tf.randomUniformInt([16], 0, 3) };
     const fromKeras = join(dir, 'from-keras.keras');
+    // Also every committed Keras fixture, read by dl and written back (masks, Rescaling, Multiply, GRU, …).
+    const fixtures = Object.keys(EXPECTED).filter((k) => k !== 'keras');
+    for (const name of fixtures) await (await loadModel(join(FIXTURES, `${name}.keras`))).save(join(dir, `fixture-${name}.keras`));
     const first = runKeras(dir, [
       { op: 'predict', file: join(dir, 'image.keras'), inputs: [kerasArray(x100)] },
       { op: 'predict', file: join(dir, 'recurrent.keras'), inputs: [kerasArray(tokens), kerasArray(features)] },
       { op: 'make', file: fromKeras, x: [kerasArray(x)], y: [kerasArray(y)], steps: 3 },
       { op: 'step', file: fromKeras, x: [kerasArray(batch.x)], y: [kerasArray(batch.y)] },
+      ...fixtures.map((name) => ({
+        op: 'predict',
+        file: join(dir, `fixture-${name}.keras`),
+        inputs: EXPECTED[name]!.inputs.map((i) => ({ ...i, dtype: i.dtype.startsWith('int') ? 'int32' : 'float32' })),
+      })),
     ]);
+    fixtures.forEach((name, i) => {
+      const result = first.results[4 + i] as { warnings: string[]; outputs: { values: number[] }[] };
+      expect(result.warnings, name).toEqual([]);
+      const diff = Math.max(
+        ...result.outputs.flatMap((o, k) => o.values.map((v, j) => Math.abs(v - EXPECTED[name]!.outputs[k]!.values[j]!))),
+      );
+      console.log(
+        `keras-write-live fixture ${name}, Keras → dl → Keras: max abs difference to Keras's own prediction ${diff.toExponential(2)}`,
+      );
+      expect(diff, name).toBeLessThan(1e-5);
+    });
     const cases: [string, Model, Tensor[]][] = [
       ['image', image, [x100]],
       ['recurrent', recurrent, [tokens, features]],

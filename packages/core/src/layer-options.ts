@@ -308,6 +308,12 @@ export interface GRUOptions extends RecurrentOptions {
   recurrentActivation?: ActivationName;
   /** Keras's computation mode (1 or 2); the results are the same. */
   implementation?: number;
+  /**
+   * Keras's `reset_after`: the reset gate multiplies the recurrent projection after the matmul, with a separate
+   * recurrent bias (bias shape `[2, 3·units]`) — Keras 3's default and cuDNN's variant. Default false, tfjs's GRU (reset
+   * before the matmul), which plain TensorFlow.js can load; a model saved with `true` loads in dl and Keras only.
+   */
+  resetAfter?: boolean;
 }
 
 /** Options of `lstm`. */

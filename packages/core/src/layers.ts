@@ -38,6 +38,7 @@ import { FusedBatchNormalization } from './native/fused-batch-norm-layer.js';
 import { FusedConv2D } from './native/fused-conv2d-layer.js';
 import { FusedLSTM } from './native/fused-lstm-layer.js';
 import { NativeDropout } from './native/native-dropout-layer.js';
+import { ResetAfterGRU } from './native/reset-after-gru-layer.js';
 import { withDlLayerClasses } from './native/dl-layer-classes.js';
 import { OptionError } from './errors/option-error.js';
 
@@ -93,8 +94,11 @@ export const embedding = (options: EmbeddingOptions): Layer => tfl.layers.embedd
  * Runs TensorFlow's fused BlockLSTM kernels on the native backend when the options allow (native/fused-lstm-layer.ts).
  */
 export const lstm = (options: LSTMOptions): Layer => new FusedLSTM(kerasArgs('LSTM', options));
-/** GRU: gated recurrent unit over `[steps, features]` (tfjs supports only Keras's `reset_after=False` variant). */
-export const gru = (options: GRUOptions): Layer => tfl.layers.gru(kerasArgs('GRU', options));
+/**
+ * GRU: gated recurrent unit over `[steps, features]`. `resetAfter: true` is Keras 3's default variant (reset gate after
+ * the recurrent matmul, two biases), which dl computes itself (native/reset-after-gru-layer.ts); tfjs has only the other.
+ */
+export const gru = (options: GRUOptions): Layer => new ResetAfterGRU(kerasArgs('GRU', options));
 /** SimpleRNN: fully connected recurrent layer over `[steps, features]`. */
 export const simpleRNN = (options: SimpleRNNOptions): Layer => tfl.layers.simpleRNN(kerasArgs('SimpleRNN', options));
 /** Bidirectional: runs the recurrent `layer` forwards and backwards and merges them (`mergeMode`, default concat). */

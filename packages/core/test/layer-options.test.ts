@@ -62,7 +62,7 @@ describe('layer options', () => {
     expectTypeOf<options.InputLayerOptions>().toExtend<Expected<'inputLayer'>>();
   });
 
-  it("have all of tfjs-layers' option names and none of their own", () => {
+  it("have all of tfjs-layers' option names and none of their own (but gru's resetAfter)", () => {
     /** The option names of dl's `O` not in tfjs's `K`, and of tfjs's not in dl's. */
     type Extra<O, K extends keyof TfLayers> = Exclude<keyof O, keyof TfArgs<K>>;
     type Missing<O, K extends keyof TfLayers> = Exclude<keyof TfArgs<K>, keyof O>;
@@ -96,7 +96,8 @@ describe('layer options', () => {
     // The recurrent layers leave out tfjs's `cell` (the layer makes its own) and `dropoutFunc` (a tfjs testing hook).
     expectTypeOf<Extra<options.LSTMOptions, 'lstm'>>().toBeNever();
     expectTypeOf<Missing<options.LSTMOptions, 'lstm'>>().toEqualTypeOf<'cell' | 'dropoutFunc'>();
-    expectTypeOf<Extra<options.GRUOptions, 'gru'>>().toBeNever();
+    // gru's one option of its own: Keras's reset_after, which tfjs's GRU does not compute (dl's class does).
+    expectTypeOf<Extra<options.GRUOptions, 'gru'>>().toEqualTypeOf<'resetAfter'>();
     expectTypeOf<Missing<options.GRUOptions, 'gru'>>().toEqualTypeOf<'cell' | 'dropoutFunc'>();
     expectTypeOf<Extra<options.SimpleRNNOptions, 'simpleRNN'>>().toBeNever();
     expectTypeOf<Missing<options.SimpleRNNOptions, 'simpleRNN'>>().toEqualTypeOf<'cell' | 'dropoutFunc'>();

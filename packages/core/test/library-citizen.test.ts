@@ -10,10 +10,11 @@ import { FusedBatchNormalization } from '../src/native/fused-batch-norm-layer.js
 import { FusedConv2D } from '../src/native/fused-conv2d-layer.js';
 import { FusedLSTM } from '../src/native/fused-lstm-layer.js';
 import { NativeDropout } from '../src/native/native-dropout-layer.js';
+import { ResetAfterGRU } from '../src/native/reset-after-gru-layer.js';
 import { layersModelOf, tfl } from '../src/tfjs-layers-api.js';
 
-const DL_CLASSES = [FusedConv2D, FusedLSTM, FusedBatchNormalization, NativeDropout] as const;
-const TFJS_NAMES = ['Conv2D', 'LSTM', 'BatchNormalization', 'Dropout'];
+const DL_CLASSES = [FusedConv2D, FusedLSTM, FusedBatchNormalization, NativeDropout, ResetAfterGRU] as const;
+const TFJS_NAMES = ['Conv2D', 'LSTM', 'BatchNormalization', 'Dropout', 'GRU'];
 const noneRegistered = () => TFJS_NAMES.every((name) => !(DL_CLASSES as readonly unknown[]).includes(registered(name)));
 const registered = (name: string) => tf.serialization.SerializationMap.getMap().classNameMap[name]?.[0];
 
@@ -38,12 +39,14 @@ function dlModel() {
 const classesOf = (net: { layers: object[] }) => net.layers.map((layer) => layer.constructor);
 
 describe('dl and other TF.js code in one process', () => {
-  it("leaves tfjs's class registry as tfjs made it: its own Conv2D, LSTM, BatchNormalization and Dropout", () => {
+  it("leaves tfjs's class registry as tfjs made it: its own Conv2D, LSTM, BatchNormalization, Dropout and GRU", () => {
     dlModel(); // building dl's layers changes nothing either
     expect(registered('Conv2D')).toBe(tfl.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor);
     expect(registered('LSTM')).toBe(tfl.layers.lstm({ units: 1 }).constructor);
     expect(registered('BatchNormalization')).toBe(tfl.layers.batchNormalization().constructor);
     expect(registered('Dropout')).toBe(tfl.layers.dropout({ rate: 0.1 }).constructor);
+    layers.gru({ units: 1, resetAfter: true });
+    expect(registered('GRU')).toBe(tfl.layers.gru({ units: 1 }).constructor);
     expect(noneRegistered()).toBe(true);
   });
 

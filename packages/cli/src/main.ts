@@ -123,8 +123,11 @@ program
 
 program
   .command('import')
-  .description('read a Keras 3 .keras file (architecture and weights) into a dl model folder that loadModel and `dl summary` read')
-  .argument('<file>', 'a .keras file written by Keras 3 (model.save("model.keras"))')
+  .description('read a Keras .keras or .h5 file (architecture and weights) into a dl model folder that loadModel and `dl summary` read')
+  .argument(
+    '<file>',
+    'a .keras file written by Keras 3 (model.save("model.keras")), or a legacy .h5 file of Keras 2 or 3 (model.save("model.h5"))',
+  )
   .option('--out <dir>', 'the model folder, new or empty: dl never writes over files it did not write')
   .option('--json', 'print one JSON line describing the import on stdout')
   .option('--quiet', 'print nothing but errors (and --json output)')

@@ -1,4 +1,4 @@
-// `dl import model.keras --out DIR`: a Keras 3 file (fixtures written by real Keras 3, see
+// `dl import model.keras --out DIR` (or model.h5): a Keras file (fixtures written by real Keras 3, see
 // packages/core/test/fixtures/keras/make_fixtures.py) as a dl model folder that predicts what Keras predicted.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -8,9 +8,21 @@ import { loadModel, type Tensor, tf } from '@dl/core';
 import { dlIn, lastJsonLine, tempFolderForFile } from './run-dl.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../core/test/fixtures/keras');
-const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as {
-  cnn: { inputs: { shape: number[]; values: number[] }[]; outputs: { values: number[] }[] };
-};
+type Entry = { inputs: { shape: number[]; values: number[] }[]; outputs: { values: number[] }[] };
+const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Record<string, Entry>;
+
+/** The largest difference between the predictions of the model in `dir` and Keras's for fixture `name`. */
+async function maxDifference(dir: string, name: string): Promise<number> {
+  const model = await loadModel(dir);
+  const [input] = expected[name]!.inputs;
+  const x = tf.tensor(input!.values, input!.shape);
+  const y = model.predict(x) as Tensor;
+  const values = y.dataSync();
+  const diff = Math.max(...expected[name]!.outputs[0]!.values.map((v, i) => Math.abs(v - values[i]!)));
+  tf.dispose([x, y]);
+  model.net.dispose();
+  return diff;
+}
 
 let root: string;
 const dl = dlIn(() => root);
@@ -25,15 +37,18 @@ describe('dl import', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(lastJsonLine(r.stdout)).toMatchObject({ dir: out, parameters: 295 });
     expect((await readdir(root)).filter((n) => n.startsWith('.'))).toEqual([]); // no temporary folder left
-    const model = await loadModel(out);
-    const [input] = expected.cnn.inputs;
-    const x = tf.tensor(input!.values, input!.shape);
-    const y = model.predict(x) as Tensor;
-    const values = y.dataSync();
-    const diff = Math.max(...expected.cnn.outputs[0]!.values.map((v, i) => Math.abs(v - values[i]!)));
-    tf.dispose([x, y]);
-    model.net.dispose();
-    expect(diff).toBeLessThan(1e-5);
+    expect(await maxDifference(out, 'cnn')).toBeLessThan(1e-5);
+  });
+
+  it('reads a legacy Keras 2 .h5 file too', async () => {
+    const out = join(root, 'cnn-h5');
+    const r = await dl('import', join(FIXTURES, 'keras2_cnn.h5'), '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastJsonLine(r.stdout)).toMatchObject({ dir: out, parameters: 295 });
+    expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).userDefinedMetadata).toMatchObject({
+      importedFrom: { format: 'keras-h5', file: 'keras2_cnn.h5' },
+    });
+    expect(await maxDifference(out, 'keras2_cnn')).toBeLessThan(1e-5);
   });
 
   it('refuses an unsupported layer with exit 2, naming it, and writes nothing', async () => {
@@ -41,6 +56,10 @@ describe('dl import', () => {
     const r = await dl('import', join(FIXTURES, 'unsupported.keras'), '--out', out);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/MultiHeadAttention.*it imports: .*Dense/);
+    expect(existsSync(out)).toBe(false);
+    const h5 = await dl('import', join(FIXTURES, 'legacy_unsupported.h5'), '--out', out);
+    expect(h5.code).toBe(2);
+    expect(h5.stderr).toMatch(/legacy_unsupported\.h5.*MultiHeadAttention.*it imports: .*Dense/);
     expect(existsSync(out)).toBe(false);
   });
 

@@ -755,13 +755,14 @@ export function sequential(layers: Layer[], options: SequentialOptions = {}): Mo
  *
  * A path ending in `.keras` is read as a Keras 3 file (`model.save("x.keras")` in Python, or dl's `save('x.keras')`):
  * its architecture and weights, compiled with Adam's state when it was saved compiled with Adam and losses dl has,
- * else uncompiled (compile it to train it). A layer dl does not support is refused with a ModelFileError naming it
- * and listing those it does; see "Keras models (.keras)" in the README.
+ * else uncompiled (compile it to train it). One ending in `.h5` (or `.hdf5`) is read as a legacy Keras 2 or 3 file
+ * (`model.save("x.h5")`): its architecture and weights, uncompiled. A layer dl does not support is refused with a
+ * ModelFileError naming it and listing those it does; see "Keras models (.keras)" in the README.
  *
  * @throws {ModelFileError} when the folder or file cannot be loaded as a whole.
  */
 export async function loadModel(dir: string): Promise<Model> {
-  if (dir.toLowerCase().endsWith('.keras')) {
+  if (/\.(keras|h5|hdf5)$/i.test(dir)) {
     // Imported on demand: the HDF5 reader (WebAssembly) loads only for those who read .keras files.
     const { loadKerasNetwork } = await import('./keras/load-keras-model.js');
     const loaded = await loadKerasNetwork(dir);

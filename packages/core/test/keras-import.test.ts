@@ -1,6 +1,7 @@
 /**
- * Keras 3 `.keras` files into dl: fixtures written by real Keras 3 (fixtures/keras/make_fixtures.py, which records the
- * predictions Keras computed in expected.json); dl must load each and predict the same within 1e-5.
+ * Keras files into dl: `.keras` fixtures written by real Keras 3 and legacy `.h5` ones (Keras 3's legacy writer, and the
+ * same rewritten in Keras 2's layout) by fixtures/keras/make_fixtures.py, which records the predictions Keras computed
+ * in expected.json; dl must load each and predict the same within 1e-5.
  */
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -8,18 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel, ModelFileError, type Tensor, tf } from '../src/index.js';
+import { kerasTopology } from '../src/keras/keras-topology.js';
+import { tfl } from '../src/tfjs-layers-api.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'keras');
 
 interface Expected {
+  /** The file (entries made before make_fixtures.py recorded it: `<name>.keras`). */
+  file?: string;
   inputs: { shape: number[]; dtype: string; values: number[] }[];
   outputs: { shape: number[]; values: number[] }[];
 }
 const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Record<string, Expected>;
 
 async function maxDifference(name: string): Promise<number> {
-  const model = await loadModel(join(FIXTURES, `${name}.keras`));
   const e = expected[name]!;
+  const model = await loadModel(join(FIXTURES, e.file ?? `${name}.keras`));
   const inputs = e.inputs.map((i) => tf.tensor(i.values, i.shape, i.dtype.startsWith('int') ? 'int32' : 'float32'));
   const predicted = model.predict(inputs.length === 1 ? inputs[0]! : inputs) as Tensor | Tensor[];
   const outs = Array.isArray(predicted) ? predicted : [predicted];
@@ -40,6 +45,8 @@ describe('loadModel of a Keras 3 .keras file', () => {
     ['embedding_lstm', 'Embedding (mask_zero, padded inputs) into two stacked LSTMs'],
     ['conv_more', 'Rescaling, Conv2DTranspose, LeakyReLU, AveragePooling2D, LayerNormalization, GlobalAveragePooling2D'],
     ['recurrent_two_io', 'two inputs, two outputs: Bidirectional LSTM and GRU, GRU and SimpleRNN, Multiply'],
+    ['gru_reset_after', "Keras 3's default GRU (reset_after=True): with dropout, Bidirectional, go_backwards, no bias"],
+    ['more_layers', 'global max pooling, GlobalAveragePooling1D, Average, Maximum, Minimum, Bidirectional SimpleRNN, merge modes'],
   ])('%s (%s) predicts what Keras predicted, within 1e-5', async (name) => {
     const diff = await maxDifference(name);
     console.log(`${name}: max abs difference to Keras ${diff.toExponential(2)}`);
@@ -54,7 +61,7 @@ describe('loadModel of a Keras 3 .keras file', () => {
     expect(model.isCompiled).toBe(true);
     model.optimizer.dispose();
     model.net.dispose();
-    await loadModel(join(FIXTURES, 'gru_reset_after.keras')).catch(() => undefined);
+    await loadModel(join(FIXTURES, 'nested.keras')).catch(() => undefined);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -66,12 +73,6 @@ describe('loadModel of a Keras 3 .keras file', () => {
     expect(message).toContain(file);
     expect(message).toContain('MultiHeadAttention');
     for (const supported of ['Dense', 'Conv2D', 'LSTM', 'BatchNormalization', 'Embedding']) expect(message).toContain(supported);
-  });
-
-  it("refuses Keras 3's default GRU (reset_after=True), which TF.js's GRU does not compute, naming the fix", async () => {
-    const error = await loadModel(join(FIXTURES, 'gru_reset_after.keras')).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ModelFileError);
-    expect((error as Error).message).toMatch(/GRU\).*reset_after=true.*reset_after=False/);
   });
 
   it('refuses a model nested as a layer, saying so', async () => {
@@ -96,5 +97,60 @@ describe('loadModel of a Keras 3 .keras file', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('loadModel of a legacy Keras .h5 file', () => {
+  it.each([
+    ['legacy_cnn', "the Sequential CNN with trained BatchNormalization, by Keras 3's legacy writer"],
+    ['keras2_cnn', "the same in Keras 2's layout (batch_input_shape, BatchNormalization axis [3], weight names with :0)"],
+    ['legacy_recurrent_two_io', 'the two-input two-output recurrent model, by Keras 3'],
+    ['keras2_recurrent_two_io', "the same in Keras 2's layout (inbound nodes as lists)"],
+    ['legacy_gru_reset_after', 'the reset_after=True GRUs, by Keras 3'],
+    ['keras2_gru_reset_after', "the same in Keras 2's layout"],
+  ])('%s (%s) predicts what Keras predicted, within 1e-5', async (name) => {
+    const diff = await maxDifference(name);
+    console.log(`${name}: max abs difference to Keras ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-5);
+  });
+
+  it('refuses an unsupported layer as for .keras files, naming it and the layers dl supports', async () => {
+    const file = join(FIXTURES, 'legacy_unsupported.h5');
+    const error = await loadModel(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelFileError);
+    expect((error as Error).message).toMatch(/legacy_unsupported\.h5.*MultiHeadAttention.*it imports: .*Dense/);
+  });
+
+  it('says when an .h5 file holds weights only (save_weights), and names a missing file or one that is not HDF5', async () => {
+    const weights = join(FIXTURES, 'weights_only.weights.h5');
+    await expect(loadModel(weights)).rejects.toThrow(`${weights}: holds weights only (model.save_weights)`);
+    await expect(loadModel(join(FIXTURES, 'missing.h5'))).rejects.toThrow(`${join(FIXTURES, 'missing.h5')}: no such file`);
+    const dir = await mkdtemp(join(tmpdir(), 'dl-keras-test-'));
+    const file = join(dir, 'script.h5');
+    try {
+      await copyFile(join(FIXTURES, 'make_fixtures.py'), file);
+      const error = await loadModel(file).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ModelFileError);
+      expect((error as Error).message).toContain(`${file}: cannot be read as an HDF5 file`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a Keras 2 Sequential whose first layer carries batch_input_shape (configs without an InputLayer entry)', () => {
+    const dense = (name: string, extra: Record<string, unknown> = {}) => ({
+      class_name: 'Dense',
+      config: { name, units: 2, activation: 'relu', dtype: 'float32', ...extra },
+    });
+    const { modelTopology } = kerasTopology({
+      class_name: 'Sequential',
+      config: { name: 'old', layers: [dense('d1', { batch_input_shape: [null, 3] }), dense('d2')] },
+    });
+    const net = tfl.models.modelFromJSON({ modelTopology } as never);
+    return net.then((n) => {
+      expect(n.inputs[0]!.shape).toEqual([null, 3]);
+      expect(n.outputs[0]!.shape).toEqual([null, 2]);
+      n.dispose();
+    });
   });
 });

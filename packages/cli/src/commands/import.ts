@@ -12,14 +12,18 @@ export interface ImportCommandOptions {
 }
 
 /**
- * `dl import model.keras --out DIR`: a Keras 3 `.keras` file (core's keras/ reader) saved as a dl model folder, which
+ * `dl import model.keras --out DIR`: a Keras 3 `.keras` file, or a legacy Keras 2/3 `.h5` file (core's keras/ reader),
+ * saved as a dl model folder, which
  * `loadModel(DIR)` and `dl summary DIR` read. Written whole or not at all: into a temporary folder beside DIR, renamed
  * into place; DIR must be new or empty, as dl never writes over files it did not write.
  */
 export async function importCommand(file: string, options: ImportCommandOptions): Promise<void> {
   if (options.out === undefined) throw new UsageError('--out DIR is required: the new or empty folder to write the dl model into');
-  if (!file.toLowerCase().endsWith('.keras')) {
-    throw new UsageError(`${file} is not a .keras file: dl import reads Keras 3 files saved with model.save("model.keras")`);
+  const format = /\.keras$/i.test(file) ? 'keras' : /\.(h5|hdf5)$/i.test(file) ? 'keras-h5' : undefined;
+  if (format === undefined) {
+    throw new UsageError(
+      `${file} is neither a .keras nor an .h5 file: dl import reads Keras files saved with model.save("model.keras") (Keras 3) or model.save("model.h5") (Keras 2 or 3)`,
+    );
   }
   const out = makeOutput(options);
   const dir = resolve(options.out);
@@ -29,7 +33,7 @@ export async function importCommand(file: string, options: ImportCommandOptions)
     await makeFolder(dirname(dir));
     const temp = join(dirname(dir), `.${basename(dir)}.import-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
-      await model.save(temp, { metadata: { importedFrom: { format: 'keras', file: basename(file) } } });
+      await model.save(temp, { metadata: { importedFrom: { format, file: basename(file) } } });
       await assertNewOrEmpty(dir); // again: something may have appeared there while the model was written
       // rename(2) replaces an empty folder, so an empty DIR the user made is taken as it is.
       await rename(temp, dir);

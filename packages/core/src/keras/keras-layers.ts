@@ -157,7 +157,10 @@ export const LAYER_MAPPINGS: Record<string, LayerMapping> = {
     config: (c) => {
       require(c, 'renorm', [false]);
       require(c, 'synchronized', [false]);
-      return pick(c, ['axis', 'momentum', 'epsilon', 'center', 'scale']);
+      // Keras 2 writes the axis as a list once built (`[3]`); TF.js's BatchNormalization takes one axis.
+      const axis = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : c.axis;
+      if (Array.isArray(axis)) throw `axis=${JSON.stringify(axis)} is not supported (one axis only)`;
+      return { ...pick(c, ['momentum', 'epsilon', 'center', 'scale']), axis: axis ?? -1 };
     },
     ...vars,
   },
@@ -185,12 +188,12 @@ export const LAYER_MAPPINGS: Record<string, LayerMapping> = {
   },
   GRU: {
     className: 'GRU',
-    config: (c) => {
-      // TF.js's GRU applies the reset gate before the recurrent kernel (Keras's reset_after=False), and has no
-      // separate recurrent bias; Keras 3's default reset_after=True would load into a different computation.
-      if (c.reset_after !== false) throw 'reset_after=true (Keras 3 default) is not supported; build the GRU with reset_after=False';
-      return { ...rnn(c), recurrent_activation: activation(c, 'recurrent_activation') };
-    },
+    // reset_after=True (Keras 3's default) is dl's GRU (native/reset-after-gru-layer.ts), with Keras's [2, 3·units] bias.
+    config: (c) => ({
+      ...rnn(c),
+      recurrent_activation: activation(c, 'recurrent_activation'),
+      reset_after: c.reset_after !== false,
+    }),
     ...cellVars,
   },
   SimpleRNN: { className: 'SimpleRNN', config: (c) => rnn(c), ...cellVars },

@@ -1,7 +1,8 @@
 /**
  * Keras 3's config.json (Sequential or Functional) as the Keras 2 style model topology TF.js deserializes. Differences
  * handled here: `batch_shape` (Keras 2: `batch_input_shape`), dtype policies as objects, and inbound nodes as
- * `{args, kwargs}` with `__keras_tensor__` entries (Keras 2: `[layer, node, tensor, kwargs]` lists).
+ * `{args, kwargs}` with `__keras_tensor__` entries (Keras 2: `[layer, node, tensor, kwargs]` lists). A legacy `.h5`
+ * file's `model_config` is in either layout (Keras 2's, or Keras 3's when its legacy writer made it); both are read.
  */
 import { LAYER_MAPPINGS, supportedLayers, type KerasConfig } from './keras-layers.js';
 
@@ -24,7 +25,8 @@ export class TopologyError extends Error {}
 
 export function kerasTopology(config: Json): Topology {
   const className = config.class_name;
-  const modelConfig = config.config as Json | undefined;
+  // Keras 2 before 2.3 wrote a Sequential's config as the list of its layers.
+  const modelConfig = (Array.isArray(config.config) ? { layers: config.config } : config.config) as Json | undefined;
   if (!modelConfig || !Array.isArray(modelConfig.layers)) throw new TopologyError('config.json holds no model config with layers');
   const layers = modelConfig.layers as Json[];
   checkSupported(layers);
@@ -93,7 +95,8 @@ function sequential(modelConfig: Json, layers: Json[]): Json {
     }
   }
   if (out[0]?.class_name !== 'InputLayer') {
-    const shape = (layers[0]?.build_config as Json | undefined)?.input_shape;
+    // Keras 3 records the shape the model was built with; Keras 2 puts batch_input_shape on the first layer.
+    const shape = (layers[0]?.build_config as Json | undefined)?.input_shape ?? (layers[0]?.config as Json | undefined)?.batch_input_shape;
     if (!Array.isArray(shape)) throw new TopologyError('the Sequential model has no input shape: build it (keras.Input) before saving');
     Object.assign(out[0]!.config as Json, { batch_input_shape: shape });
   }
@@ -120,11 +123,32 @@ function tensorRefs(value: unknown, layerName: string): TensorRef[] {
   return [];
 }
 
+/**
+ * A Keras 2 node, `[[layer, node, tensor, kwargs], …]`, with its call kwargs dropped as Keras 3's are (they hold flags
+ * such as `training`, which dl sets itself); one that passes tensors (e.g. `initial_state`) is refused as in Keras 3.
+ */
+function keras2Node(node: unknown[], layerName: string): TensorRef[] {
+  return node.map((entry) => {
+    const [name, nodeIndex, tensorIndex, kwargs] = entry as [unknown, unknown, unknown, Json | undefined];
+    if (typeof name !== 'string' || typeof nodeIndex !== 'number' || typeof tensorIndex !== 'number') {
+      throw new TopologyError(`layer ${layerName} has an inbound node dl cannot read: ${JSON.stringify(entry)}`);
+    }
+    const values = Object.values(kwargs ?? {});
+    if (values.some((v) => v !== null && typeof v === 'object')) {
+      throw new TopologyError(
+        `layer ${layerName} is called with tensors as keyword arguments (e.g. initial_state or mask); dl does not import that`,
+      );
+    }
+    return [name, nodeIndex, tensorIndex, {}];
+  });
+}
+
 function functional(modelConfig: Json, layers: Json[]): Json {
   const out = layers.map((layer) => {
     const config = layer.config as KerasConfig;
     const name = String(layer.name ?? config.name);
     const nodes = ((layer.inbound_nodes as Json[] | undefined) ?? []).map((node) => {
+      if (Array.isArray(node)) return keras2Node(node, name);
       if (tensorRefs(node.kwargs, name).length) {
         throw new TopologyError(
           `layer ${name} is called with tensors as keyword arguments (e.g. initial_state or mask); dl does not import that`,

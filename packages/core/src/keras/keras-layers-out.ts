@@ -144,8 +144,9 @@ const TO_KERAS: Record<string, ToKeras> = {
   // Keras 3 has no input_length: the input layer carries the sequence length.
   Embedding: (c) => ({ ...pick(c, ['input_dim', 'output_dim']), mask_zero: c.mask_zero === true, ...weighted(c, ['embeddings']) }),
   LSTM: (c) => rnn(c, ['unit_forget_bias']),
-  // TF.js's GRU applies the reset gate before the recurrent kernel: Keras's reset_after=False.
-  GRU: (c) => ({ ...rnn(c), reset_after: false }),
+  // TF.js's GRU applies the reset gate before the recurrent kernel (Keras's reset_after=False); dl's GRU with
+  // resetAfter (native/reset-after-gru-layer.ts) computes and stores Keras's reset_after=True, [2, 3·units] bias included.
+  GRU: (c) => ({ ...rnn(c), reset_after: c.reset_after === true }),
   SimpleRNN: (c) => ({ ...pick(c, RNN_KEYS), activation: activation(c), ...weighted(c, ['kernel', 'recurrent', 'bias']) }),
   Bidirectional: (c) => {
     const inner = c.layer as { class_name?: string; config?: KerasConfig } | undefined;

@@ -1,10 +1,11 @@
 // dl's GRU with Keras's reset_after=True (Keras 3's default; tfjs computes only reset_after=False): the step against
 // the formula, gradients against finite differences, graph training against eager training, and saving/loading.
 // Against Keras itself: keras-import.test.ts (fixtures written by Keras 3).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Scalar, Tensor, Tensor2D, Tensor3D, Variable } from '@tensorflow/tfjs';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { layers, loadModel, type Model, sequential, setSeed, tf, type GraphFunction } from '../src/index.js';
 import { ResetAfterGRU } from '../src/native/reset-after-gru-layer.js';
@@ -160,6 +161,22 @@ describe('GRU with resetAfter (Keras reset_after=True)', () => {
     const topology = layersModelOf(model).toJSON(null, false);
     expect(JSON.stringify(topology)).toContain('"reset_after":true');
     await expect(tfl.models.modelFromJSON({ modelTopology: topology } as never)).rejects.toThrow(/reset_after/);
+    tf.dispose(x);
+    model.net.dispose();
+    loaded.net.dispose();
+  });
+
+  it("writes a .keras file with Keras's reset_after: true and [2, 3·units] bias, which dl reads back (Keras: keras-write-live)", async () => {
+    const model = sequential([layers.gru({ units: 3, resetAfter: true, inputShape: [STEPS, INPUT] })]);
+    const file = join(root, 'gru.keras');
+    await model.save(file);
+    const config = JSON.parse(new TextDecoder().decode(unzipSync(await readFile(file))['config.json']!)) as {
+      config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+    };
+    expect(config.config.layers.find((l) => l.class_name === 'GRU')!.config).toMatchObject({ reset_after: true });
+    const loaded = await loadModel(file);
+    const x = tf.randomNormal([2, STEPS, INPUT], 0, 1, 'float32', 8);
+    expect(Array.from((loaded.predict(x) as Tensor).dataSync())).toEqual(Array.from((model.predict(x) as Tensor).dataSync()));
     tf.dispose(x);
     model.net.dispose();
     loaded.net.dispose();

@@ -29,7 +29,7 @@ describe.skipIf(!READY)('loadModel of .keras files written now by the installed 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('matches every fixture model Keras saves (.keras and legacy .h5) within 1e-5', { timeout: 120_000 }, async () => {
+  it('matches every fixture model Keras saves (.keras and legacy .h5) within 1e-5', { timeout: 300_000 }, async () => {
     dir = await mkdtemp(join(tmpdir(), 'dl-keras-live-'));
     const script = join(import.meta.dirname, 'fixtures', 'keras', 'make_fixtures.py');
     const r = spawnSync(PYTHON, [script, '--out', dir], {

@@ -26,7 +26,7 @@ import { KERAS_READY, kerasArray, maxAbsDiff, runKeras } from './keras-side.js';
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'keras');
 const EXPECTED = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Record<
   string,
-  { inputs: { shape: number[]; dtype: string; values: number[] }[]; outputs: { values: number[] }[] }
+  { file?: string; inputs: { shape: number[]; dtype: string; values: number[] }[]; outputs: { values: number[] }[] }
 >;
 
 if (!KERAS_READY) console.log('keras-write-live: skipped, no bench/.venv (make it with `npx tsx scripts/ensure-keras-venv.ts`)');
@@ -101,7 +101,8 @@ describe.skipIf(!KERAS_READY)('.keras files dl writes, read by the installed Ker
     const fromKeras = join(dir, 'from-keras.keras');
     // Also every committed Keras fixture, read by dl and written back (masks, Rescaling, Multiply, GRU, …).
     const fixtures = Object.keys(EXPECTED).filter((k) => k !== 'keras');
-    for (const name of fixtures) await (await loadModel(join(FIXTURES, `${name}.keras`))).save(join(dir, `fixture-${name}.keras`));
+    for (const name of fixtures)
+      await (await loadModel(join(FIXTURES, EXPECTED[name]!.file ?? `${name}.keras`))).save(join(dir, `fixture-${name}.keras`));
     const first = runKeras(dir, [
       { op: 'predict', file: join(dir, 'image.keras'), inputs: [kerasArray(x100)] },
       { op: 'predict', file: join(dir, 'recurrent.keras'), inputs: [kerasArray(tokens), kerasArray(features)] },

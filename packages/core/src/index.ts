@@ -27,6 +27,19 @@ export type { Layer, LayerVariable, Network, Shape, Initializer, Constraint } fr
 export type * from './layer-options.js';
 export { input, model, type InputOptions, type FunctionalModelOptions, type SymbolicTensor } from './functional.js';
 export * as regularizers from './regularizers.js';
+/** Attribution methods (Integrated Gradients, SmoothGrad, gradient × input, Grad-CAM): `explain.integratedGradients(model, x)`. */
+export * as explain from './explain/index.js';
+export type {
+  Attributions,
+  ExplainOptions,
+  GradCamOptions,
+  GradCamResult,
+  GradientTimesInputOptions,
+  IntegratedGradientsOptions,
+  IntegratedGradientsResult,
+  IntegrationMethod,
+  SmoothGradOptions,
+} from './explain/index.js';
 export type { Regularizer, L1L2Options } from './regularizers.js';
 export { summaryLines } from './summary.js';
 export { checkInputShapes } from './input-shapes.js';

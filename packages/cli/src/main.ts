@@ -62,6 +62,32 @@ program
   .action(async (dir: string, options) => (await import('./commands/predict.js')).predict(dir, options));
 
 program
+  .command('explain')
+  .description(
+    'why a trained classifier decided as it did: an image model writes a PNG (input | heatmap | overlay), a text model colours the words by attribution',
+  )
+  .argument('<dir>', 'a folder written by `dl train` with cnn, lstm or text-classifier')
+  .option(
+    '--method <name>',
+    'ig (Integrated Gradients, default), smoothgrad, gradxinput (gradient × input) or gradcam (convolutional models)',
+  )
+  .option('--index <n>', 'image models: the test-split image to explain', nonNegativeInteger)
+  .option('--image <file>', "image models: a PNG to explain (grayscale, resized to the model's input; MNIST digits are white on black)")
+  .option('--out <file>', 'image models: the PNG to write, new (default: explain-<image>-<method>.png here)')
+  .option('--text <text>', 'text models: the text to explain, e.g. a movie review')
+  .option('--html <file>', 'text models: also write the coloured words as an HTML page (a new file)')
+  .option('--target <n>', 'the class to explain (default: the predicted one; text models: 0, scores toward positive)', nonNegativeInteger)
+  .option(
+    '--steps <n>',
+    'ig: interpolation steps (default 64, doubled while the scores miss f(x) − f(baseline) by over 1%)',
+    positiveInteger,
+  )
+  .option('--data-dir <dir>', 'read the dataset files from this folder only (--index)')
+  .option('--json', 'print one JSON line (text: tokens with scores; image: predicted class and the file) on stdout')
+  .option('--quiet', 'print nothing but errors (and --json output)')
+  .action(async (dir: string, options) => (await import('./commands/explain.js')).explain(dir, options));
+
+program
   .command('generate')
   .description('sample images from a trained GAN: a PNG grid, or the raw samples (in [-1, 1]) as .json or .npy')
   .argument('<dir>', 'a folder written by `dl train gan` (or its generator/ folder)')

@@ -1,10 +1,10 @@
 // `dl explain` end to end: an image model's PNG (input | heatmap | overlay) from a test image and from a PNG file, a
 // text model's coloured words, JSON and HTML page, and the usage errors (exit 2, nothing written, nothing overwritten).
-// The models are untrained presets: the command's plumbing is under test here, the methods in core's explain.test.ts.
+// The models are untrained (the cnn preset; a small network in the lstm preset's place): the command's plumbing is under test here, the methods in core's explain.test.ts.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tf } from '@dl/core';
+import { layers, sequential, tf } from '@dl/core';
 import { TextVectorization } from '@dl/data';
 import { cnn, encodePng, lstm, saveVocabulary } from '@dl/models';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,14 @@ tempFolderForFile(async (dir) => {
   cnnDir = join(root, 'cnn-model');
   await cnn.build().save(cnnDir, { metadata: { preset: 'cnn', dataset: 'mnist' } });
   lstmDir = join(root, 'lstm-model');
-  await lstm.build().save(lstmDir, { metadata: { preset: 'lstm', dataset: 'imdb' } });
+  // The lstm preset's input (200 token ids) into a far smaller network than the preset's, to keep the test quick.
+  const small = sequential([
+    layers.embedding({ inputDim: 100, outputDim: 4, inputLength: 200 }),
+    layers.lstm({ units: 4 }),
+    layers.dense({ units: 1, activation: 'sigmoid' }),
+  ]);
+  small.compile(lstm.compileOptions());
+  await small.save(lstmDir, { metadata: { preset: 'lstm', dataset: 'imdb' } });
   await saveVocabulary(lstmDir, new TextVectorization({ maxTokens: 100 }).adapt(['a good movie', 'a bad movie', 'the plot']));
 });
 
@@ -78,6 +85,7 @@ describe('dl explain, image models', () => {
     const cases: Array<[string[], string]> = [
       [['--data-dir', dataDir], 'exactly one of --index N'],
       [['--index', '0', '--method', 'lime'], '--method lime: use one of ig, smoothgrad, gradxinput, gradcam'],
+      [['--index', '0', '--method', 'gradcam', '--steps', '8'], '--steps is for --method ig'],
       [['--index', '20', '--data-dir', dataDir], '--index 20: the test split has 20 images'],
       [['--image', join(cnnDir, 'model.json')], 'is not an image dl can read'],
       [['--index', '0', '--out', 'picture.jpg', '--data-dir', dataDir], 'must end in .png'],

@@ -43,6 +43,8 @@ export interface ExplainCommandOptions {
 export async function explain(dir: string, options: ExplainCommandOptions): Promise<void> {
   const method = (options.method ?? 'ig') as ExplainMethod;
   if (!EXPLAIN_METHODS.includes(method)) throw new UsageError(`--method ${options.method}: use one of ${EXPLAIN_METHODS.join(', ')}`);
+  if (options.steps !== undefined && method !== 'ig')
+    throw new UsageError(`--steps is for --method ig (Integrated Gradients), not ${method}`);
   const modelDir = resolve(dir);
   const modelJson = join(modelDir, 'model.json');
   if (!existsSync(modelJson)) {

@@ -1,10 +1,9 @@
 /** Options and results shared by the attribution methods, and the preparation they all start with. */
-import type { LayersModel } from '@tensorflow/tfjs';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
-import type { Network } from '../layer-types.js';
-import { softmaxOutputs, withLogits } from '../training/softmax-logits.js';
-import { runNetwork } from './network-run.js';
+import type { LayersModel } from '@tensorflow/tfjs';
+import { softmaxOutputs } from '../training/softmax-logits.js';
+import { outputValues } from './explained-output.js';
 import { OptionError } from '../errors/option-error.js';
 import { checkInputShapes } from '../input-shapes.js';
 import type { Model } from '../model.js';
@@ -108,38 +107,6 @@ export function prepare(model: Model, x: TensorLike, site: AttributionSite, opti
     tf.dispose(owned);
     throw err;
   }
-}
-
-/** Output `outputIndex` for `x`, `[n, units]`: through `predict` (a graph), or eagerly with the softmax left out. */
-export function outputValues(model: Model, x: Tensor, outputIndex: number, logits: boolean): Tensor {
-  const net = model.net;
-  if (logits) {
-    return tf.tidy(() => {
-      const parts: Tensor[] = [];
-      for (let start = 0; start < x.shape[0]!; start += 256) {
-        const rows = tf.slice(x, start, Math.min(256, x.shape[0]! - start));
-        parts.push(withOutputLogits(net, outputIndex, true, () => runNetwork(net, [rows], undefined, [net.outputs[outputIndex]!])[0]!));
-      }
-      return tf.reshape(tf.concat(parts), [x.shape[0]!, -1]);
-    });
-  }
-  const predicted = model.predict<Tensor | Tensor[]>(x, { batchSize: 256 });
-  const all = Array.isArray(predicted) ? predicted : [predicted];
-  tf.dispose(all.filter((_, i) => i !== outputIndex));
-  const out = all[outputIndex]!;
-  const flat = tf.reshape(out, [x.shape[0]!, -1]);
-  out.dispose();
-  return flat;
-}
-
-/** Runs `forward` with output `outputIndex`'s softmax left out when `logits` is set (training/softmax-logits.ts). */
-export function withOutputLogits<T>(net: Network, outputIndex: number, logits: boolean, forward: () => T): T {
-  if (!logits) return forward();
-  return withLogits(
-    net as unknown as LayersModel,
-    net.outputs.map((_, i) => i === outputIndex),
-    forward,
-  );
 }
 
 /** One-hot rows selecting each row's target unit, [rows, units]. */

@@ -9,7 +9,7 @@ import { tf } from '../backend.js';
 import { GraphFunction } from '../graph/graph-function.js';
 import type { Model } from '../model.js';
 import type { AttributionSite } from './attribution-site.js';
-import { withOutputLogits } from './explain-options.js';
+import { withOutputLogits } from './explained-output.js';
 import { runNetwork } from './network-run.js';
 
 /** Graph functions by model and by site and output: Integrated Gradients over 1,000 images reuses one. */

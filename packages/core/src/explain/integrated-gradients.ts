@@ -12,7 +12,6 @@ import { inputSite, siteValue, type AttributionSite } from './attribution-site.j
 import {
   checkExplainOptions,
   concat,
-  outputValues,
   perToken,
   positiveInteger,
   prepare,
@@ -21,6 +20,7 @@ import {
   type ExplainOptions,
   type Prepared,
 } from './explain-options.js';
+import { outputValues } from './explained-output.js';
 import { gradientsAt } from './gradient-step.js';
 import { INTEGRATION_METHODS, quadrature, type IntegrationMethod, type Quadrature } from './quadrature.js';
 

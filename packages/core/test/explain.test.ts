@@ -244,6 +244,19 @@ describe('explain on other models', () => {
     expect(() => explain.gradCam(net, sample)).toThrow(/has no Conv2D layer/);
   }, 60_000);
 
+  it('explains the output outputIndex names, of a model with several', () => {
+    setSeed(9);
+    const x0 = input({ shape: [3] });
+    const a = layers.dense({ units: 2, name: 'a' }).apply(x0) as SymbolicTensor;
+    const bLayer = layers.dense({ units: 2, name: 'b' });
+    const b = bLayer.apply(x0) as SymbolicTensor;
+    const twoHeads = model({ inputs: x0, outputs: [a, b] });
+    const x = { data: [1, -2, 0.5], shape: [1, 3] };
+    const ig = explain.integratedGradients(twoHeads, x, { outputIndex: 1, target: 1, steps: 2 });
+    const kernel = bLayer.getWeights()[0]!.arraySync() as number[][];
+    for (let j = 0; j < 3; j++) expect(ig.scores.data[j]).toBeCloseTo(kernel[j]![1]! * x.data[j]!, 5);
+  });
+
   it('refuses models with several inputs', () => {
     const a = input({ shape: [2] });
     const b = input({ shape: [2] });

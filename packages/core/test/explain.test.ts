@@ -172,6 +172,32 @@ describe('explain on a small convolutional network', () => {
     x.dispose();
   });
 
+  it('gives the same scores once its gradient step runs as a graph', () => {
+    setSeed(8);
+    const fresh = convNet();
+    const x = { data: test.x.data.subarray(0, 64), shape: [1, SIZE, SIZE, 1] };
+    const eager = explain.integratedGradients(fresh, x, { steps: 16, maxSteps: 16 }).scores.data;
+    for (let k = 0; k < 4; k++) explain.integratedGradients(fresh, x, { steps: 16, maxSteps: 16 });
+    const graph = explain.integratedGradients(fresh, x, { steps: 16, maxSteps: 16 }).scores.data;
+    const peak = Math.max(...eager.map(Math.abs));
+    for (let k = 0; k < 64; k++) expect(Math.abs(graph[k]! - eager[k]!)).toBeLessThan(1e-4 * peak);
+  });
+
+  it('leaves no tensors behind', () => {
+    const x = { data: test.x.data.subarray(0, 128), shape: [2, SIZE, SIZE, 1] };
+    const all = () => {
+      explain.integratedGradients(trained, x, { steps: 4 });
+      explain.smoothGrad(trained, x, { samples: 3 });
+      explain.gradientTimesInput(trained, x);
+      explain.gradCam(trained, x);
+    };
+    all(); // graph functions and their state are made once
+    const before = tf.memory().numTensors;
+    all();
+    all();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects bad options with OptionError naming them', () => {
     const one = { data: test.x.data.subarray(0, 64), shape: [1, SIZE, SIZE, 1] };
     expect(() => explain.integratedGradients(trained, one, { steps: 0 })).toThrow(/steps must be a positive integer/);

@@ -153,4 +153,19 @@ describe('loadModel of a legacy Keras .h5 file', () => {
       n.dispose();
     });
   });
+
+  it('refuses hard_sigmoid, which Keras 3 computes otherwise than TF.js, where an activation is read', () => {
+    for (const config of [
+      { units: 2, activation: 'hard_sigmoid' },
+      { units: 2, recurrent_activation: 'hard_sigmoid' },
+    ]) {
+      const className = 'activation' in config ? 'Dense' : 'LSTM';
+      const read = () =>
+        kerasTopology({
+          class_name: 'Sequential',
+          config: { name: 's', layers: [{ class_name: className, config: { name: 'x', batch_input_shape: [null, 3, 3], ...config } }] },
+        });
+      expect(read).toThrow(/layer x .*hard_sigmoid" is not supported: Keras 3 computes relu6\(x \+ 3\) \/ 6, TF\.js 0\.2x \+ 0\.5/);
+    }
+  });
 });

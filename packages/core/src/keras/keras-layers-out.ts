@@ -4,6 +4,7 @@
  * subclasses (FusedConv2D, FusedLSTM, FusedBatchNormalization, NativeDropout) carry TF.js's class names, so they
  * map like TF.js's own. What Keras 3 would compute differently is refused, naming the layer and the option.
  */
+import { activationProblem, KERAS_ACTIVATIONS } from './keras-activations.js';
 import type { KerasConfig } from './keras-layers.js';
 
 /** A Keras 3 layer as config.json holds it (module, class, config). */
@@ -14,31 +15,10 @@ export interface KerasLayerJson {
   registered_name: null;
 }
 
-/**
- * Activations that compute the same in TF.js and Keras 3, by TF.js's serialized name → Keras's. Not `hard_sigmoid`
- * (TF.js: 0.2x + 0.5; Keras 3: x/6 + 0.5) nor those not checked against Keras (gelu, mish).
- */
-const ACTIVATIONS: Record<string, string> = {
-  linear: 'linear',
-  relu: 'relu',
-  relu6: 'relu6',
-  elu: 'elu',
-  selu: 'selu',
-  sigmoid: 'sigmoid',
-  tanh: 'tanh',
-  softmax: 'softmax',
-  softplus: 'softplus',
-  softsign: 'softsign',
-  swish: 'swish',
-};
-
 function activation(config: KerasConfig, key = 'activation'): string {
   const value = config[key] ?? 'linear';
-  const keras = typeof value === 'string' ? ACTIVATIONS[value] : undefined;
-  if (keras === undefined) {
-    throw `${key} ${JSON.stringify(value)} has no Keras 3 equivalent dl writes (it writes: ${Object.keys(ACTIVATIONS).join(', ')})`;
-  }
-  return keras;
+  if (typeof value !== 'string' || !KERAS_ACTIVATIONS.has(value)) throw activationProblem(key, value);
+  return value;
 }
 
 /** Options Keras would read differently must hold their default (null, false, …). */

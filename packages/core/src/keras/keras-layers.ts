@@ -3,6 +3,7 @@
  * its weights sit in the `.keras` file's model.weights.h5. Options dl cannot honour are refused rather than dropped,
  * so an imported model computes what Keras computes.
  */
+import { activationProblem, KERAS_ACTIVATIONS } from './keras-activations.js';
 
 /** A layer's config as Keras 3 writes it in config.json. */
 export type KerasConfig = Record<string, unknown>;
@@ -16,29 +17,9 @@ export interface LayerMapping {
   weightGroups: string[];
 }
 
-/** Activations Keras 3 and TF.js both know, by Keras's name. */
-const ACTIVATIONS = new Set([
-  'linear',
-  'relu',
-  'relu6',
-  'elu',
-  'selu',
-  'sigmoid',
-  'hard_sigmoid',
-  'tanh',
-  'softmax',
-  'softplus',
-  'softsign',
-  'swish',
-  'mish',
-  'gelu',
-]);
-
 function activation(config: KerasConfig, key = 'activation'): string {
   const value = config[key] ?? 'linear';
-  if (typeof value !== 'string' || !ACTIVATIONS.has(value)) {
-    throw `${key} ${JSON.stringify(value)} is not supported (supported: ${[...ACTIVATIONS].join(', ')})`;
-  }
+  if (typeof value !== 'string' || !KERAS_ACTIVATIONS.has(value)) throw activationProblem(key, value);
   return value;
 }
 

@@ -1,7 +1,8 @@
 /**
  * `pnpm bench` / `dl bench`: each workload in dl and in Keras 3 on TensorFlow CPU, alternating the two in rounds,
  * each run in a fresh process; reports samples/s, the ratio dl ÷ Keras, peak RSS of each side and, where counted,
- * GFLOP/s against the machine's matmul peak. Writes bench/out/results-<timestamp>.json and bench/results.md.
+ * GFLOP/s against the machine's matmul peak. Writes bench/out/results-<timestamp>.json and
+ * bench/results-<machine kind>.md (one file per kind of CPU: lib/machine.ts's machineKind).
  * See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machineInfo } from './lib/machine.js';
-import { failure, lastJsonLine, runChild, tsxCommand } from './lib/proc.js';
+import { failure, lastJsonLine, runChild } from './lib/proc.js';
 import {
   consoleTable,
   markdown,
@@ -34,14 +35,15 @@ const ROOT = resolve(BENCH, '..');
 const USAGE = `Usage: pnpm bench [options]   (also: dl bench, npx tsx bench/run.ts)
 
 Runs each workload in dl and in Keras 3 (TensorFlow CPU), alternating the two, and reports samples/s,
-dl ÷ Keras, peak RSS and GFLOP/s. Writes bench/out/results-<timestamp>.json and bench/results.md.
+dl ÷ Keras, peak RSS and GFLOP/s. Writes bench/out/results-<timestamp>.json and bench/results-<machine kind>.md
+(e.g. results-amd-epyc.md: one file per kind of CPU, its vendor and family).
 
 Options:
   --workloads a,b,…  workloads to run (default: all): ${WORKLOAD_NAMES.join(', ')}
   --rounds N         dl/Keras pairs per workload (default 3; 1 with --quick)
-  --quick            short runs: a smoke test of both sides (results.md is left alone; the report goes to bench/out/)
+  --quick            short runs: a smoke test of both sides (the results file is left alone; the report goes to bench/out/)
   --build            run \`tsc -b\` first, so dl's packages/*/dist match their sources
-  --md FILE          where to write the Markdown report (default: bench/results.md, or bench/out/ with --quick)
+  --md FILE          where to write the Markdown report (default: bench/results-<machine kind>.md, or bench/out/ with --quick)
   --verbose          echo the benchmark processes' stderr
   -h, --help         this help
 `;
@@ -96,7 +98,7 @@ function usage(message: string): never {
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-/** The command as the user typed it, for results.md. */
+/** The command as the user typed it, for the results file. */
 function commandLine(argv: string[]): string {
   const args = argv.filter((a) => a !== '--').join(' ');
   const base = process.env.DL_BENCH_COMMAND ?? (process.env.npm_lifecycle_event === 'bench' ? 'pnpm bench' : 'npx tsx bench/run.ts');
@@ -164,6 +166,33 @@ function snapshotDl(dir: string): void {
   }
 }
 
+/**
+ * The dl side's scripts (bench/dl/*.ts and what they import) compiled to JavaScript in `dir`, run with plain `node` as
+ * a user runs dl's compiled packages and CLI: under tsx, TypeScript's loader (a second V8 isolate on its own thread)
+ * adds ~60 MB to every process's RSS (363 vs 425 MB after importing dl and running one op, measured), which the Keras
+ * side, plain Python, does not carry.
+ */
+function compileDlSide(dir: string): void {
+  execFileSync(
+    join(ROOT, 'node_modules', '.bin', 'tsc'),
+    [
+      '-p',
+      join(BENCH, 'tsconfig.json'),
+      '--noEmit',
+      'false',
+      '--outDir',
+      dir,
+      '--rootDir',
+      BENCH,
+      '--sourceMap',
+      'false',
+      '--incremental',
+      'false',
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+}
+
 /** Modification time of the newest compiled file of the dl packages: a change during the run means dl was rebuilt. */
 function newestBuild(): number {
   let newest = 0;
@@ -208,6 +237,7 @@ async function main(): Promise<void> {
 
   const snapshot = join(outDir, `dl-${stamp}`);
   snapshotDl(snapshot);
+  compileDlSide(join(snapshot, 'bench'));
   try {
     await measure(options, argv, { started, stamp, outDir, specDir, snapshot, buildAtStart });
   } finally {
@@ -232,7 +262,6 @@ async function measure(
 ): Promise<void> {
   const machine = machineInfo(ROOT);
   const python = ensureVenv(ROOT, log);
-  const tsx = tsxCommand(ROOT);
   const timeoutMs = (options.quick ? 5 : 30) * 60_000;
   const env = {
     DL_REQUIRE_NATIVE: '1',
@@ -242,7 +271,9 @@ async function measure(
     PYTHONUNBUFFERED: '1',
   };
   const child = (command: string, args: string[]) => runChild(command, args, { cwd: ROOT, env, timeoutMs, echo: options.verbose });
-  const ts = (script: string, args: string[]) => child(tsx.command, [...tsx.args, join(BENCH, script), ...args]);
+  // The dl side runs compiled (compileDlSide), with plain node: `dl/x.ts` runs `<snapshot>/bench/dl/x.js`.
+  const ts = (script: string, args: string[]) =>
+    child(process.execPath, [join(snapshot, 'bench', script.replace(/\.ts$/, '.js')), ...args]);
 
   log(`dl vs Keras 3 on ${machine.cpu}, ${machine.logicalCpus} CPUs, load ${machine.loadAverage.start.toFixed(2)}`);
 
@@ -353,7 +384,11 @@ async function measure(
 
   const jsonPath = join(outDir, `results-${stamp}.json`);
   writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
-  const mdPath = options.md ? resolve(options.md) : options.quick ? join(outDir, `results-${stamp}.md`) : join(BENCH, 'results.md');
+  const mdPath = options.md
+    ? resolve(options.md)
+    : options.quick
+      ? join(outDir, `results-${stamp}.md`)
+      : join(BENCH, `results-${machine.kind}.md`);
   writeFileSync(mdPath, markdown(results));
   log('');
   log(consoleTable(results));

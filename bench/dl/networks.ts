@@ -291,7 +291,7 @@ type Layer = Model['net']['layers'][number];
 /** Multiply-adds per sample of the layers that do the arithmetic; element-wise layers and pooling are not counted. */
 function forwardMacs(layer: Layer): number {
   const c = layer.getConfig() as Record<string, unknown>;
-  const inShape = (layer.input as { shape: number[] }).shape.slice(1);
+  const inShape = (layer as unknown as { input: { shape: number[] } }).input.shape.slice(1);
   const outShape = (layer.outputShape as number[]).slice(1);
   const prod = (a: number[]) => a.reduce((x, y) => x * y, 1);
   const [kh, kw] = (c.kernelSize as number[] | undefined) ?? [1, 1];

@@ -5,6 +5,8 @@ import os from 'node:os';
 
 export interface Machine {
   cpu: string;
+  /** The CPU's vendor and family as a slug (machineKind): which results file the run belongs to. */
+  kind: string;
   logicalCpus: number;
   /** SIMD features that decide TensorFlow's float32 kernels. */
   simd: string[];
@@ -25,8 +27,10 @@ export function machineInfo(root: string): Machine {
   const git = (args: string[]) =>
     safe(() => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   const status = git(['status', '--porcelain', '--', 'packages']);
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown';
   return {
-    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cpu,
+    kind: machineKind(cpu),
     logicalCpus: os.cpus().length,
     simd,
     virtualized: flags.has('hypervisor'),
@@ -39,6 +43,27 @@ export function machineInfo(root: string): Machine {
       uncommittedFiles: status === undefined ? null : status.split('\n').filter(Boolean).length,
     },
   };
+}
+
+/**
+ * The kind of machine, as a file-name slug of the CPU's vendor and model: `intel-xeon` for "Intel(R) Xeon(R) Processor",
+ * `amd-epyc` for "AMD EPYC 7B13". Results differ between kinds (their kernels, caches and SIMD), so each kind keeps
+ * its own results file; the model number is left out, so the same family on another host compares with the file.
+ */
+export function machineKind(cpu: string): string {
+  const words = cpu
+    .replace(/\((R|TM|tm|r)\)/g, ' ')
+    .replace(/@.*$/, ' ')
+    .split(/[^A-Za-z0-9]+/)
+    .filter((w) => w && !/^(processor|cpu|core|\d+-core)$/i.test(w))
+    .map((w) => w.toLowerCase());
+  // Vendor and family, without model numbers (words with digits): "amd epyc 7b13" → amd-epyc.
+  return (
+    words
+      .filter((w, i) => i < 2 || !/\d/.test(w))
+      .slice(0, 3)
+      .join('-') || 'unknown-cpu'
+  );
 }
 
 function safe<T>(f: () => T): T | undefined {

@@ -1,4 +1,4 @@
-/** The results of a run: the per-run records, their summary per workload and side, the console table and results.md. */
+/** The results of a run: the per-run records, their summary per workload and side, the console table and the results file. */
 import type { Workload, WorkloadName } from '../workloads.js';
 import type { Machine } from './machine.js';
 
@@ -179,7 +179,7 @@ export function consoleTable(results: Results): string {
   return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows(results).map(line)].join('\n');
 }
 
-/** bench/results.md: the table, the exact command, the machine and the date. */
+/** bench/results-<machine kind>.md: the table, the exact command, the machine and the date. */
 export function markdown(results: Results): string {
   const m = results.machine;
   const peak = results.peak;
@@ -188,7 +188,7 @@ export function markdown(results: Results): string {
       ? `${when}: best ${num(p.bestGflops, 1)}, median ${num(p.medianGflops, 1)} GFLOP/s over ${p.repeats} products`
       : `${when}: not measured`;
   const out: string[] = [];
-  out.push('# dl vs Keras 3: benchmark results', '');
+  out.push(`# dl vs Keras 3: benchmark results on ${m.cpu} (${m.logicalCpus} logical CPUs)`, '');
   out.push(`Measured ${results.date}${results.quick ? ' — **a `--quick` smoke run: too short to quote**' : ''}, with:`, '');
   out.push('```sh', results.command, '```', '');
   if (results.rebuiltDuringRun)
@@ -235,7 +235,7 @@ export function markdown(results: Results): string {
   out.push('## Machine and software', '');
   out.push(`- Date: ${results.date}`);
   out.push(
-    `- CPU: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.virtualized ? ' (virtual machine)' : ''}; SIMD: ${m.simd.join(', ') || 'unknown'}`,
+    `- CPU: ${m.cpu} (kind \`${m.kind}\`), ${m.logicalCpus} logical CPUs${m.virtualized ? ' (virtual machine)' : ''}; SIMD: ${m.simd.join(', ') || 'unknown'}; matmul peak ${peak.gflops ? `${num(peak.gflops, 1)} GFLOP/s` : 'not measured'}`,
   );
   out.push(`- Memory: ${m.memoryGb} GB; OS: ${m.os}`);
   out.push(

@@ -190,7 +190,7 @@ program
   .option('--rounds <n>', 'dl/Keras pairs per workload (default 3; 1 with --quick)', positiveInteger)
   .option('--quick', 'short runs: a smoke test of both sides')
   .option('--build', 'run `tsc -b` first, so the measured dl matches its sources')
-  .option('--md <file>', 'where to write the Markdown report (default bench/results.md)')
+  .option('--md <file>', 'where to write the Markdown report (default bench/results-<cpu kind>.md, e.g. results-amd-epyc.md)')
   .action(async (options, command: Command) =>
     (await import('./commands/bench.js')).bench({ ...options, verbose: command.parent?.opts<{ verbose?: boolean }>().verbose }),
   );

@@ -6,7 +6,14 @@
  *
  * On the native backend the arithmetic itself is TensorFlow's `ResourceApplyAdam` on flat resource variables
  * (native/adam-slots.ts): one pass instead of a dozen, and the model's variables are refreshed from the flat parameters
- * by one split. Elsewhere it runs as tfjs ops.
+ * by one split. A large variable (an embedding table: the text classifier's 120,000 × 32) gets resources of its own
+ * instead: gathering it into the flat vector and splitting it out again would copy it twice a step, for no saving in
+ * kernel calls. Elsewhere it runs as tfjs ops.
+ *
+ * Sparse gradients (an embedding's, rows touched by the batch) are applied densely, as Keras 3 does: its Adam turns
+ * TensorFlow's IndexedSlices into a dense tensor, so untouched rows' moments decay and, once they have moments, their
+ * weights move every step (checked against Keras 3.15 on TensorFlow 2.21). A lazy update of touched rows only would
+ * differ from Keras, and no closed form catches the skipped steps up exactly (each step's √v + ε differs).
  *
  * Same results as tfjs's AdamOptimizer (to float32 rounding: the bias corrections are folded into the step size,
  * `lr·√(1−β2ᵗ)/(1−β1ᵗ)`, and ε into `ε·√(1−β2ᵗ)`, which is the same update; β1ᵗ and β2ᵗ are kept on the host, rounded
@@ -31,25 +38,41 @@ interface NamedTensor {
 interface Layout {
   shapes: number[][];
   sizes: number[];
+  /** Native: the variables (by index) each set of resources updates, in order: the small ones together, large ones alone. */
+  groups: number[][];
   /** Names of the saved moments, per variable: kept from loaded weights, else `<variable>/m`, `<variable>/v`. */
   mNames: string[];
   vNames: string[];
 }
 
+/** FlatAdam's options beyond tfjs Adam's. */
+export interface FlatAdamOptions {
+  /**
+   * Variables of at least this many elements get TensorFlow resources of their own rather than a slice of the flat
+   * ones (native backend). Default 2¹⁸ (1 MB of float32): copying such a variable costs more than the kernel call saved.
+   */
+  ownSlotsFrom?: number;
+}
+
+const OWN_SLOTS_FROM = 2 ** 18;
+
 export class FlatAdam extends tf.AdamOptimizer {
   private layout: Layout | undefined;
+  private readonly ownSlotsFrom: number;
   /** The flat moments: tfjs variables, or (native backend) TensorFlow resources holding the parameters too. */
   private m: Variable | undefined;
   private v: Variable | undefined;
-  private slots: AdamSlots | undefined;
+  /** Native: one set of resources per layout group. */
+  private slots: AdamSlots[] | undefined;
   /** Native: the data each model variable held after the last update; anything else there was set from outside. */
   private written: unknown[] = [];
   /** Moments by position from `setWeights`, used when the first update lays out the flat vectors. */
   private loaded: { m: NamedTensor[]; v: NamedTensor[] } | undefined;
   private accBeta: [number, number] | undefined;
 
-  constructor(learningRate: number, beta1: number, beta2: number, epsilon?: number) {
+  constructor(learningRate: number, beta1: number, beta2: number, epsilon?: number, options: FlatAdamOptions = {}) {
     super(learningRate, beta1, beta2, epsilon);
+    this.ownSlotsFrom = options.ownSlotsFrom ?? OWN_SLOTS_FROM;
   }
 
   override applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
@@ -61,24 +84,33 @@ export class FlatAdam extends tf.AdamOptimizer {
     if (named.length === 0) return;
     const variables = named.map((g) => tf.engine().registeredVariables[g.name]!);
     this.ensureLayout(named);
-    const { shapes, sizes } = this.layout!;
+    const { shapes, sizes, groups } = this.layout!;
 
-    const writeBack = (flatUpdateOrParams: Tensor, subtract: boolean) => {
-      const parts = sizes.length === 1 ? [flatUpdateOrParams] : tf.split(flatUpdateOrParams, sizes);
-      variables.forEach((variable, i) => {
-        const part = shapes[i]!.length === 1 ? parts[i]! : tf.reshape(parts[i]!, shapes[i]!);
+    /** Sets variables `members` from their flat update (subtracted) or new values. */
+    const writeBack = (flatUpdateOrParams: Tensor, subtract: boolean, members: number[]) => {
+      const parts =
+        members.length === 1
+          ? [flatUpdateOrParams]
+          : tf.split(
+              flatUpdateOrParams,
+              members.map((i) => sizes[i]!),
+            );
+      members.forEach((i, k) => {
+        const variable = variables[i]!;
+        const part = shapes[i]!.length === 1 ? parts[k]! : tf.reshape(parts[k]!, shapes[i]!);
         variable.assign(subtract ? tf.sub(variable, part) : part);
       });
     };
     tf.tidy(() => {
-      const g = flatten(named.map((n) => n.tensor));
       if (this.slots) {
         const slots = this.slots;
         // The flat parameters follow the variables unless something else wrote to them (setWeights, a restore).
         // Host work around the kernels goes through step-hooks.ts, so a traced step (graph/) repeats it every call.
         beforeEachCall(() => {
-          if (variables.some((variable, i) => dataIdOf(variable) !== this.written[i]))
-            tf.tidy(() => slots.assign('params', flatten(variables)));
+          groups.forEach((members, k) => {
+            if (members.some((i) => dataIdOf(variables[i]!) !== this.written[i]))
+              tf.tidy(() => slots[k]!.assign('params', flatten(members.map((i) => variables[i]!))));
+          });
         });
         const scalars = hostTensors(() => {
           const [accBeta1, accBeta2] = this.accBetas();
@@ -93,10 +125,13 @@ export class FlatAdam extends tf.AdamOptimizer {
             epsilon: epsilon * Math.sqrt(r),
           });
         });
-        slots.apply(scalars, g);
-        writeBack(slots.read('params'), false);
+        groups.forEach((members, k) => {
+          slots[k]!.apply(scalars, flatten(members.map((i) => named[i]!.tensor)));
+          writeBack(slots[k]!.read('params'), false, members);
+        });
         afterEachCall(() => (this.written = variables.map(dataIdOf)));
       } else {
+        const g = flatten(named.map((n) => n.tensor));
         // tfjs keeps β1ᵗ and β2ᵗ as float32 scalars multiplied each step; the same on the host gives the same corrections.
         const [accBeta1, accBeta2] = this.accBetas();
         const correction1 = Math.fround(1 - accBeta1);
@@ -111,7 +146,7 @@ export class FlatAdam extends tf.AdamOptimizer {
         const update = tf.div(tf.mul(m1, stepSize), tf.add(tf.sqrt(v1), epsilon));
         m.assign(m1);
         v.assign(v1);
-        writeBack(update, true);
+        writeBack(update, true, range(variables.length));
       }
     });
     afterEachCall(() => {
@@ -183,36 +218,41 @@ export class FlatAdam extends tf.AdamOptimizer {
         v: vs.map((tensor, i) => ({ name: vNames[i]!, tensor: tf.keep(tensor) })),
       };
     }
-    const layout: Layout = { shapes, sizes: shapes.map((s) => s.reduce((a: number, b: number) => a * b, 1)), mNames: [], vNames: [] };
+    const sizes = shapes.map((s) => s.reduce((a: number, b: number) => a * b, 1));
+    const large = range(sizes.length).filter((i) => sizes[i]! >= this.ownSlotsFrom);
+    const small = range(sizes.length).filter((i) => sizes[i]! < this.ownSlotsFrom);
+    const groups = [...(small.length ? [small] : []), ...large.map((i) => [i])];
+    const layout: Layout = { shapes, sizes, groups, mNames: [], vNames: [] };
     const moment = (which: 'm' | 'v', names: string[]) =>
-      flatten(
-        named.map((n, i) => {
-          const saved = previous?.[which][i];
-          if (saved && !sameShapes([saved.tensor.shape], [n.tensor.shape])) {
-            throw new ShapeError(
-              `Adam: saved moment '${saved.name}' has shape [${saved.tensor.shape}] but variable '${n.name}' has [${n.tensor.shape}]`,
-            );
-          }
-          names.push(saved?.name ?? `${n.name}/${which}`);
-          return saved ? saved.tensor : tf.zerosLike(n.tensor);
-        }),
-      );
+      named.map((n, i) => {
+        const saved = previous?.[which][i];
+        if (saved && !sameShapes([saved.tensor.shape], [n.tensor.shape])) {
+          throw new ShapeError(
+            `Adam: saved moment '${saved.name}' has shape [${saved.tensor.shape}] but variable '${n.name}' has [${n.tensor.shape}]`,
+          );
+        }
+        names.push(saved?.name ?? `${n.name}/${which}`);
+        return saved ? saved.tensor : tf.zerosLike(n.tensor);
+      });
     const backend = nativeBackend();
     this.disposeState(false);
     tf.tidy(() => {
       const [m, v] = [moment('m', layout.mNames), moment('v', layout.vNames)];
       if (backend) {
-        this.slots = new AdamSlots(
-          backend,
-          layout.sizes.reduce((a, b) => a + b, 0),
-        );
         const scale = this.kernelScale();
-        this.slots.assign('m', tf.mul(m, scale.m));
-        this.slots.assign('v', tf.mul(v, scale.v));
+        this.slots = groups.map((members) => {
+          const slots = new AdamSlots(
+            backend,
+            members.reduce((a, i) => a + sizes[i]!, 0),
+          );
+          slots.assign('m', tf.mul(flatten(members.map((i) => m[i]!)), scale.m));
+          slots.assign('v', tf.mul(flatten(members.map((i) => v[i]!)), scale.v));
+          return slots;
+        });
         this.written = []; // the parameters are copied in at the first update
       } else {
-        this.m = tf.keep(m.variable(false));
-        this.v = tf.keep(v.variable(false));
+        this.m = tf.keep(flatten(m).variable(false));
+        this.v = tf.keep(flatten(v).variable(false));
       }
     });
     tf.dispose([...(previous?.m ?? []), ...(previous?.v ?? [])].map((w) => w.tensor));
@@ -225,15 +265,29 @@ export class FlatAdam extends tf.AdamOptimizer {
     const layout = this.layout!;
     return tf.tidy(() => {
       const scale = this.kernelScale();
-      const [m, v] = this.slots ? [tf.div(this.slots.read('m'), scale.m), tf.div(this.slots.read('v'), scale.v)] : [this.m!, this.v!];
-      return [unflatten(m, layout), unflatten(v, layout)] as [Tensor[], Tensor[]];
+      if (!this.slots)
+        return [unflatten(this.m!, layout, range(layout.sizes.length)), unflatten(this.v!, layout, range(layout.sizes.length))];
+      const ms: Tensor[] = [];
+      const vs: Tensor[] = [];
+      layout.groups.forEach((members, k) => {
+        const slots = this.slots![k]!;
+        const [m, v] = [
+          unflatten(tf.div(slots.read('m'), scale.m), layout, members),
+          unflatten(tf.div(slots.read('v'), scale.v), layout, members),
+        ];
+        members.forEach((i, j) => {
+          ms[i] = m[j]!;
+          vs[i] = v[j]!;
+        });
+      });
+      return [ms, vs] as [Tensor[], Tensor[]];
     });
   }
 
   /** Frees the flat state (and, unless `keepLoaded`, moments loaded but not yet laid out). */
   private disposeState(freeLoaded = true): void {
     tf.dispose([this.m, this.v].filter((t): t is Variable => t !== undefined));
-    this.slots?.dispose();
+    for (const slots of this.slots ?? []) slots.dispose();
     if (freeLoaded && this.loaded) tf.dispose([...this.loaded.m, ...this.loaded.v].map((w) => w.tensor));
     this.layout = this.m = this.v = this.slots = undefined;
     this.written = [];
@@ -252,12 +306,22 @@ function flatten(tensors: Tensor[]): Tensor {
   return flat.length === 1 ? flat[0]! : tf.concat(flat);
 }
 
-/** The flat vector's slices, shaped as the variables. */
-function unflatten(flat: Tensor, layout: Layout): Tensor[] {
+/** The flat vector's slices, shaped as variables `members` (whose values it holds, in that order). */
+function unflatten(flat: Tensor, layout: Layout, members: number[]): Tensor[] {
   return tf.tidy(() => {
-    const parts = layout.sizes.length === 1 ? [tf.clone(flat)] : tf.split(flat, layout.sizes);
-    return parts.map((p, i) => tf.reshape(p, layout.shapes[i]!));
+    const parts =
+      members.length === 1
+        ? [tf.clone(flat)]
+        : tf.split(
+            flat,
+            members.map((i) => layout.sizes[i]!),
+          );
+    return parts.map((p, k) => tf.reshape(p, layout.shapes[members[k]!]!));
   });
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 function sameShapes(a: number[][], b: number[][]): boolean {

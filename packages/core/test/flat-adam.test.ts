@@ -93,6 +93,62 @@ describe('FlatAdam', () => {
     [flat, reference, back].forEach((o) => o.dispose());
   });
 
+  it('gives large variables resources of their own, with the same updates and saved weights', async () => {
+    const [ours, theirs] = [variables(), variables()];
+    // [3, 3, 2, 4] and [5, 6] alone, the rest together (on the native backend; elsewhere one flat vector).
+    const flat = new FlatAdam(0.05, 0.9, 0.999, 1e-7, { ownSlotsFrom: 30 });
+    const reference = tf.train.adam(0.05, 0.9, 0.999, 1e-7);
+    train(flat, ours, 0, 3);
+    train(reference, theirs, 0, 3);
+    const slots = (flat as unknown as { slots?: unknown[] }).slots;
+    if (tf.getBackend() === 'tensorflow') expect(slots).toHaveLength(3);
+    else expect(slots).toBeUndefined();
+    // Saved and loaded back (by position): the moments come out of each variable's own resources in order.
+    const saved = await flat.getWeights();
+    expect(
+      maxRelativeDiff(
+        saved.map((w) => w.tensor),
+        (await reference.getWeights()).map((w) => w.tensor),
+      ),
+    ).toBeLessThan(1e-6);
+    const again = new FlatAdam(0.05, 0.9, 0.999, 1e-7, { ownSlotsFrom: 30 });
+    await again.setWeights(saved);
+    train(again, ours, 3, 6);
+    train(reference, theirs, 3, 6);
+    expect(maxRelativeDiff(ours, theirs)).toBeLessThan(1e-6);
+    tf.dispose([...ours, ...theirs, ...saved.map((w) => w.tensor)]);
+    [flat, again, reference].forEach((o) => o.dispose());
+  });
+
+  it("updates an embedding densely, as Keras 3's Adam does: rows the batch left out keep moving on their moments", () => {
+    // Keras 3 (TensorFlow) makes an Embedding's IndexedSlices gradient dense before Adam: rows a step does not touch
+    // have their m and v decayed and move by m̂ / (√v̂ + ε) (checked against Keras 3.15).
+    const table = () => tf.variable(tf.randomNormal([50, 4], 0, 1, 'float32', 7));
+    const [ours, theirs] = [[table()], [table()]];
+    const flat = new FlatAdam(0.1, 0.9, 0.999, 1e-7, { ownSlotsFrom: 100 });
+    const reference = tf.train.adam(0.1, 0.9, 0.999, 1e-7);
+    // The gradient of a gather of rows `rows`: zero elsewhere.
+    const rowsGradient = (rows: number[]) =>
+      tf.tidy(() => tf.unsortedSegmentSum(tf.ones([rows.length, 4]), tf.tensor1d(rows, 'int32'), 50));
+    const step = (optimizer: Optimizer, v: Variable, rows: number[]) => {
+      const g = rowsGradient(rows);
+      optimizer.applyGradients([{ name: v.name, tensor: g }]);
+      g.dispose();
+    };
+    step(flat, ours[0]!, [0, 1, 1, 2]);
+    step(reference, theirs[0]!, [0, 1, 1, 2]);
+    const afterFirst = tf.clone(ours[0]!);
+    step(flat, ours[0]!, [3, 4]);
+    step(reference, theirs[0]!, [3, 4]);
+    expect(maxRelativeDiff(ours, theirs)).toBeLessThan(1e-6);
+    // Rows 0–2, untouched by the second step, moved in it; rows never touched did not.
+    const moved = tf.tidy(() => tf.abs(tf.sub(ours[0]!, afterFirst)).max(1).arraySync() as number[]);
+    expect(Math.min(...moved.slice(0, 3))).toBeGreaterThan(0.01);
+    expect(Math.max(...moved.slice(5))).toBe(0);
+    tf.dispose([...ours, ...theirs, afterFirst]);
+    [flat, reference].forEach((o) => o.dispose());
+  });
+
   it('runs a fraction of the kernels', async () => {
     const vars = variables();
     const count = async (optimizer: Optimizer) => {

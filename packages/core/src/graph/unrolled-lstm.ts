@@ -77,17 +77,24 @@ export function unrolledLstm(
     const perStep = tf.unstack(tf.reshape(projected, [steps, batch, 4 * units]));
     const saved: Tensor[] = [];
     const hs: Tensor2D[] = [];
+    // Each step in a tidy of its own: run eagerly (while a step is traced) the steps' intermediates are freed as it
+    // goes, as TensorFlow's executor frees them in the graph, instead of all 200 steps' living until the forward pass
+    // ends (~120 MB at the lstm preset's size, the peak of its process). The graph and the values are the same.
     for (let t = 0; t < steps; t++) {
-      const gates = run('Sigmoid', [add(perStep[t]!, matMul(h, rkScaled))])[0]!;
-      const [i, f, cellGate, o] = tf.split(gates, 4, 1) as Tensor2D[];
-      const g = tf.sub(tf.mul(cellGate!, 2), 1) as Tensor2D;
       const cPrev = c;
-      c = add(mul(f!, cPrev), mul(i!, g));
-      const tc = run('Tanh', [c])[0]!;
-      h = mul(o!, tc);
-      // What each gate's gradient is multiplied by, side by side, so the backward pass needs one multiply for all four.
-      const partners = tf.concat([g, cPrev, i!, tc], 1);
-      saved.push(gates, f!, o!, tc, partners);
+      const step = tf.tidy(() => {
+        const gates = run('Sigmoid', [add(perStep[t]!, matMul(h, rkScaled))])[0]!;
+        const [i, f, cellGate, o] = tf.split(gates, 4, 1) as Tensor2D[];
+        const g = tf.sub(tf.mul(cellGate!, 2), 1) as Tensor2D;
+        const cNext = add(mul(f!, cPrev), mul(i!, g));
+        const tc = run('Tanh', [cNext])[0]!;
+        // What each gate's gradient is multiplied by, side by side, so the backward pass needs one multiply for all four.
+        const partners = tf.concat([g, cPrev, i!, tc], 1);
+        return { c: cNext, h: mul(o!, tc), saved: [gates, f!, o!, tc, partners] };
+      });
+      c = step.c;
+      h = step.h;
+      saved.push(...step.saved);
       hs.push(h);
     }
     // Saved for the backward pass: x (time-major), the weights, h before every step, and per step its gates.
@@ -107,14 +114,20 @@ export function unrolledLstm(
       // Per step: the gradient of the pre-activations before the cell-gate columns' factor (folded into scale2).
       const dzs: Tensor2D[] = new Array(steps);
       for (let t = steps - 1; t >= 0; t--) {
-        if (t < steps - 1 && dhSteps) dh = add(dh, dhSteps[t]!);
-        const [gates, f, o, tc, partners] = perStepSaved.slice(5 * t, 5 * t + 5) as Tensor2D[];
-        let dcTotal = tanhGrad(tc!, mul(dh, o!));
-        if (dc != null) dcTotal = add(dcTotal, dc);
-        // d(i, f, cell gate, o) = (dc·g, dc·c₋₁, dc·i, dh·tanh c), through the sigmoids.
-        dzs[t] = sigmoidGrad(gates!, mul(tf.concat([dcTotal, dcTotal, dcTotal, dh], 1), partners!));
-        dc = mul(dcTotal, f!);
-        dh = matMul(dzs[t]!, rkBack, true);
+        const [dhIn, dcIn] = [dh, dc];
+        // A tidy per step, as in the forward pass.
+        const step = tf.tidy(() => {
+          const dhStep = t < steps - 1 && dhSteps ? add(dhIn, dhSteps[t]!) : dhIn;
+          const [gates, f, o, tc, partners] = perStepSaved.slice(5 * t, 5 * t + 5) as Tensor2D[];
+          let dcTotal = tanhGrad(tc!, mul(dhStep, o!));
+          if (dcIn != null) dcTotal = add(dcTotal, dcIn);
+          // d(i, f, cell gate, o) = (dc·g, dc·c₋₁, dc·i, dh·tanh c), through the sigmoids.
+          const dz = sigmoidGrad(gates!, mul(tf.concat([dcTotal, dcTotal, dcTotal, dhStep], 1), partners!));
+          return { dz, dc: mul(dcTotal, f!), dh: matMul(dz, rkBack, true) };
+        });
+        dzs[t] = step.dz;
+        dc = step.dc;
+        dh = step.dh;
       }
       // The weight gradients as single large matmuls over all steps.
       const dz = tf.reshape(tf.stack(dzs), [steps * batch, 4 * units]);

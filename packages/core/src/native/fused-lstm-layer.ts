@@ -13,6 +13,7 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core
 import { tf } from '../backend.js';
 import type { TfWithLayers } from '../tfjs-layers-api.js';
 import { tfjsLayerClass } from './tfjs-layer-class.js';
+import { useNativeOrthogonal } from './native-orthogonal.js';
 import { fusedLstm, fusedLstmAvailable } from './fused-lstm.js';
 import { isTracing } from '../graph/step-hooks.js';
 import { unrolledLstm } from '../graph/unrolled-lstm.js';
@@ -43,6 +44,12 @@ export class FusedLSTM extends LSTMBase {
   /** Calls that ran the fused kernel / the generic implementation. */
   fusedCalls = 0;
   genericCalls = 0;
+
+  constructor(args: LSTMLayerArgs) {
+    super(args);
+    // The recurrent kernel's default initializer, with TensorFlow's QR (native-orthogonal.ts).
+    useNativeOrthogonal((this.cell as unknown as { recurrentInitializer?: unknown }).recurrentInitializer);
+  }
 
   /** Whether a training call (without a mask) runs the fused kernel on the current backend. */
   get usesFusedKernel(): boolean {

@@ -161,7 +161,7 @@ describe('dl train lstm → dl predict', () => {
     const small = await writeRealImdbSlice(join(root, 'imdb-small'), 100); // 200 reviews per split: only the plumbing is tested
     const train = await dl('train', 'lstm', '--data-dir', small, '--out', out, '--epochs', '1', '--seed', '1', '--quiet');
     expect(train.code, train.stderr).toBe(0);
-    // --quiet silences TF.js's advice too (building the lstm's 64×256 recurrent kernel prints one without it).
+    // --quiet silences TF.js's advice too (on the pure-JS backend, building the lstm's 64×256 recurrent kernel prints one).
     expect(train.stderr).not.toContain('Orthogonal initializer');
     const words = (await readJson(join(out, 'vocabulary.json')))['vocabulary'] as string[];
     expect(words.slice(0, 3)).toEqual(['', '[UNK]', 'the']);

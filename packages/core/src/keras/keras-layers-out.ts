@@ -5,7 +5,7 @@
  * map like TF.js's own. What Keras 3 would compute differently is refused, naming the layer and the option.
  */
 import { activationProblem, KERAS_ACTIVATIONS } from './keras-activations.js';
-import type { KerasConfig } from './keras-layers.js';
+import { type KerasConfig, RNN_KEYS } from './keras-layers.js';
 
 /** A Keras 3 layer as config.json holds it (module, class, config). */
 export interface KerasLayerJson {
@@ -71,18 +71,6 @@ function conv(c: KerasConfig): KerasConfig {
     ...weighted(c, ['kernel', 'bias']),
   };
 }
-
-const RNN_KEYS = [
-  'units',
-  'use_bias',
-  'return_sequences',
-  'return_state',
-  'go_backwards',
-  'stateful',
-  'unroll',
-  'dropout',
-  'recurrent_dropout',
-];
 
 function rnn(c: KerasConfig, keys: string[] = []): KerasConfig {
   return {

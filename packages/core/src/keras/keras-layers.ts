@@ -61,7 +61,8 @@ function globalPooling(config: KerasConfig): KerasConfig {
   return pick(config, ['data_format']);
 }
 
-const RNN_KEYS = [
+/** The recurrent layers' options Keras 3 and TF.js name and mean alike (read and written as they are). */
+export const RNN_KEYS = [
   'units',
   'use_bias',
   'return_sequences',

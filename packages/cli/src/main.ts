@@ -184,6 +184,26 @@ program
   .action(async (options) => (await import('./commands/info.js')).info(options));
 
 program
+  .command('privacy')
+  .description(
+    "the privacy DP-SGD spends: ε for a noise multiplier, or the noise multiplier for a target ε (as TensorFlow Privacy's compute_dp_sgd_privacy)",
+  )
+  .requiredOption('--dataset-size <n>', 'training examples N', positiveInteger)
+  .requiredOption('--batch-size <n>', 'expected batch size B (sampling rate q = B / N)', positiveInteger)
+  .requiredOption('--epochs <x>', 'epochs E (steps = ⌈E · N / B⌉)', positiveNumber)
+  .option('--noise-multiplier <x>', 'noise standard deviation / clipping norm: prints ε', positiveNumber)
+  .option('--target-epsilon <x>', 'prints the smallest noise multiplier reaching this ε', positiveNumber)
+  .option('--delta <x>', 'δ of (ε, δ) (default 1/N)', positiveNumber)
+  .addOption(
+    new Option(
+      '--conversion <name>',
+      "RDP → (ε, δ): improved (dp_accounting's, default) or classic (TensorFlow Privacy's tutorials)",
+    ).choices(['improved', 'classic']),
+  )
+  .option('--json', 'print one JSON line with epsilon, delta, noiseMultiplier, samplingRate, steps, order')
+  .action(async (options) => (await import('./commands/privacy.js')).privacy(options));
+
+program
   .command('bench')
   .description('benchmark dl against Keras 3 on TensorFlow CPU (runs bench/run.ts of a dl checkout, as `pnpm bench`)')
   .option('--workloads <list>', 'comma-separated: cnn-train, cnn-infer, lstm-train, text-train, gan-train (default: all)')

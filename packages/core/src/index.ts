@@ -47,6 +47,20 @@ export * from './callbacks/index.js';
 export { getLoss, sparseCategoricalCrossentropy, binaryCrossentropy, meanSquaredError, type LossFn, type LossName } from './losses.js';
 export { getMetric, accuracy, type MetricFn, type MetricName } from './metrics.js';
 export { getOptimizer, getLearningRate, setLearningRate, runsInGraph, type OptimizerConfig, type OptimizerName } from './optimizers.js';
+export {
+  calibrateNoiseMultiplier,
+  computeDpSgdEpsilon,
+  dpSgdSchedule,
+  epsilonFromRdp,
+  rdpOfSteps,
+  sampledGaussianRdp,
+  DEFAULT_RDP_ORDERS,
+  type CalibrationOptions,
+  type DpSgdEpochs,
+  type DpSgdSettings,
+  type PrivacySpent,
+  type RdpConversion,
+} from './privacy/index.js';
 export { setSeed, randomState, setRandomState, opSeed, type RandomState } from './seed.js';
 export { GraphFunction } from './graph/graph-function.js';
 export { hostTensors, beforeEachCall, afterEachCall } from './graph/step-hooks.js';

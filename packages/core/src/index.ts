@@ -66,7 +66,8 @@ export { GraphFunction } from './graph/graph-function.js';
 export { hostTensors, beforeEachCall, afterEachCall } from './graph/step-hooks.js';
 export { writeFileAtomic, syncFolder } from './model-files.js';
 export { makeFolder, makeFolderSync } from './make-folder.js';
-export { DlError, ModelFileError, NativeError, OptionError, ShapeError } from './errors/index.js';
+export { DlError, DpLayerError, ModelFileError, NativeError, OptionError, ShapeError } from './errors/index.js';
+export { DpAdam, DpSgd, type DpSettings } from './dp/dp-optimizers.js';
 export { toTensor, type ShapedArray, type TensorLike } from './shaped-array.js';
 export {
   checkQuantization,

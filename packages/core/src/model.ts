@@ -13,6 +13,8 @@ import { ModelFileError, readModelFiles, readSavedMetadata, writeModelFiles, MOD
 import { installNativeGradients } from './native/native-gradients.js';
 import { installNativeKernels } from './native/native-kernels.js';
 import { withDlLayerClasses } from './native/dl-layer-classes.js';
+import { dpSettingsOf, type DpSettings } from './dp/dp-optimizers.js';
+import { checkDpLayers, dpTrainValues, type DpStepSpec } from './dp/dp-step.js';
 import { getOptimizer, runsInGraph, type OptimizerConfig, type OptimizerName } from './optimizers.js';
 import { summaryLines } from './summary.js';
 import type { TensorLike } from './shaped-array.js';
@@ -347,6 +349,21 @@ export class Model {
     classWeight: Tensor | undefined,
   ): AsyncIterable<{ size: number; run(): Logs | Promise<Logs> }> {
     const { optimizer } = this.requireCompiled();
+    const dp = dpSettingsOf(optimizer);
+    if (dp && this.trainStep === Model.prototype.trainStep) {
+      if (!(source instanceof ArrayBatches)) {
+        throw new OptionError(
+          'DP-SGD training (dpAdam, dpSgd) needs array inputs: its Poisson sampling draws every example independently at each step, which a batch stream cannot do',
+        );
+      }
+      if (classWeight !== undefined || source.arrays.sampleWeight !== undefined) {
+        throw new OptionError("DP-SGD training does not take classWeight or sampleWeight: they would change each example's sensitivity");
+      }
+      const spec = this.dpStepSpec(dp, source.expectedBatchSize);
+      const arrays = source.arrays;
+      for (const { rows, size } of source.poissonRows()) yield { size, run: () => this.dpTrainRows(spec, arrays, rows) };
+      return;
+    }
     if (
       source instanceof ArrayBatches &&
       classWeight === undefined &&
@@ -399,6 +416,45 @@ export class Model {
       return readLogs(loss.names, values!);
     } finally {
       indices.dispose();
+    }
+  }
+
+  /** What the DP step needs, checked: a chain of supported layers, one input and output, loss and metrics it can log per example. */
+  private dpStepSpec(dp: DpSettings, expectedBatchSize: number): DpStepSpec {
+    const loss = this.requireLoss();
+    const net = this.layersModel;
+    if (net.inputs.length !== 1 || net.outputs.length !== 1) {
+      throw new OptionError(
+        `DP-SGD training needs a model with one input and one output; '${this.name}' has ${net.inputs.length} and ${net.outputs.length}`,
+      );
+    }
+    const unsupported = loss.metricNames.filter((m) => m !== 'accuracy');
+    if (unsupported.length > 0) throw new OptionError(`DP-SGD training logs 'accuracy' only, not ${unsupported.join(', ')}`);
+    const layers = net.layers.filter((l) => l.getClassName() !== 'InputLayer') as Layer[];
+    checkDpLayers(layers);
+    return { layers, dp, loss: loss.lossFunctions[0]!, expectedBatchSize, accuracy: loss.metricNames.includes('accuracy') };
+  }
+
+  /**
+   * The DP step on rows `rows` of the arrays: the rows are padded to a size fixed per expected batch size (Poisson
+   * batches vary, a traced graph does not; padding rows are masked out), so the step keeps one graph.
+   */
+  private dpTrainRows(spec: DpStepSpec, arrays: { x: Tensor[]; y: Tensor[] }, rows: Int32Array): Logs {
+    const { optimizer } = this.requireCompiled();
+    const padded = paddedBatchSize(spec.expectedBatchSize, rows.length);
+    const key = `dp ${padded} ${spec.expectedBatchSize} ${spec.accuracy}`;
+    const step = this.builtInTrainFunction(key, ([x, y, indices, mask]) => [
+      dpTrainValues(spec, optimizer, tf.gather(x!, indices!), tf.gather(y!, indices!), mask!),
+    ]);
+    const indices = new Int32Array(padded);
+    indices.set(rows);
+    const mask = new Float32Array(padded).fill(1, 0, rows.length);
+    const [indexTensor, maskTensor] = [tf.tensor1d(indices, 'int32'), tf.tensor1d(mask)];
+    try {
+      const [values] = step.run([arrays.x[0]!, arrays.y[0]!, indexTensor, maskTensor]);
+      return readLogs(spec.accuracy ? ['loss', 'accuracy'] : ['loss'], values!);
+    } finally {
+      tf.dispose([indexTensor, maskTensor]);
     }
   }
 
@@ -827,6 +883,15 @@ function readLogs(names: string[], values: Tensor): Logs {
   const logs: Logs = {};
   names.forEach((name, i) => (logs[name] = data[i]!));
   return logs;
+}
+
+/**
+ * Rows a DP step is padded to: the expected size plus 4 standard deviations of Poisson sampling's binomial (exceeded
+ * with probability ~3e-5), rounded up to 8; a larger draw gets the next multiple of that (a second graph, rarely).
+ */
+function paddedBatchSize(expected: number, actual: number): number {
+  const cap = Math.ceil((expected + 4 * Math.sqrt(expected) + 1) / 8) * 8;
+  return actual <= cap ? cap : Math.ceil(actual / cap) * cap;
 }
 
 /** `count` consecutive row numbers from `start`. */

@@ -2,6 +2,7 @@ import { tf } from './backend.js';
 import type { Optimizer } from '@tensorflow/tfjs-core';
 import { FlatAdam } from './flat-adam.js';
 import { OptionError } from './errors/option-error.js';
+import { DpAdam, DpSgd, type DpSettings } from './dp/dp-optimizers.js';
 
 /** An optimizer by Keras name with its options, e.g. `{ name: 'adam', learningRate: 1e-3 }`. */
 export interface OptimizerConfig {
@@ -13,6 +14,10 @@ export interface OptimizerConfig {
   epsilon?: number;
   /** SGD's momentum. */
   momentum?: number;
+  /** dpAdam, dpSgd: each example's gradient is clipped to this L2 norm (C). */
+  l2NormClip?: number;
+  /** dpAdam, dpSgd: the noise's standard deviation is noiseMultiplier · l2NormClip. */
+  noiseMultiplier?: number;
 }
 
 const FACTORIES = {
@@ -20,7 +25,22 @@ const FACTORIES = {
   adam: (c: OptimizerConfig) => new FlatAdam(c.learningRate ?? 1e-3, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.epsilon ?? 1e-7),
   sgd: (c: OptimizerConfig) => (c.momentum ? tf.train.momentum(c.learningRate ?? 0.01, c.momentum) : tf.train.sgd(c.learningRate ?? 0.01)),
   rmsprop: (c: OptimizerConfig) => tf.train.rmsprop(c.learningRate ?? 1e-3, 0.9, 0, c.epsilon ?? 1e-7),
+  // DP-SGD (dp/): the built-in step clips per example, adds noise and samples batches by Poisson sampling.
+  dpAdam: (c: OptimizerConfig) => new DpAdam(dpOptions(c), c.learningRate ?? 1e-3, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.epsilon ?? 1e-7),
+  dpSgd: (c: OptimizerConfig) => {
+    if (c.momentum) throw new OptionError('dpSgd: momentum is not supported; use dpAdam or plain dpSgd');
+    return new DpSgd(dpOptions(c), c.learningRate ?? 0.01);
+  },
 } as const;
+
+function dpOptions(c: OptimizerConfig): DpSettings {
+  if (c.l2NormClip === undefined || c.noiseMultiplier === undefined) {
+    throw new OptionError(
+      `${c.name}: give l2NormClip and noiseMultiplier, e.g. { name: '${c.name}', l2NormClip: 1, noiseMultiplier: 1.1 }`,
+    );
+  }
+  return { l2NormClip: c.l2NormClip, noiseMultiplier: c.noiseMultiplier };
+}
 export type OptimizerName = keyof typeof FACTORIES;
 
 export function getOptimizer(optimizer: OptimizerName | OptimizerConfig | Optimizer): Optimizer {
@@ -50,5 +70,5 @@ export function setLearningRate(optimizer: Optimizer, value: number): void {
  * the graph, so learning-rate callbacks could not change it, and their steps stay eager.
  */
 export function runsInGraph(optimizer: Optimizer): boolean {
-  return optimizer instanceof FlatAdam;
+  return optimizer instanceof FlatAdam || optimizer instanceof DpSgd;
 }

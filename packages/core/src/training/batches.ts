@@ -4,7 +4,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
-import { permutation } from '../seed.js';
+import { permutation, random } from '../seed.js';
 import { isShapedArray, toTensor, type TensorLike } from '../shaped-array.js';
 import { OptionError } from '../errors/option-error.js';
 import { ShapeError } from '../errors/shape-error.js';
@@ -143,6 +143,27 @@ export class ArrayBatches implements BatchSource {
     for (let start = 0; start < end; start += this.batchSize) {
       const size = Math.min(this.batchSize, this.samples - start);
       yield { start, rows: order?.subarray(start, start + size), size };
+    }
+  }
+
+  /** The batch size asked for: under Poisson sampling, the expected one (q = batchSize / samples). */
+  get expectedBatchSize(): number {
+    return this.batchSize;
+  }
+
+  /**
+   * The rows of each batch of the next epoch under Poisson sampling, as DP-SGD's analysis assumes: every row joins
+   * each batch independently with probability q = batchSize / samples, so batch sizes vary (binomially around
+   * batchSize). An epoch is ⌈samples / batchSize⌉ such batches (or `stepsPerEpoch`); a batch may be empty.
+   */
+  *poissonRows(): Iterable<{ rows: Int32Array; size: number }> {
+    const q = this.batchSize / this.samples;
+    const steps = this.stepsPerEpoch ?? Math.ceil(this.samples / this.batchSize);
+    const buffer = new Int32Array(this.samples);
+    for (let step = 0; step < steps; step++) {
+      let n = 0;
+      for (let i = 0; i < this.samples; i++) if (random() < q) buffer[n++] = i;
+      yield { rows: buffer.slice(0, n), size: n };
     }
   }
 

@@ -38,6 +38,16 @@ export class CompiledLoss {
     for (const o of outputNames) for (const m of this.metrics) this.names.push(multi ? `${o}_${m.name}` : m.name);
   }
 
+  /** The loss function of each output, in order (DP-SGD's step evaluates them per example). */
+  get lossFunctions(): readonly LossFn[] {
+    return this.losses;
+  }
+
+  /** The metrics' names, in order. */
+  get metricNames(): string[] {
+    return this.metrics.map((m) => m.name);
+  }
+
   /**
    * For each output: whether its loss can be computed from logits by the fused kernel, given which outputs end in a
    * softmax (`softmaxOutputs`): Keras's sparse categorical cross-entropy on the native backend.

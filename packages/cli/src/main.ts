@@ -30,6 +30,15 @@ program
     '--resume <dir>',
     'continue a stopped run from its last checkpoint, running only the remaining epochs (a finished run: nothing to do, exit 0; --epochs N trains it on)',
   )
+  .option('--dp', "differentially private training (DP-SGD) by the preset's DP recipe; ε, δ and the noise go to run.json and metrics.json")
+  .option(
+    '--target-epsilon <x>',
+    "with --dp: calibrate the noise multiplier to reach this ε after all epochs (default: the recipe's, 3)",
+    positiveNumber,
+  )
+  .option('--noise-multiplier <x>', 'with --dp: the noise standard deviation / clipping norm, instead of --target-epsilon', positiveNumber)
+  .option('--clip <x>', "with --dp: clip each example's gradient to this L2 norm (default: the recipe's)", positiveNumber)
+  .option('--delta <x>', 'with --dp: δ of (ε, δ) (default: the largest power of ten ≤ 1/N)', positiveNumber)
   .option('--json', 'print one JSON line with the results on stdout (progress goes to stderr)')
   .option('--quiet', 'print nothing but errors (and --json output)')
   .action(async (preset: string | undefined, options) => (await import('./commands/train.js')).train(preset, options));
@@ -48,6 +57,10 @@ program
   .option(
     '--classifier <dir>',
     'GAN runs: the MNIST classifier to score with (default: a cnn cached in the datasets folder, trained on first use)',
+  )
+  .option(
+    '--membership-inference',
+    'also run the loss-threshold membership-inference attack (training members vs test non-members) and print its AUC',
   )
   .action(async (dir: string, options) => (await import('./commands/evaluate.js')).evaluate(dir, options));
 

@@ -19,6 +19,19 @@ export interface RunConfig {
   limit?: number;
   seed?: number;
   dataDir?: string;
+  /** `--dp`: differentially private training (DP-SGD) with these settings. */
+  dp?: DpRunConfig;
+}
+
+/**
+ * A DP run's privacy settings. `noiseMultiplier` and `delta` are filled in once the dataset size is known (σ
+ * calibrated to `targetEpsilon` when that was asked for), and then never change: `--resume` continues with them.
+ */
+export interface DpRunConfig {
+  l2NormClip: number;
+  targetEpsilon?: number;
+  noiseMultiplier?: number;
+  delta?: number;
 }
 
 export function writeRunConfig(dir: string, config: RunConfig): Promise<void> {
@@ -52,7 +65,21 @@ const FIELDS: Record<keyof RunConfig, { required: boolean; check(value: unknown)
   limit: { required: false, check: (v) => wholeNumber(v, 1) },
   seed: { required: false, check: (v) => wholeNumber(v, 0) },
   dataDir: { required: false, check: (v) => (typeof v === 'string' && v !== '' ? undefined : 'must be a folder path') },
+  dp: { required: false, check: checkDp },
 };
+
+function checkDp(value: unknown): string | undefined {
+  const bad = 'must be {"l2NormClip": C > 0, "noiseMultiplier"?: σ ≥ 0, "targetEpsilon"?: ε > 0, "delta"?: 0 < δ < 1}';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad;
+  const v = value as Record<string, unknown>;
+  const number = (x: unknown, ok: (n: number) => boolean) => typeof x === 'number' && Number.isFinite(x) && ok(x);
+  if (!number(v.l2NormClip, (n) => n > 0)) return bad;
+  if (v.noiseMultiplier !== undefined && !number(v.noiseMultiplier, (n) => n >= 0)) return bad;
+  if (v.targetEpsilon !== undefined && !number(v.targetEpsilon, (n) => n > 0)) return bad;
+  if (v.delta !== undefined && !number(v.delta, (n) => n > 0 && n < 1)) return bad;
+  if (v.noiseMultiplier === undefined && v.targetEpsilon === undefined) return bad;
+  return undefined;
+}
 
 export function checkRunConfig(json: unknown, path: string): RunConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
@@ -77,7 +104,7 @@ export function checkRunConfig(json: unknown, path: string): RunConfig {
     );
   }
   const config: RunConfig = { preset: record.preset as string, epochs: record.epochs as number, batchSize: record.batchSize as number };
-  for (const name of ['learningRate', 'limit', 'seed', 'dataDir'] as const) {
+  for (const name of ['learningRate', 'limit', 'seed', 'dataDir', 'dp'] as const) {
     if (record[name] !== undefined) (config as unknown as Record<string, unknown>)[name] = record[name];
   }
   return config;

@@ -55,6 +55,8 @@ export {
   rdpOfSteps,
   sampledGaussianRdp,
   DEFAULT_RDP_ORDERS,
+  lossThresholdAttack,
+  type MembershipAttackResult,
   type CalibrationOptions,
   type DpSgdEpochs,
   type DpSgdSettings,

@@ -17,7 +17,7 @@ export {
 } from './presets/text-classifier.js';
 export { loadImdbSequences, wordsByRank, type ImdbSequences, type SequenceSplit } from './imdb-text.js';
 export { classifyTexts, loadVocabulary, saveVocabulary, VOCABULARY_JSON, type TextPrediction } from './vocabulary.js';
-export type { Preset, PresetData, Split, LoadDataOptions, TrainDefaults, TextSupport } from './preset.js';
+export type { Preset, PresetData, Split, LoadDataOptions, TrainDefaults, TextSupport, DpRecipe, DpTraining } from './preset.js';
 export {
   DL_MODEL_JSON,
   EXPORT_TOKENIZER_JS,

@@ -74,6 +74,34 @@ export interface Preset {
   pixelRange?: readonly [number, number];
   /** Present on presets whose model classifies raw text (`dl predict --text`); absent on the others (e.g. cnn). */
   text?: TextSupport;
+  /** How `dl train <preset> --dp` trains it with DP-SGD; absent on presets without a DP recipe. */
+  dp?: DpRecipe;
+}
+
+/** The optimizer settings a DP recipe's network is compiled with. */
+export interface DpTraining {
+  l2NormClip: number;
+  noiseMultiplier: number;
+  learningRate: number;
+}
+
+/**
+ * A preset's recipe for differentially private training (DP-SGD): DP wants other networks and settings than plain
+ * training — no BatchNormalization, bounded activations, large batches, a clipping norm — so it has its own.
+ */
+export interface DpRecipe {
+  /** What differs from the plain recipe, for `dl list` and the logs. */
+  description: string;
+  defaults: TrainDefaults & {
+    /** C: per-example gradients are clipped to this L2 norm. */
+    l2NormClip: number;
+    /** The ε the noise multiplier is calibrated to when neither --target-epsilon nor --noise-multiplier is given. */
+    targetEpsilon: number;
+  };
+  /** A new model compiled with a DP optimizer (dpAdam or dpSgd) of these settings. */
+  build(training: DpTraining): Model;
+  /** The recipe's callbacks (learning-rate schedule), as `Preset.callbacks`. */
+  callbacks(run: RunSettings): Callback[];
 }
 
 /**

@@ -6,12 +6,15 @@ import { isGanSave, readExportMeta } from '@dl/models';
 import { makeOutput } from '../output.js';
 import { UsageError } from '../usage-error.js';
 import { resolvePreset } from './resolve-preset.js';
-import { formatMetrics } from './train.js';
+import { formatMetrics, formatPrivacy } from './train.js';
+import { membershipInference, readRunPrivacy } from './membership.js';
 
 export interface EvaluateCommandOptions {
   dataDir?: string;
   json?: boolean;
   quiet?: boolean;
+  /** Also run the loss-threshold membership-inference attack: training members vs test non-members. */
+  membershipInference?: boolean;
 }
 
 /** `dl evaluate DIR`: reloads a saved model and evaluates it on its dataset's test split. */
@@ -34,8 +37,22 @@ export async function evaluate(dir: string, options: EvaluateCommandOptions): Pr
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     log: out.datasetLog,
   });
-  const metrics = await model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
+  const metrics: Record<string, unknown> = await model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
   out.info(`Test ${formatMetrics(metrics)} (${data.test.x.shape[0]} samples, ${preset.name} from ${modelDir})`);
+  // A DP run: the privacy its training recorded.
+  const privacy = await readRunPrivacy(modelDir);
+  if (privacy) {
+    metrics.privacy = privacy;
+    out.info(formatPrivacy(privacy));
+  }
+  if (options.membershipInference) {
+    const attack = await membershipInference(model, preset, modelDir, data);
+    metrics.membershipInference = attack;
+    out.info(
+      `Membership inference (loss threshold, ${attack.members} training members vs ${attack.nonMembers} test non-members): ` +
+        `AUC ${attack.auc.toFixed(4)}, advantage ${attack.advantage.toFixed(4)} (0.5 and 0: no better than guessing)`,
+    );
+  }
   out.json(metrics);
 }
 

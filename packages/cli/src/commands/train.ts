@@ -6,6 +6,7 @@ import type { HeldLock } from '@dl/data';
 import { saveVocabulary } from '@dl/models';
 import { makeOutput } from '../output.js';
 import { readRunConfig, RUN_JSON, writeRunConfig, type RunConfig } from '../run-config.js';
+import { dpBuild, dpDefaults, dpPrivacyReport, dpRecipe, dpRunConfig, settleDpNoise } from './train-dp.js';
 import {
   abandonNewRun,
   CHECKPOINT_DIR,
@@ -33,6 +34,12 @@ export interface TrainCommandOptions {
   resume?: string;
   json?: boolean;
   quiet?: boolean;
+  /** `--dp`: train with DP-SGD by the preset's DP recipe. */
+  dp?: boolean;
+  targetEpsilon?: number;
+  noiseMultiplier?: number;
+  clip?: number;
+  delta?: number;
 }
 
 /** A run folder this process writes: its settings, its lock, and whether this command made it. */
@@ -78,7 +85,7 @@ export async function train(presetName: string | undefined, options: TrainComman
     const preset = resolvePreset(config.preset);
     if (config.seed !== undefined) setSeed(config.seed);
 
-    model = preset.build();
+    model = config.dp ? dpBuild(preset, config) : preset.build();
     const checkpoint = join(outDir, CHECKPOINT_DIR);
     const saved = await checkpointState(model, checkpoint, config, outDir);
     epochsDone = saved?.epoch ?? 0;
@@ -110,6 +117,7 @@ export async function train(presetName: string | undefined, options: TrainComman
     if (data.vocabulary) await saveVocabulary(outDir, data.vocabulary);
     const metadata = { preset: preset.name, dataset: preset.dataset };
     const samples = data.train.x.shape[0]!;
+    if (config.dp) await settleDpNoise(model, config, outDir, samples, out.info);
     if (epochsDone > 0) out.info(`Resuming '${preset.name}' from ${outDir} after epoch ${epochsDone} of ${config.epochs}`);
     else out.info(`Training '${preset.name}' on ${samples} samples for ${config.epochs} epochs (batch size ${config.batchSize})`);
 
@@ -119,7 +127,7 @@ export async function train(presetName: string | undefined, options: TrainComman
     backup = new BackupAndRestore({ backupDir: checkpoint, deleteCheckpoint: false });
     // TerminateOnNaN before the backup, so a diverged epoch is never saved as one to resume from.
     const callbacks = [
-      ...preset.callbacks({
+      ...(config.dp ? dpRecipe(preset).callbacks : preset.callbacks)({
         epochs: config.epochs,
         outDir,
         ...(config.learningRate !== undefined ? { learningRate: config.learningRate } : {}),
@@ -153,7 +161,9 @@ export async function train(presetName: string | undefined, options: TrainComman
     const history = backup.history;
 
     await signals.enter('evaluate');
-    const metrics = await model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
+    const metrics: Record<string, unknown> = await model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
+    // The ε of the steps the saved model actually took (the optimizer's step count, restored with each checkpoint).
+    if (config.dp) metrics.privacy = dpPrivacyReport(model, config, samples);
     await signals.enter('save');
     await model.save(outDir, { metadata });
     await writeJson(join(outDir, HISTORY_JSON), history);
@@ -165,6 +175,7 @@ export async function train(presetName: string | undefined, options: TrainComman
     const seconds = history.epochSeconds.reduce((a, b) => a + b, 0);
     const samplesPerSecond = (samples * history.epochSeconds.length) / seconds;
     out.info(`Test ${formatMetrics(metrics)} (${data.test.x.shape[0]} samples)`);
+    if (metrics.privacy) out.info(formatPrivacy(metrics.privacy as Record<string, unknown>));
     out.info(`Trained in ${seconds.toFixed(1)} s (${Math.round(samplesPerSecond)} samples/s); saved to ${outDir}`);
     out.json({ preset: preset.name, out: outDir, ...metrics, epochs: history.epoch.length, trainSeconds: seconds, samplesPerSecond });
   } finally {
@@ -183,6 +194,11 @@ export async function train(presetName: string | undefined, options: TrainComman
 async function openRun(presetName: string | undefined, options: TrainCommandOptions): Promise<Run> {
   if (options.resume !== undefined) {
     if (options.out !== undefined) throw new UsageError('--resume DIR continues the run in DIR: drop --out');
+    if ([options.dp, options.targetEpsilon, options.noiseMultiplier, options.clip, options.delta].some((o) => o !== undefined)) {
+      throw new UsageError(
+        '--resume DIR continues the run with the privacy settings in its run.json: drop --dp, --target-epsilon, --noise-multiplier, --clip and --delta',
+      );
+    }
     if (options.resume === '') throw new UsageError('--resume needs a run folder (e.g. runs/cnn-…), got an empty string');
     const outDir = resolve(options.resume);
     if (!existsSync(join(outDir, RUN_JSON))) await readRunConfig(outDir); // throws: not a run folder (no lock taken there)
@@ -201,14 +217,17 @@ async function openRun(presetName: string | undefined, options: TrainCommandOpti
   }
   if (presetName === undefined) throw new UsageError('name a preset (see `dl list`), or pass --resume DIR');
   const preset = resolvePreset(presetName);
+  const dp = dpRunConfig(preset, options);
+  const defaults = dp ? dpDefaults(preset) : preset.defaults;
   const config: RunConfig = {
     preset: preset.name,
-    epochs: options.epochs ?? preset.defaults.epochs,
-    batchSize: options.batchSize ?? preset.defaults.batchSize,
+    epochs: options.epochs ?? defaults.epochs,
+    batchSize: options.batchSize ?? defaults.batchSize,
     ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.dataDir !== undefined ? { dataDir: resolve(options.dataDir) } : {}),
+    ...(dp ? { dp } : {}),
   };
   if (options.out === '')
     throw new UsageError('--out is an empty string: name a new or empty folder for the run (or leave --out out for runs/<preset>-<time>)');
@@ -307,8 +326,15 @@ function describeState(run: Run | undefined, epochsDone: number, finished: boole
   return `${epochsDone} of ${config.epochs} epochs are checkpointed in ${join(outDir, CHECKPOINT_DIR)}: ${resume}`;
 }
 
-export function formatMetrics(metrics: Record<string, number>): string {
+/** One line on the privacy a DP run spent. */
+export function formatPrivacy(p: Record<string, unknown>): string {
+  const n = (key: string) => Number(p[key]);
+  return `Privacy: (ε = ${n('epsilon').toFixed(3)}, δ = ${n('delta')})-DP after ${n('steps')} steps (noise multiplier ${+n('noiseMultiplier').toPrecision(4)}, clip ${n('l2NormClip')}, Poisson sampling rate ${+n('samplingRate').toPrecision(4)})`;
+}
+
+export function formatMetrics(metrics: Record<string, unknown>): string {
   return Object.entries(metrics)
+    .filter(([, v]) => typeof v !== 'object')
     .map(([k, v]) => `${k}: ${typeof v === 'number' ? v.toFixed(4) : String(v)}`)
     .join(' - ');
 }

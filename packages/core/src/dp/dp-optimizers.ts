@@ -10,7 +10,10 @@ import { FlatAdam } from '../flat-adam.js';
 import { afterEachCall, hostTensors } from '../graph/step-hooks.js';
 import { OptionError } from '../errors/option-error.js';
 
-/** The two numbers that make a step differentially private. */
+/**
+ * The two numbers that make a step differentially private. An optimizer's are read at every step, so they may be
+ * set after compile and before fit (the CLI calibrates σ once the dataset size is known).
+ */
 export interface DpSettings {
   /** C: each example's gradient is scaled down to L2 norm ≤ C. */
   l2NormClip: number;

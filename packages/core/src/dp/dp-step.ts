@@ -118,11 +118,11 @@ export function dpTrainValues(
   });
   const variables = taps.flatMap((tap) => (tap.kind === 'embedding' ? [tap.table] : [tap.kernel, ...(tap.bias ? [tap.bias] : [])]));
   const sums = taps.flatMap((tap, i) => clippedSums(tap, deltas[i]!, weights));
-  const std = dp.noiseMultiplier * dp.l2NormClip;
-  // Fresh noise every step: drawn on the host side of the traced step, from setSeed's stream when seeded.
-  const noise = hostTensors(() =>
-    variables.map((v) => tf.randomNormal(v.shape, 0, std, 'float32', opSeed(Math.floor(random() * 2 ** 31)))),
-  );
+  // Fresh noise every step: drawn on the host side of the traced step (σ read there too), from setSeed's stream when seeded.
+  const noise = hostTensors(() => {
+    const std = dp.noiseMultiplier * dp.l2NormClip;
+    return variables.map((v) => tf.randomNormal(v.shape, 0, std, 'float32', opSeed(Math.floor(random() * 2 ** 31))));
+  });
   const gradients = tf.tidy(() =>
     variables.map((v, i) => ({ name: v.name, tensor: tf.div(tf.add(sums[i]!, noise[i]!), spec.expectedBatchSize) })),
   );

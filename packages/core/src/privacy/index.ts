@@ -11,3 +11,4 @@ export {
   type PrivacySpent,
   type RdpConversion,
 } from './privacy-accountant.js';
+export { lossThresholdAttack, type MembershipAttackResult } from './membership-inference.js';

@@ -2,7 +2,7 @@ import { layers, sequential, type CompileOptions, type Model, type ShapedArray }
 import { type NgramBagInput, ngramBag, TextVectorization } from '@dl/data';
 import { cosineDecay } from '../cosine-decay.js';
 import { loadImdbSequences, type SequenceSplit } from '../imdb-text.js';
-import type { LoadDataOptions, Preset, PresetData, Split, TextSupport } from '../preset.js';
+import type { DpRecipe, DpTraining, LoadDataOptions, Preset, PresetData, Split, TextSupport } from '../preset.js';
 
 /** Single words in the vocabulary, padding (0) and out-of-vocabulary (1) included. */
 export const UNIGRAM_VOCABULARY_SIZE = 20_000;
@@ -25,7 +25,33 @@ function compileOptions(): CompileOptions {
 
 /** Embedding(120000, 32) → GlobalAveragePooling1D → Dense(1, sigmoid): a linear classifier of the review's mean n-gram vector. */
 function build(): Model {
-  const model = sequential(
+  const model = network();
+  model.compile(compileOptions());
+  return model;
+}
+
+const DP_LEARNING_RATE = 2e-2;
+
+/** The same network (so `dl predict` and `dl export` treat a DP run alike), compiled with DP-Adam. */
+function buildDp({ l2NormClip, noiseMultiplier, learningRate }: DpTraining): Model {
+  const model = network();
+  model.compile({
+    optimizer: { name: 'dpAdam', learningRate, l2NormClip, noiseMultiplier },
+    loss: 'binaryCrossentropy',
+    metrics: ['accuracy'],
+  });
+  return model;
+}
+
+const dp: DpRecipe = {
+  description: 'the same network, DP-Adam, batch 1024',
+  defaults: { epochs: 10, batchSize: 1024, learningRate: DP_LEARNING_RATE, l2NormClip: 1, targetEpsilon: 3 },
+  build: buildDp,
+  callbacks: ({ epochs, learningRate = DP_LEARNING_RATE }) => [cosineDecay(learningRate, epochs)],
+};
+
+function network(): Model {
+  return sequential(
     [
       layers.embedding({ inputDim: EMBEDDING_ROWS, outputDim: EMBEDDING_DIM, inputLength: TEXT_CLASSIFIER_INPUT_LENGTH }),
       layers.globalAveragePooling1d(),
@@ -33,8 +59,6 @@ function build(): Model {
     ],
     { name: 'text_classifier' },
   );
-  model.compile(compileOptions());
-  return model;
 }
 
 // ------------------------------------------------------------------ bigrams
@@ -160,4 +184,5 @@ export const textClassifier: Preset = {
   loadData,
   callbacks: ({ epochs, learningRate = LEARNING_RATE }) => [cosineDecay(learningRate, epochs)],
   text,
+  dp,
 };

@@ -19,6 +19,7 @@ import { tf } from '../backend.js';
 import type { Layer } from '../layer-types.js';
 import { binaryCrossentropy, sparseCategoricalCrossentropy, type LossFn } from '../losses.js';
 import { hostTensors } from '../graph/step-hooks.js';
+import { nativeBackend, runNativeOp } from '../native/native-ops.js';
 import { opSeed, random } from '../seed.js';
 import { DpLayerError } from '../errors/dp-layer-error.js';
 import { OptionError } from '../errors/option-error.js';
@@ -118,11 +119,10 @@ export function dpTrainValues(
   });
   const variables = taps.flatMap((tap) => (tap.kind === 'embedding' ? [tap.table] : [tap.kernel, ...(tap.bias ? [tap.bias] : [])]));
   const sums = taps.flatMap((tap, i) => clippedSums(tap, deltas[i]!, weights));
-  // Fresh noise every step: drawn on the host side of the traced step (σ read there too), from setSeed's stream when seeded.
-  const noise = hostTensors(() => {
-    const std = dp.noiseMultiplier * dp.l2NormClip;
-    return variables.map((v) => tf.randomNormal(v.shape, 0, std, 'float32', opSeed(Math.floor(random() * 2 ** 31))));
-  });
+  const noise = gaussianNoise(
+    variables.map((v) => v.shape),
+    dp,
+  );
   const gradients = tf.tidy(() =>
     variables.map((v, i) => ({ name: v.name, tensor: tf.div(tf.add(sums[i]!, noise[i]!), spec.expectedBatchSize) })),
   );
@@ -135,8 +135,36 @@ export function dpTrainValues(
       return tf.stack(values);
     });
   } finally {
-    tf.dispose([...zeros, ...deltas, ...taps.flatMap(tapTensors), perExample, yPred, weights, ...sums, ...gradients.map((g) => g.tensor)]);
+    tf.dispose([...zeros, ...deltas, ...taps.flatMap(tapTensors), perExample, yPred, weights, ...sums, ...noise, ...gradients.map((g) => g.tensor)]);
   }
+}
+
+/**
+ * N(0, (σC)²) noise of each shape, fresh every step: TensorFlow's StatelessRandomNormal inside the graph, fed new
+ * seeds (from setSeed's stream when seeded) and σC by the host at every call — tfjs's randomNormal runs in JavaScript,
+ * seconds for an embedding table. Each variable gets its own seed, so the noise of two variables is independent.
+ */
+function gaussianNoise(shapes: number[][], dp: DpSettings): Tensor[] {
+  const backend = nativeBackend();
+  const seedInt = () => Math.floor(random() * 0x7fffffff);
+  if (backend === null) {
+    return hostTensors(() =>
+      shapes.map((shape) => tf.randomNormal(shape, 0, dp.noiseMultiplier * dp.l2NormClip, 'float32', opSeed(seedInt()))),
+    );
+  }
+  const [std, ...seeds] = hostTensors(() => [
+    tf.scalar(dp.noiseMultiplier * dp.l2NormClip),
+    ...shapes.map(() => tf.tensor1d([seedInt(), seedInt()], 'int32')),
+  ]);
+  const { TF_ATTR_TYPE, TF_FLOAT, TF_INT32 } = backend.binding;
+  const attrs = [
+    { name: 'dtype', type: TF_ATTR_TYPE, value: TF_FLOAT },
+    { name: 'T', type: TF_ATTR_TYPE, value: TF_INT32 },
+    { name: 'Tseed', type: TF_ATTR_TYPE, value: TF_INT32 },
+  ];
+  return shapes.map((shape, i) =>
+    tf.mul(runNativeOp(backend, 'StatelessRandomNormal', attrs, [tf.tensor1d(shape, 'int32'), seeds[i]!])[0]!, std!),
+  );
 }
 
 /** The forward pass recording taps, with `perturbations[k]` added to the k-th weighted layer's pre-activation. */

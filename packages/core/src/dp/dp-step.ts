@@ -135,7 +135,17 @@ export function dpTrainValues(
       return tf.stack(values);
     });
   } finally {
-    tf.dispose([...zeros, ...deltas, ...taps.flatMap(tapTensors), perExample, yPred, weights, ...sums, ...noise, ...gradients.map((g) => g.tensor)]);
+    tf.dispose([
+      ...zeros,
+      ...deltas,
+      ...taps.flatMap(tapTensors),
+      perExample,
+      yPred,
+      weights,
+      ...sums,
+      ...noise,
+      ...gradients.map((g) => g.tensor),
+    ]);
   }
 }
 

@@ -197,3 +197,30 @@ export async function errorOf(f: () => unknown): Promise<Error> {
   }
   throw new Error('expected an error');
 }
+
+/** Spearman's rank correlation (average ranks for ties). */
+export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const rank = (v: ArrayLike<number>) => {
+    const order = Array.from({ length: v.length }, (_, i) => i).sort((i, j) => v[i]! - v[j]!);
+    const r = new Float64Array(v.length);
+    for (let i = 0; i < order.length; ) {
+      let j = i;
+      while (j + 1 < order.length && v[order[j + 1]!] === v[order[i]!]) j++;
+      for (let k = i; k <= j; k++) r[order[k]!] = (i + j) / 2;
+      i = j + 1;
+    }
+    return r;
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  const mean = (ra.length - 1) / 2;
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < ra.length; i++) {
+    num += (ra[i]! - mean) * (rb[i]! - mean);
+    da += (ra[i]! - mean) ** 2;
+    db += (rb[i]! - mean) ** 2;
+  }
+  return num / Math.sqrt(da * db);
+}

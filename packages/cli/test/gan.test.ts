@@ -1,6 +1,6 @@
 // `dl train gan`, `dl train --resume` of a GAN run, `dl generate` and `dl evaluate` of a GAN, on a small MNIST slice.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseNpy } from 'npyjs';
 import { describe, expect, it } from 'vitest';
@@ -92,13 +92,20 @@ describe('dl generate', () => {
     expect(fromNpy.every((v, i) => Math.abs(v - fromJson[i]!) < 1e-6)).toBe(true);
   });
 
-  it('fails with a usage error for an unknown extension or a folder without a generator', async () => {
+  it('fails with a usage error for an unknown extension, a folder without a generator or an existing --out file', async () => {
     const badExt = await dl('generate', out, '--out', join(root, 'x.gif'));
     expect(badExt.code).toBe(2);
     expect(badExt.stderr).toMatch(/\.png, \.json, \.npy/);
     const noModel = await dl('generate', root, '--out', join(root, 'x.png'));
     expect(noModel.code).toBe(2);
     expect(noModel.stderr).toContain('dl train gan');
+    // A file at --out (the user's, for all dl knows) is never written over: exit 2 before any sampling, its bytes kept.
+    const mine = join(root, 'mine.png');
+    await writeFile(mine, 'my picture');
+    const clash = await dl('generate', out, '--out', mine);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain(`--out ${mine} exists: dl does not write over it`);
+    expect(await readFile(mine, 'utf8')).toBe('my picture');
   });
 });
 

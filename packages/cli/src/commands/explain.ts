@@ -6,6 +6,7 @@ import { encodePng, loadVocabulary, VOCABULARY_JSON, type Preset } from '@dl/mod
 import { heatmapPanels } from '../explain/heatmap-png.js';
 import { ansiTokens, htmlPage, markedTokens, type TokenScore } from '../explain/token-render.js';
 import { makeOutput } from '../output.js';
+import { requireNewFile } from '../new-file.js';
 import { UsageError } from '../usage-error.js';
 import { resolvePreset } from './resolve-preset.js';
 
@@ -117,7 +118,7 @@ async function explainImage(model: Model, preset: Preset, method: ExplainMethod,
   );
   if (extname(out).toLowerCase() !== '.png')
     throw new UsageError(`--out ${options.out}: the picture is a PNG, so the file must end in .png`);
-  if (existsSync(out)) throw new UsageError(`--out ${out} exists: dl does not write over it; choose another name or delete it`);
+  requireNewFile('--out', out);
   checkTarget(options, model.net.outputs[0]!.shape.at(-1) as number);
   const x = { data: Float32Array.from(pixels, (v) => lo + v * (hi - lo)), shape: [1, height, width, 1] };
   const result = attribute(model, x, method, options);
@@ -193,8 +194,7 @@ async function explainText(
     throw new UsageError(`--method gradcam needs a convolutional model; '${preset.name}' is not one: use ig, smoothgrad or gradxinput`);
   checkTarget(options, 1);
   const html = options.html === undefined ? undefined : resolve(options.html);
-  if (html !== undefined && existsSync(html))
-    throw new UsageError(`--html ${html} exists: dl does not write over it; choose another name or delete it`);
+  if (html !== undefined) requireNewFile('--html', html);
   const vocabularyPath = join(modelDir, VOCABULARY_JSON);
   if (!existsSync(vocabularyPath))
     throw new UsageError(`${vocabularyPath} not found: a '${preset.name}' model needs the vocabulary \`dl train\` saves beside it`);

@@ -4,6 +4,7 @@ import { loadModel, makeFolder, opSeed, tf, writeFileAtomic } from '@dl/core';
 import { GENERATOR_DIR, isGanSave, samplingGeneratorDir, writeImageGrid } from '@dl/models';
 import { dump as encodeNpy } from 'npyjs';
 import { makeOutput } from '../output.js';
+import { requireNewFile } from '../new-file.js';
 import { UsageError } from '../usage-error.js';
 
 export interface GenerateCommandOptions {
@@ -41,6 +42,7 @@ export async function generate(dir: string, options: GenerateCommandOptions): Pr
   const path = resolve(options.out);
   const format = extname(path).toLowerCase() as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) throw new UsageError(`--out ${options.out}: the file must end in ${FORMATS.join(', ')}`);
+  requireNewFile('--out', path);
   const runDir = resolve(dir);
   const generatorDir = isGanSave(runDir) ? samplingGeneratorDir(runDir) : runDir;
   if (!existsSync(join(generatorDir, 'model.json'))) {

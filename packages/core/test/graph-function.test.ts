@@ -1,5 +1,7 @@
 // Steps traced into TensorFlow graph functions: same results as eager execution, host values and hooks repeated
 // every call, variables updated, fallbacks, retracing.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +16,8 @@ import {
   tf,
   type Model,
 } from '../src/index.js';
+import { AdamSlots, type AdamStep } from '../src/native/adam-slots.js';
+import { nativeBackend } from '../src/native/native-ops.js';
 import { maxAbsDiff } from './helpers.js';
 
 /** Runs `body` with graph execution switched off (DL_GRAPH=0), as the eager reference. */
@@ -234,5 +238,51 @@ describe('GraphFunction', () => {
     expect(fn.calls).toEqual({ graph: 0, eager: 4 });
     expect(v.dataSync()[0]).toBe(4);
     v.dispose();
+  });
+
+  it('keeps an update to a TensorFlow resource that no output reads (Grappler prunes what outputs do not need)', () => {
+    const backend = nativeBackend()!;
+    const adam: AdamStep = { learningRate: 0.1, beta1: 0.9, beta2: 0.999, beta1Power: 0.9, beta2Power: 0.999, epsilon: 1e-7 };
+    const run = (graph: boolean): Float32Array => {
+      if (!graph) process.env['DL_GRAPH'] = '0';
+      const slots = new AdamSlots(backend, 3);
+      try {
+        for (const slot of ['params', 'm', 'v'] as const) slots.assign(slot, tf.zeros([3]));
+        // The step's only effect is on the resource; its one output does not depend on it.
+        const fn = new GraphFunction(([g]) => {
+          slots.apply(AdamSlots.scalars(adam), g!);
+          return [tf.neg(g!)];
+        }, 'resource-only');
+        const grad = tf.tensor1d([1, -2, 3]);
+        for (let i = 0; i < 6; i++) tf.dispose(fn.run([grad]));
+        expect(fn.calls.graph, fn.eagerReason).toBe(graph ? 3 : 0);
+        grad.dispose();
+        return tf.tidy(() => slots.read('params').dataSync() as Float32Array);
+      } finally {
+        slots.dispose();
+        delete process.env['DL_GRAPH'];
+      }
+    };
+    const eager = run(false);
+    expect(Math.abs(eager[0]!)).toBeGreaterThan(0.1);
+    expect(Array.from(run(true))).toEqual(Array.from(eager));
+  });
+
+  it("runs TensorFlow's graph optimizer on its functions, as tf.function's calls do (the remapper fuses Conv2D, BiasAdd and Relu)", () => {
+    // Grappler says what it optimizes only in TensorFlow's verbose log: a child process turns that on.
+    const script = [
+      "import { layers, sequential, tf } from '@dl/core';",
+      "const model = sequential([layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, activation: 'relu' }), layers.flatten(), layers.dense({ units: 1 })]);",
+      'const x = tf.ones([4, 8, 8, 1]);',
+      'for (let i = 0; i < 5; i++) tf.dispose(model.predict(x));',
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '0', TF_CPP_VMODULE: 'meta_optimizer=1' },
+      encoding: 'utf8',
+    });
+    expect(child.status, child.stderr).toBe(0);
+    expect(child.stderr).toMatch(/Starting optimization for grappler item: dl_predict_/);
+    expect(child.stderr).toMatch(/remapper: Graph size after: \d+ nodes \(-\d+\)/);
   });
 });

@@ -133,7 +133,7 @@ export class GraphFunction {
   private compile(backend: NativeBackend, trace: StepTrace, canonical: string): Compiled {
     const known = this.registered.get(canonical);
     if (known !== undefined) return { name: known, trace };
-    const { TF_ATTR_TYPE, TF_ATTR_SHAPE, TF_RESOURCE } = backend.binding;
+    const { TF_ATTR_TYPE, TF_ATTR_SHAPE, TF_RESOURCE, TF_INT32 } = backend.binding;
     const nodes: GraphNode[] = [];
     trace.args.forEach((a, i) => {
       const attrs: OpAttr[] =
@@ -168,6 +168,20 @@ export class GraphFunction {
     });
     const name = `dl_${this.label.replace(/\W/g, '_')}_${process.pid}_${functionCount++}`;
     const outputs = [...trace.outputs, ...trace.updates.map((u) => u.value)].map(endpoint);
+    // Grappler keeps only what the outputs depend on: the last op on a resource (which depends on all the others
+    // through the chain above) becomes an output's control input, as tf.function's control outputs do.
+    if (lastEffect) {
+      nodes.push({
+        name: 'effects',
+        op: 'Const',
+        inputs: [`^${lastEffect}`],
+        attrs: [
+          { name: 'dtype', type: TF_ATTR_TYPE, value: TF_INT32 },
+          { name: 'value', tensor: { dtype: TF_INT32, shape: [], values: new Int32Array(1) } },
+        ],
+      });
+      outputs.push('effects:0');
+    }
     const binding = backend.binding as unknown as {
       registerFunction(name: string, graph: Uint8Array, inputs: string[], outputs: string[]): void;
     };
@@ -204,12 +218,16 @@ export class GraphFunction {
       }
     });
     const n = trace.outputs.length;
+    const extra = trace.ops.some((o) => o.touchesResource) ? 1 : 0;
     let results: Tensor[];
     try {
-      results = backend.binding.executeOp(name, [], ids, n + trace.updates.length).map((m) => backend.createOutputTensor(m));
+      results = backend.binding
+        .executeOp(name, grapplerAttrs(backend), ids, n + trace.updates.length + extra)
+        .map((m) => backend.createOutputTensor(m));
     } finally {
       tf.dispose(fed);
     }
+    if (extra) results.pop()!.dispose();
     trace.updates.forEach(({ variable }, k) => {
       variable.assign(results[n + k]!);
       results[n + k]!.dispose();
@@ -217,6 +235,19 @@ export class GraphFunction {
     for (const hook of trace.hooks) if ('after' in hook) hook.after();
     return results.slice(0, n);
   }
+}
+
+/**
+ * The attributes tf.function's calls carry. TensorFlow's eager runtime runs Grappler (its graph optimizer: the
+ * remapper's Conv2D + BiasAdd + Relu fusion, constant folding, …) on a function only when the call has both
+ * `executor_type` and `config_proto`; an empty `config_proto` is the default ConfigProto.
+ */
+function grapplerAttrs(backend: NativeBackend): OpAttr[] {
+  const { TF_ATTR_STRING } = backend.binding;
+  return [
+    { name: 'executor_type', type: TF_ATTR_STRING, value: '' },
+    { name: 'config_proto', type: TF_ATTR_STRING, value: '' },
+  ];
 }
 
 let warnedUnavailable = false;

@@ -1,7 +1,7 @@
 /**
  * Convolution, bias and ReLU as TensorFlow's one `_FusedConv2D` kernel (oneDNN applies the bias and the ReLU as it
- * writes the convolution's output), with a gradient of four native kernels: `ReluGrad`, `BiasAddGrad`,
- * `Conv2DBackpropInput`, `Conv2DBackpropFilter`. This is what Keras's graph runs after TensorFlow's remapper fuses
+ * writes the convolution's output), with a gradient of four native kernels: `ReluGrad`, `Sum` (the
+ * bias), `Conv2DBackpropInput`, `Conv2DBackpropFilter`. This is what Keras's graph runs after TensorFlow's remapper fuses
  * the three ops; tfjs instead writes and re-reads the whole activation twice (a broadcast Add, then a Relu), and
  * tfjs-node composes its own "fused" kernel from the same three ops.
  *
@@ -63,7 +63,10 @@ function register(): void {
       return {
         x: () => runNativeOp(backend, 'Conv2DBackpropInput', conv.conv, [tf.tensor1d(x.shape, 'int32'), filter, dz])[0]!,
         filter: () => runNativeOp(backend, 'Conv2DBackpropFilter', conv.conv, [x, tf.tensor1d(filter.shape, 'int32'), dz])[0]!,
-        bias: () => runNativeOp(backend, 'BiasAddGrad', [floatTypeAttr(backend), conv.dataFormat], [dz])[0]!,
+        // A plain Sum, not BiasAddGrad: in a graph, TensorFlow's oneDNN pass fuses BiasAddGrad into the filter
+        // gradient (Conv2DBackpropFilterWithBias), whose bias reduction is slow: 11% of the cnn preset's training
+        // step on 2 cores (perf). A separate reduction made the step 13% faster, for the same sum.
+        bias: () => tf.sum(dz, [0, 1, 2]),
       };
     },
   });

@@ -36,6 +36,7 @@ import type {
 import type { Layer } from './layer-types.js';
 import { FusedBatchNormalization } from './native/fused-batch-norm-layer.js';
 import { FusedConv2D } from './native/fused-conv2d-layer.js';
+import { NativeDense } from './native/native-dense-layer.js';
 import { FusedLSTM } from './native/fused-lstm-layer.js';
 import { NativeDropout } from './native/native-dropout-layer.js';
 import { ResetAfterGRU } from './native/reset-after-gru-layer.js';
@@ -71,8 +72,11 @@ export const globalAveragePooling2d = (options: GlobalAveragePooling2DOptions = 
 export const flatten = (options: FlattenOptions = {}): Layer => tfl.layers.flatten(kerasArgs('Flatten', options));
 /** Reshape: to `targetShape` (without the batch axis; one dimension may be -1). */
 export const reshape = (options: ReshapeOptions): Layer => tfl.layers.reshape(kerasArgs('Reshape', options));
-/** Dense: fully connected, `activation(x·kernel + bias)` on the last axis. */
-export const dense = (options: DenseOptions): Layer => tfl.layers.dense(kerasArgs('Dense', options));
+/**
+ * Dense: fully connected, `activation(x·kernel + bias)` on the last axis; on the native backend, with TensorFlow's 2-D
+ * kernels (native/native-dense-layer.ts).
+ */
+export const dense = (options: DenseOptions): Layer => new NativeDense(kerasArgs('Dense', options));
 /**
  * Dropout: zeroes a `rate` fraction of the inputs while training, scaling the rest by 1/(1 − rate). Draws its mask
  * with TensorFlow's random kernel on the native backend (native/native-dropout-layer.ts).

@@ -1,5 +1,5 @@
 /**
- * dl's layer subclasses carry tfjs's class names ('Conv2D', 'LSTM', 'BatchNormalization', 'Dropout', 'GRU'), so a saved
+ * dl's layer subclasses carry tfjs's class names ('Conv2D', 'LSTM', 'BatchNormalization', 'Dense', 'Dropout', 'GRU'), so a saved
  * model stays plain TF.js that loads anywhere (but for a GRU with Keras's `reset_after: true`, which tfjs cannot compute
  * and refuses). For a model dl loads or clones to get them back, deserialization must find
  * them under those names; registering them in tfjs's class registry would hand them to every other tfjs user in the
@@ -10,12 +10,20 @@ import { tf } from '../backend.js';
 import { FusedBatchNormalization } from './fused-batch-norm-layer.js';
 import { FusedConv2D } from './fused-conv2d-layer.js';
 import { FusedLSTM } from './fused-lstm-layer.js';
+import { NativeDense } from './native-dense-layer.js';
 import { NativeDropout } from './native-dropout-layer.js';
 import { ResetAfterGRU } from './reset-after-gru-layer.js';
 
 type Serializable = Parameters<typeof tf.serialization.registerClass>[0];
 
-const DL_CLASSES = [FusedConv2D, FusedLSTM, FusedBatchNormalization, NativeDropout, ResetAfterGRU] as unknown as Serializable[];
+const DL_CLASSES = [
+  FusedConv2D,
+  FusedLSTM,
+  FusedBatchNormalization,
+  NativeDense,
+  NativeDropout,
+  ResetAfterGRU,
+] as unknown as Serializable[];
 
 /**
  * Runs `build` with dl's layer classes in tfjs's registry, then puts tfjs's own back. Only what `build` does before it

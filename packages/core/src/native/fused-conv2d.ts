@@ -10,7 +10,7 @@
 import type { NamedAttrMap, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import { nativeCapabilities, tf } from '../backend.js';
 import { isTracing } from '../graph/step-hooks.js';
-import { floatTypeAttr, nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
+import { beforeActivation, floatTypeAttr, nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
 
 export interface FusedConv2dOptions {
   strides: [number, number];
@@ -58,8 +58,7 @@ function register(): void {
       const options = attrs as unknown as FusedConv2dOptions;
       const conv = convAttrs(backend, options);
       // Shared by the three; the backward pass's own scope frees it.
-      const dz =
-        options.activation === 'relu' ? runNativeOp(backend, 'ReluGrad', [floatTypeAttr(backend)], [dy as Tensor, y])[0]! : (dy as Tensor);
+      const dz = beforeActivation(backend, options.activation, dy as Tensor, y);
       return {
         x: () => runNativeOp(backend, 'Conv2DBackpropInput', conv.conv, [tf.tensor1d(x.shape, 'int32'), filter, dz])[0]!,
         filter: () => runNativeOp(backend, 'Conv2DBackpropFilter', conv.conv, [x, tf.tensor1d(filter.shape, 'int32'), dz])[0]!,

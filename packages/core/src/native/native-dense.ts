@@ -6,7 +6,7 @@
  */
 import type { NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
-import { floatTypeAttr, nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
+import { beforeActivation, floatTypeAttr, nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
 
 export interface NativeDenseOptions {
   /** 'relu' or 'linear'; other activations are applied to the linear output by the caller. */
@@ -68,8 +68,7 @@ function register(): void {
     gradFunc: (dy, saved, attrs) => {
       const backend = nativeBackend()!;
       const [x, kernel, y] = saved as [Tensor, Tensor, Tensor];
-      const relu = (attrs as unknown as NativeDenseOptions).activation === 'relu';
-      const dz = relu ? runNativeOp(backend, 'ReluGrad', [floatTypeAttr(backend)], [dy as Tensor, y])[0]! : (dy as Tensor);
+      const dz = beforeActivation(backend, (attrs as unknown as NativeDenseOptions).activation, dy as Tensor, y);
       return {
         x: () => matMul(backend, dz, kernel, false, true),
         kernel: () => matMul(backend, x, dz, true, false),

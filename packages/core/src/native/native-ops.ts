@@ -67,3 +67,8 @@ export function runNativeOp(
 export function floatTypeAttr(backend: NativeBackend, name = 'T'): OpAttr {
   return { name, type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT };
 }
+
+/** The gradient before an optional ReLU, from `dy` after it: `ReluGrad(dy, y)` for 'relu' (`y` its output), else `dy`. */
+export function beforeActivation(backend: NativeBackend, activation: 'relu' | 'linear', dy: Tensor, y: Tensor): Tensor {
+  return activation === 'relu' ? runNativeOp(backend, 'ReluGrad', [floatTypeAttr(backend)], [dy, y])[0]! : dy;
+}

@@ -29,6 +29,36 @@ function textNet(): Model {
   ]);
 }
 
+/**
+ * Embedding → LSTM (last output) → Dense, as the lstm preset; and an LSTM over float steps, read backwards, every
+ * output pooled. Their weights are scaled up from the initial ones so that h is far from 0 and the recurrent kernel's
+ * share of each example's gradient is large: a rule that got U wrong would be caught.
+ */
+function lstmNet(): Model {
+  const model = sequential([
+    layers.embedding({ inputDim: 7, outputDim: 4, inputLength: 5 }),
+    layers.lstm({ units: 3 }),
+    layers.dense({ units: 3, activation: 'softmax' }),
+  ]);
+  scaleWeights(model, [20, 3, 1]);
+  return model;
+}
+function lstmSequenceNet(): Model {
+  const model = sequential([
+    layers.lstm({ units: 4, returnSequences: true, goBackwards: true, inputShape: [6, 3] }),
+    layers.dense({ units: 2, activation: 'tanh' }),
+    layers.globalAveragePooling1d(),
+    layers.dense({ units: 3, activation: 'softmax' }),
+  ]);
+  scaleWeights(model, [3, 1, 1, 1]);
+  return model;
+}
+function scaleWeights(model: Model, factors: number[]): void {
+  model.net.layers.forEach((layer, i) => {
+    for (const w of layer.trainableWeights) (w.read() as Variable).assign(tf.tidy(() => tf.mul(w.read(), factors[i]!)));
+  });
+}
+
 function data(model: Model, n: number, seed: number): { x: Tensor; y: Tensor } {
   const next = rng(seed);
   const shape = [n, ...(model.net.inputs[0]!.shape.slice(1) as number[])];
@@ -95,6 +125,8 @@ describe('DP-SGD step', () => {
   for (const [name, make] of [
     ['Conv2D + Dense', imageNet],
     ['Embedding + Dense over a sequence', textNet],
+    ['Embedding + LSTM (last output) + Dense', lstmNet],
+    ['LSTM (every output, goBackwards) + Dense over a sequence', lstmSequenceNet],
   ] as const) {
     it(`${name}: equals a naive per-example loop (no noise)`, () => {
       setSeed(1);
@@ -108,14 +140,8 @@ describe('DP-SGD step', () => {
     });
   }
 
-  it("bounds each example's contribution by C, also with one huge-gradient example in the batch", () => {
-    setSeed(3);
-    const model = imageNet();
-    const { x: base, y } = data(model, 8, 4);
-    // Example 5's input is scaled by 1e4: its gradient is orders of magnitude larger than the others'.
-    const scale = tf.tensor([1, 1, 1, 1, 1, 1e4, 1, 1]).reshape([8, 1, 1, 1]);
-    const x = tf.mul(base, scale);
-    const clip = 0.1;
+  /** Each example's update alone (the others masked out) has norm ≤ C; example 5's, whose gradient is huge, exactly C. */
+  function expectContributionsBounded(model: Model, x: Tensor, y: Tensor, clip: number): void {
     const contributions = Array.from({ length: 8 }, (_, j) =>
       norm(
         dpGradient(
@@ -131,6 +157,33 @@ describe('DP-SGD step', () => {
     expect(contributions[5]).toBeCloseTo(clip, 4); // clipped to exactly C
     const all = norm(dpGradient(model, spec(model, clip, 0, 1), x, y, Array(8).fill(1)));
     expect(all).toBeLessThanOrEqual(8 * clip * (1 + 1e-4));
+  }
+
+  it("bounds each example's contribution by C, also with one huge-gradient example in the batch", () => {
+    setSeed(3);
+    const model = imageNet();
+    const { x: base, y } = data(model, 8, 4);
+    // Example 5's input is scaled by 1e4: its gradient is orders of magnitude larger than the others'.
+    const scale = tf.tensor([1, 1, 1, 1, 1, 1e4, 1, 1]).reshape([8, 1, 1, 1]);
+    const x = tf.mul(base, scale);
+    expectContributionsBounded(model, x, y, 0.1);
+    tf.dispose([base, y, scale, x]);
+  });
+
+  it("bounds each example's contribution by C through an LSTM, with one huge-gradient example", () => {
+    setSeed(13);
+    const model = lstmSequenceNet();
+    // The LSTM's kernel row of input feature 0 is zeroed, so that feature does not saturate the gates whatever its
+    // size, and example 5's feature 0 is scaled by 1e4: its gradient for that row is ~1e4 times the others'.
+    const kernel = model.net.layers[0]!.trainableWeights[0]!.read() as Variable;
+    kernel.assign(tf.tidy(() => tf.mul(kernel, tf.tensor2d([0, 1, 1], [3, 1]))));
+    const { x: base, y } = data(model, 8, 14);
+    const scale = tf.tidy(() => tf.add(1, tf.mul(tf.oneHot([5], 8).reshape([8, 1, 1]), tf.tensor1d([1e4 - 1, 0, 0]))));
+    const x = tf.mul(base, scale);
+    const huge = naiveGradient(model, x.slice(5, 1), y.slice(5, 1), Number.POSITIVE_INFINITY, 1);
+    const typical = naiveGradient(model, x.slice(0, 1), y.slice(0, 1), Number.POSITIVE_INFINITY, 1);
+    expect(norm(huge) / norm(typical)).toBeGreaterThan(100);
+    expectContributionsBounded(model, x, y, 0.1);
     tf.dispose([base, y, scale, x]);
   });
 
@@ -155,8 +208,15 @@ describe('DP-SGD step', () => {
     const bn = sequential([layers.dense({ units: 4, inputShape: [3] }), layers.batchNormalization(), layers.dense({ units: 2 })]);
     expect(() => checkDpLayers(bn.net.layers as Layer[])).toThrow(DpLayerError);
     expect(() => checkDpLayers(bn.net.layers as Layer[])).toThrow(/BatchNormalization.*mixes the examples/);
+    const gru = sequential([layers.gru({ units: 2, inputShape: [3, 2] }), layers.dense({ units: 1 })]);
+    expect(() => checkDpLayers(gru.net.layers as Layer[])).toThrow(/GRU.*no per-example gradient rule/);
     const lstm = sequential([layers.lstm({ units: 2, inputShape: [3, 2] }), layers.dense({ units: 1 })]);
-    expect(() => checkDpLayers(lstm.net.layers as Layer[])).toThrow(/LSTM.*no per-example gradient rule/);
+    expect(() => checkDpLayers(lstm.net.layers as Layer[])).not.toThrow();
+    // An LSTM whose cell drops out inputs differs per call in a way the per-example rule does not follow.
+    const dropout = sequential([layers.lstm({ units: 2, dropout: 0.2, inputShape: [3, 2] }), layers.dense({ units: 1 })]);
+    expect(() => checkDpLayers(dropout.net.layers as Layer[])).toThrow(/LSTM.*dropout/);
+    const masked = sequential([layers.embedding({ inputDim: 5, outputDim: 2, maskZero: true, inputLength: 3 }), layers.lstm({ units: 2 })]);
+    expect(() => checkDpLayers(masked.net.layers as Layer[])).toThrow(/maskZero/);
   });
 });
 

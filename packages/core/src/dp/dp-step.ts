@@ -11,8 +11,11 @@
  * norm" Σₜₛ (xₜ·xₛ)(δₜ·δₛ) (T²·(Din + Dout); for T = 1 simply ‖x‖²‖δ‖²). The clipped sum Σᵢ wᵢ Gᵢ is then one matrix
  * product (X scaled by the clip factors wᵢ)ᵀ δ: one forward and one backward pass in all, as Keras's non-private step.
  *
+ * LSTM is two such products summed over its steps (x with W and b, h₋₁ with U), its δ the gradient of a probe added to
+ * every step's gate pre-activations (dp-lstm.ts).
+ *
  * Layers that mix examples (BatchNormalization) break the per-example structure and are refused; so are weighted
- * layers without a per-example rule here yet (LSTM, GRU, LayerNormalization, …) — DpLayerError names them.
+ * layers without a per-example rule here yet (GRU, LayerNormalization, Bidirectional, …) — DpLayerError names them.
  */
 import type { Scalar, Tensor, Tensor2D, Tensor3D, Tensor4D, Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
@@ -24,6 +27,7 @@ import { opSeed, random } from '../seed.js';
 import { DpLayerError } from '../errors/dp-layer-error.js';
 import { OptionError } from '../errors/option-error.js';
 import type { DpSettings } from './dp-optimizers.js';
+import { lstmDpBlocker, lstmProbeShape, probedLstm, type LstmTap } from './dp-lstm.js';
 
 /** The fields of tfjs-layers' Dense, Conv2D and Embedding read here (private in its typings). */
 interface WeightedLayerFields {
@@ -39,12 +43,16 @@ interface WeightedLayerFields {
   biasRegularizer?: unknown;
   embeddingsRegularizer?: unknown;
   activityRegularizer?: unknown;
+  recurrentRegularizer?: unknown;
+  maskZero?: boolean;
+  cell?: WeightedLayerFields;
 }
 
 /** One weighted layer's record: what its per-example gradients are made of. */
 type Tap =
   | { kind: 'product'; x: Tensor3D; kernel: Variable; bias: Variable | undefined }
-  | { kind: 'embedding'; ids: Tensor2D; table: Variable };
+  | { kind: 'embedding'; ids: Tensor2D; table: Variable }
+  | LstmTap;
 
 /** What one DP step needs besides the batch. */
 export interface DpStepSpec {
@@ -67,17 +75,29 @@ export function checkDpLayers(layers: Layer[]): void {
         `layer '${layer.name}' (BatchNormalization) mixes the examples of a batch, so a per-example gradient does not exist and DP-SGD's guarantee would not hold: remove it (DP recipes use none, e.g. tanh activations instead)`,
       );
     }
-    if (f.kernelRegularizer || f.biasRegularizer || f.embeddingsRegularizer || f.activityRegularizer) {
+    const regularized = (g: WeightedLayerFields | undefined) =>
+      g != null && (g.kernelRegularizer || g.biasRegularizer || g.embeddingsRegularizer || g.activityRegularizer || g.recurrentRegularizer);
+    if (regularized(f) || regularized(f.cell)) {
       throw new DpLayerError(`layer '${layer.name}' has a regularizer: DP-SGD training does not support regularizers yet; remove it`);
     }
     if (layer.trainableWeights.length === 0) continue;
+    if (cls === 'Embedding' && f.maskZero) {
+      throw new DpLayerError(
+        `layer '${layer.name}' (Embedding) has maskZero: DP-SGD's step does not propagate masks, so the layers after it would see the padding; set maskZero false (pad in front instead, as the lstm preset does)`,
+      );
+    }
     if (cls === 'Dense' || cls === 'Embedding') continue;
+    if (cls === 'LSTM') {
+      const blocker = lstmDpBlocker(layer);
+      if (blocker !== null) throw new DpLayerError(`layer '${layer.name}' (LSTM): ${blocker}`);
+      continue;
+    }
     if (cls === 'Conv2D') {
       if (f.dataFormat !== 'channelsLast') throw new DpLayerError(`layer '${layer.name}' (Conv2D): DP-SGD needs channelsLast data`);
       continue;
     }
     throw new DpLayerError(
-      `layer '${layer.name}' (${cls}) has weights but no per-example gradient rule in DP-SGD yet (supported: Dense, Conv2D, Embedding and layers without weights)`,
+      `layer '${layer.name}' (${cls}) has weights but no per-example gradient rule in DP-SGD yet (supported: Dense, Conv2D, Embedding, LSTM and layers without weights)`,
     );
   }
 }
@@ -95,9 +115,12 @@ export function dpTrainValues(
 ): Tensor {
   const { layers, dp } = spec;
   const batch = x.shape[0]!;
-  const zeros = layers.flatMap((layer) =>
-    layer.trainableWeights.length > 0 ? [tf.zeros([batch, ...(layer.outputShape as number[]).slice(1)])] : [],
-  );
+  // One zero perturbation per weighted layer, added to its pre-activation (an LSTM's: every step's gates).
+  const zeros = layers.flatMap((layer) => {
+    if (layer.trainableWeights.length === 0) return [];
+    if (layer.getClassName() === 'LSTM') return [tf.zeros(lstmProbeShape(layer, batch))];
+    return [tf.zeros([batch, ...(layer.outputShape as number[]).slice(1)])];
+  });
   const taps: Tap[] = [];
   let logged: { perExample: Tensor; yPred: Tensor } | undefined;
   const total = (...perturbations: Tensor[]): Scalar => {
@@ -117,7 +140,7 @@ export function dpTrainValues(
     const clip = tf.minimum(1, tf.div(dp.l2NormClip, tf.add(tf.sqrt(squaredNorms), 1e-12)));
     return tf.mul(clip, mask);
   });
-  const variables = taps.flatMap((tap) => (tap.kind === 'embedding' ? [tap.table] : [tap.kernel, ...(tap.bias ? [tap.bias] : [])]));
+  const variables = taps.flatMap(tapVariables);
   const sums = taps.flatMap((tap, i) => clippedSums(tap, deltas[i]!, weights));
   const noise = gaussianNoise(
     variables.map((v) => v.shape),
@@ -198,6 +221,12 @@ function forwardLosses(spec: DpStepSpec, x: Tensor, y: Tensor, perturbations: Te
       h = z;
       continue;
     }
+    if (cls === 'LSTM') {
+      const { y, tap } = probedLstm(layer, h as Tensor3D, perturbations[k++] as Tensor3D);
+      taps.push(tap);
+      h = y;
+      continue;
+    }
     const kernel = f.kernel!.read() as Variable;
     const bias = f.bias?.read() as Variable | undefined;
     if (cls === 'Dense') {
@@ -266,16 +295,23 @@ function perExampleLoss(loss: LossFn, y: Tensor, yPred: Tensor): Tensor {
 function squaredNormsOf(tap: Tap, delta: Tensor): Tensor {
   return tf.tidy(() => {
     if (tap.kind === 'embedding') return embeddingSquaredNorms(tap.ids, delta as Tensor3D);
-    const [b, t, din] = tap.x.shape;
-    const d = tf.reshape(delta, [b, t, -1]) as Tensor3D;
-    const dout = d.shape[2];
-    let norms: Tensor;
-    if (t === 1) norms = tf.mul(tf.sum(tf.square(tap.x), [1, 2]), tf.sum(tf.square(d), [1, 2]));
-    else if (din * dout <= t * (din + dout)) norms = tf.sum(tf.square(tf.matMul(tap.x, d, true, false)), [1, 2]);
-    else norms = tf.sum(tf.mul(tf.matMul(tap.x, tap.x, false, true), tf.matMul(d, d, false, true)), [1, 2]);
-    if (tap.bias) norms = tf.add(norms, tf.sum(tf.square(tf.sum(d, 1)), 1));
-    return norms;
+    const d = tf.reshape(delta, [tap.x.shape[0], tap.x.shape[1], -1]) as Tensor3D;
+    const norms = productSquaredNorms(tap.x, d, tap.bias != null);
+    // An LSTM's U: the same δ against h before each step.
+    return tap.kind === 'lstm' ? tf.add(norms, productSquaredNorms(tap.hPrev, d, false)) : norms;
   });
+}
+
+/** ‖Xᵢᵀδᵢ‖² (+ ‖Σₜ δᵢₜ‖² with a bias) per example, for X [B, T, Din] and δ [B, T, Dout]. */
+function productSquaredNorms(x: Tensor3D, d: Tensor3D, bias: boolean): Tensor {
+  const [, t, din] = x.shape;
+  const dout = d.shape[2];
+  let norms: Tensor;
+  if (t === 1) norms = tf.mul(tf.sum(tf.square(x), [1, 2]), tf.sum(tf.square(d), [1, 2]));
+  else if (din * dout <= t * (din + dout)) norms = tf.sum(tf.square(tf.matMul(x, d, true, false)), [1, 2]);
+  else norms = tf.sum(tf.mul(tf.matMul(x, x, false, true), tf.matMul(d, d, false, true)), [1, 2]);
+  if (bias) norms = tf.add(norms, tf.sum(tf.square(tf.sum(d, 1)), 1));
+  return norms;
 }
 
 /**
@@ -297,7 +333,7 @@ function embeddingSquaredNorms(ids: Tensor2D, delta: Tensor3D): Tensor {
   return tf.sum(tf.reshape(tf.sum(tf.square(sums), 1), [b, t]), 1);
 }
 
-/** Σᵢ wᵢ Gᵢ for the tap's variables, in their order (kernel then bias, or the table). */
+/** Σᵢ wᵢ Gᵢ for the tap's variables, in tapVariables' order. */
 function clippedSums(tap: Tap, delta: Tensor, weights: Tensor): Tensor[] {
   return tf.tidy(() => {
     const b = weights.shape[0]!;
@@ -306,17 +342,28 @@ function clippedSums(tap: Tap, delta: Tensor, weights: Tensor): Tensor[] {
       const weighted = tf.mul(delta, tf.reshape(weights, [b, 1, 1]));
       return [tf.unsortedSegmentSum(tf.reshape(weighted, [b * t, -1]), tf.reshape(tap.ids, [-1]), tap.table.shape[0]!)];
     }
-    const [, t, din] = tap.x.shape;
+    const t = tap.x.shape[1];
     const d = tf.reshape(delta, [b * t, -1]);
-    const x = tf.reshape(tf.mul(tap.x, tf.reshape(weights, [b, 1, 1])), [b * t, din]);
-    const kernel = tf.reshape(tf.matMul(x, d, true, false), tap.kernel.shape);
-    if (!tap.bias) return [kernel];
-    return [kernel, tf.sum(tf.mul(tf.reshape(delta, [b, t, -1]), tf.reshape(weights, [b, 1, 1])), [0, 1])];
+    // Σᵢ wᵢ Xᵢᵀδᵢ = (X scaled by w)ᵀ δ over all rows.
+    const product = (x: Tensor3D, shape: number[]) =>
+      tf.reshape(tf.matMul(tf.reshape(tf.mul(x, tf.reshape(weights, [b, 1, 1])), [b * t, x.shape[2]]), d, true, false), shape);
+    const sums = [product(tap.x, tap.kernel.shape)];
+    if (tap.kind === 'lstm') sums.push(product(tap.hPrev, tap.recurrentKernel.shape));
+    if (tap.bias) sums.push(tf.sum(tf.mul(tf.reshape(delta, [b, t, -1]), tf.reshape(weights, [b, 1, 1])), [0, 1]));
+    return sums;
   });
 }
 
+/** The variables a tap's gradients are for, in the order clippedSums returns them. */
+function tapVariables(tap: Tap): Variable[] {
+  if (tap.kind === 'embedding') return [tap.table];
+  const bias = tap.bias ? [tap.bias] : [];
+  return tap.kind === 'lstm' ? [tap.kernel, tap.recurrentKernel, ...bias] : [tap.kernel, ...bias];
+}
+
 function tapTensors(tap: Tap): Tensor[] {
-  return tap.kind === 'embedding' ? [tap.ids] : [tap.x];
+  if (tap.kind === 'embedding') return [tap.ids];
+  return tap.kind === 'lstm' ? [tap.x, tap.hPrev] : [tap.x];
 }
 
 /** Keras's accuracy per example (argmax for several classes, 0.5 threshold for one), as 0/1 floats. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { backendInfo, setSeed } from '@dl/core';
+import { backendInfo, DpAdam, setSeed } from '@dl/core';
 import { TextVectorization } from '@dl/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -85,6 +85,26 @@ describe('lstm preset: the network', () => {
     const metrics = await model.evaluate(x, y, { batchSize: 3 });
     expect(metrics['loss']).toBeCloseTo(bce, 5);
     expect(metrics['accuracy']).toBeCloseTo(p.filter((q, i) => (q > 0.5 ? 1 : 0) === y.data[i]).length / n, 6);
+  });
+});
+
+describe('lstm preset: the DP recipe', () => {
+  it('builds the same network with DP-Adam, and a DP-SGD step trains its LSTM (dl train lstm --dp)', async () => {
+    if (backendInfo().backend !== 'tensorflow') return; // the LSTM's per-example rule runs the native unrolled LSTM
+    setSeed(3);
+    const model = lstm.dp!.build({ l2NormClip: 1, noiseMultiplier: 0.5, learningRate: 1e-2 });
+    expect(model.optimizer).toBeInstanceOf(DpAdam);
+    expect(model.net.layers.map((l) => l.getClassName())).toEqual(lstm.build().net.layers.map((l) => l.getClassName()));
+    const recurrent = model.net.layers.find((l) => l.getClassName() === 'LSTM')!.trainableWeights[1]!.read();
+    const before = recurrent.dataSync().slice();
+    const n = 16;
+    const x = { data: Int32Array.from({ length: n * 200 }, (_, i) => (i * 7919) % 20_000), shape: [n, 200] };
+    const y = { data: Uint8Array.from({ length: n }, (_, i) => i % 2), shape: [n] };
+    const history = await model.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
+    expect(Number.isFinite(history.history['loss']![0])).toBe(true);
+    expect(model.optimizer.iterations).toBe(2); // Poisson sampling: ⌈16 / 8⌉ steps
+    const after = recurrent.dataSync();
+    expect(after.some((v, i) => v !== before[i])).toBe(true);
   });
 });
 

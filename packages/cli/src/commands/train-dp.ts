@@ -12,7 +12,7 @@ import type { TrainCommandOptions } from './train.js';
 
 /** The preset's DP recipe; a UsageError when it has none. */
 export function dpRecipe(preset: Preset): DpRecipe {
-  if (!preset.dp) throw new UsageError(`preset '${preset.name}' has no DP recipe: --dp trains cnn or text-classifier`);
+  if (!preset.dp) throw new UsageError(`preset '${preset.name}' has no DP recipe: --dp trains cnn, text-classifier or lstm`);
   return preset.dp;
 }
 

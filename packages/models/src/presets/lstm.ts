@@ -2,7 +2,7 @@ import { layers, sequential, type CompileOptions, type Model, type ShapedArray }
 import { fitSequence, type SequenceInput, type TextVectorization } from '@dl/data';
 import { cosineDecay } from '../cosine-decay.js';
 import { loadImdbSequences, type SequenceSplit } from '../imdb-text.js';
-import type { LoadDataOptions, Preset, PresetData, Split, TextSupport } from '../preset.js';
+import type { DpRecipe, DpTraining, LoadDataOptions, Preset, PresetData, Split, TextSupport } from '../preset.js';
 
 /** Vocabulary entries, padding (0) and out-of-vocabulary (1) included: the 19,998 most frequent training words. */
 export const LSTM_VOCABULARY_SIZE = 20_000;
@@ -16,7 +16,34 @@ function compileOptions(): CompileOptions {
 
 /** Embedding(20000, 128) → LSTM(64) → Dense(1, sigmoid), with dropout on the embeddings and on the LSTM's output. */
 function build(): Model {
-  const model = sequential(
+  const model = network();
+  model.compile(compileOptions());
+  return model;
+}
+
+const DP_LEARNING_RATE = 1e-2;
+
+/** The same network (so `dl predict`, `dl explain` and `dl export` treat a DP run alike), compiled with DP-Adam. */
+function buildDp({ l2NormClip, noiseMultiplier, learningRate }: DpTraining): Model {
+  const model = network();
+  model.compile({
+    optimizer: { name: 'dpAdam', learningRate, l2NormClip, noiseMultiplier },
+    loss: 'binaryCrossentropy',
+    metrics: ['accuracy'],
+  });
+  return model;
+}
+
+/** lstm's DP recipe: the LSTM's per-example rule is core's dp/dp-lstm.ts; large Poisson batches, DP-Adam, clip 1. */
+const dp: DpRecipe = {
+  description: 'the same network, DP-Adam, batch 1024',
+  defaults: { epochs: 10, batchSize: 1024, learningRate: DP_LEARNING_RATE, l2NormClip: 1, targetEpsilon: 3 },
+  build: buildDp,
+  callbacks: ({ epochs, learningRate = DP_LEARNING_RATE }) => [cosineDecay(learningRate, epochs)],
+};
+
+function network(): Model {
+  return sequential(
     [
       layers.embedding({ inputDim: LSTM_VOCABULARY_SIZE, outputDim: 128, inputLength: LSTM_SEQUENCE_LENGTH }),
       layers.dropout({ rate: 0.3 }),
@@ -26,8 +53,6 @@ function build(): Model {
     ],
     { name: 'lstm' },
   );
-  model.compile(compileOptions());
-  return model;
 }
 
 /**
@@ -85,4 +110,5 @@ export const lstm: Preset = {
   loadData,
   callbacks: ({ epochs, learningRate = LEARNING_RATE }) => [cosineDecay(learningRate, epochs)],
   text,
+  dp,
 };

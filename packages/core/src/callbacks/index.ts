@@ -9,5 +9,6 @@ export { ModelCheckpoint, recoverCheckpoint, checkpointAsidePath, type ModelChec
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.js';
 export { CSVLogger, type CSVLoggerOptions } from './csv-logger.js';
 export { TerminateOnNaN } from './terminate-on-nan.js';
+export { EmaWeights, type EmaWeightsOptions } from './ema-weights.js';
 export { TensorBoard, type TensorBoardOptions } from './tensorboard.js';
 export { BackupAndRestore, appendHistory, emptyHistory, type BackupAndRestoreOptions, type BackupState } from './backup-and-restore.js';

@@ -24,6 +24,12 @@ export interface LoadDataOptions {
   limit?: number;
   /** Where the loader reports its source; false for silence. */
   log?: ((line: string) => void) | false;
+  /**
+   * Text presets: encode with this vocabulary (a run's vocabulary.json) instead of the preset's own. `dl evaluate`
+   * passes the run's, since a DP recipe may train with another vocabulary (text-classifier's is smaller). Presets
+   * with one fixed vocabulary (lstm) ignore it.
+   */
+  vocabulary?: TextVectorization;
 }
 
 /** Default training hyper-parameters of a preset; each can be overridden on the command line. */
@@ -102,6 +108,11 @@ export interface DpRecipe {
   build(training: DpTraining): Model;
   /** The recipe's callbacks (learning-rate schedule), as `Preset.callbacks`. */
   callbacks(run: RunSettings): Callback[];
+  /**
+   * The recipe's own data, when it differs from `Preset.loadData` (text-classifier: a smaller vocabulary, saved as the
+   * run's vocabulary.json as usual).
+   */
+  loadData?(options?: LoadDataOptions): Promise<PresetData>;
 }
 
 /**

@@ -1,9 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backendInfo, setSeed } from '@dl/core';
+import { backendInfo, DpSgd, setSeed } from '@dl/core';
 import { TextVectorization } from '@dl/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  DP_UNIGRAM_VOCABULARY_SIZE,
   frequentBigrams,
   getPreset,
   loadVocabulary,
@@ -214,6 +215,54 @@ describe('text-classifier.loadData from a dataDir', () => {
     const texts = ['Not good. A very good plot?', 'The movie was great; I loved it!', ''];
     expect(textClassifier.text!.encode(reloaded, texts)).toEqual(textClassifier.text!.encode(vocabulary!, texts));
     await expect(loadVocabulary(join(temp.root, 'nowhere'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('text-classifier DP recipe', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await writeReviewsFixture(join(temp.root, 'fixture-dp'));
+  });
+
+  it(`is Embedding(${DP_UNIGRAM_VOCABULARY_SIZE}, 16) → GlobalAveragePooling1D → Dense(1, sigmoid) without bias, over the same 800 ids, with DP-SGD`, () => {
+    const dp = textClassifier.dp!;
+    const model = dp.build({ l2NormClip: 0.05, noiseMultiplier: 1, learningRate: 1000 });
+    const net = model.net;
+    expect(net.inputs[0]!.shape).toEqual([null, TEXT_CLASSIFIER_INPUT_LENGTH]);
+    const [embedding, , dense] = net.layers.map((layer) => layer.getConfig());
+    expect(embedding).toMatchObject({ inputDim: DP_UNIGRAM_VOCABULARY_SIZE, outputDim: 16 });
+    expect(dense).toMatchObject({ units: 1, activation: 'sigmoid', useBias: false });
+    expect(net.countParams()).toBe(DP_UNIGRAM_VOCABULARY_SIZE * 16 + 16);
+    expect(model.optimizer).toBeInstanceOf(DpSgd);
+    expect((model.optimizer as DpSgd).dp).toEqual({ l2NormClip: 0.05, noiseMultiplier: 1 });
+    expect(dp.defaults).toMatchObject({ batchSize: 2048, l2NormClip: 0.05, learningRate: 1000 });
+  });
+
+  it('loads words only (no bigrams), encoded exactly as raw text is encoded with that vocabulary', async () => {
+    const plain = await textClassifier.loadData({ dataDir, log: false });
+    const data = await textClassifier.dp!.loadData!({ dataDir, log: false });
+    const words = data.vocabulary!.getVocabulary();
+    expect(words.some((w) => w.includes(' '))).toBe(false);
+    // The plain vocabulary's words, without its bigrams.
+    expect(words).toEqual(plain.vocabulary!.getVocabulary().filter((w) => !w.includes(' ')));
+    expect(data.train.x.shape).toEqual([8, 800]);
+    expect(Math.max(...data.train.x.data)).toBeLessThan(words.length);
+    expectDataMatchesEncoding(textClassifier, data);
+  });
+
+  it("preset.loadData encodes with a run's vocabulary when given one (dl evaluate of a DP run)", async () => {
+    const dpData = await textClassifier.dp!.loadData!({ dataDir, log: false });
+    const again = await textClassifier.loadData({ dataDir, vocabulary: dpData.vocabulary!, log: false });
+    expect(again.vocabulary).toBe(dpData.vocabulary);
+    expect(Array.from(again.test.x.data)).toEqual(Array.from(dpData.test.x.data));
+    expect(Array.from(again.train.x.data)).toEqual(Array.from(dpData.train.x.data));
+    // With the plain vocabulary (bigrams included) it gives the plain data.
+    const plain = await textClassifier.loadData({ dataDir, log: false });
+    const viaPlain = await textClassifier.loadData({ dataDir, vocabulary: plain.vocabulary!, log: false });
+    expect(Array.from(viaPlain.train.x.data)).toEqual(Array.from(plain.train.x.data));
+    // A vocabulary of other words is refused rather than silently misencoding the reviews.
+    const other = new TextVectorization().setVocabulary(['zebra', 'good']);
+    await expect(textClassifier.loadData({ dataDir, vocabulary: other, log: false })).rejects.toThrow(/another copy of IMDB/);
   });
 });
 

@@ -1,6 +1,15 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { float32WeightsSha256, type Model } from '@dl/core';
-import { type DlModelJson, loadExport, loadSourceModel, type Preset, type PresetData } from '@dl/models';
+import {
+  type DlModelJson,
+  EXPORT_VOCABULARY_JSON,
+  loadExport,
+  loadSourceModel,
+  loadVocabulary,
+  type Preset,
+  type PresetData,
+} from '@dl/models';
 import { makeOutput, type Output } from '../output.js';
 import { assertMnistGenerator, type EvaluateGanOptions, mnistGeneratorScorer, printGanScores } from './evaluate-gan.js';
 import { formatMetrics } from './train.js';
@@ -18,7 +27,12 @@ export async function evaluateExport(dir: string, options: EvaluateGanOptions): 
   const { meta, model, preset } = exported;
   if (meta.kind === 'gan-generator') return evaluateGeneratorExport(exported.dir, meta, model, options, out);
   model.compile(preset.compileOptions());
-  const data = await preset.loadData({ ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}), log: out.datasetLog });
+  const data = await preset.loadData({
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    // A text export is evaluated with the vocabulary exported beside it: a DP run's may differ from the preset's.
+    ...(preset.text && existsSync(join(exported.dir, EXPORT_VOCABULARY_JSON)) ? { vocabulary: await loadVocabulary(exported.dir) } : {}),
+    log: out.datasetLog,
+  });
   const metrics = await model.evaluate(data.test.x, data.test.y, { batchSize: 256 });
   const samples = data.test.x.shape[0]!;
   out.info(`Test ${formatMetrics(metrics)} (${samples} samples, the ${meta.quantization} export of ${preset.name} in ${exported.dir})`);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadModel, type Model, tf } from '@dl/core';
-import { isGanSave, readExportMeta } from '@dl/models';
+import { isGanSave, loadVocabulary, readExportMeta, VOCABULARY_JSON } from '@dl/models';
 import { makeOutput } from '../output.js';
 import { UsageError } from '../usage-error.js';
 import { resolvePreset } from './resolve-preset.js';
@@ -35,6 +35,8 @@ export async function evaluate(dir: string, options: EvaluateCommandOptions): Pr
   model.compile(preset.compileOptions());
   const data = await preset.loadData({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    // A text model is evaluated with its own vocabulary: a DP run's may differ from the preset's.
+    ...(preset.text && existsSync(join(modelDir, VOCABULARY_JSON)) ? { vocabulary: await loadVocabulary(modelDir) } : {}),
     log: out.datasetLog,
   });
   const metrics: Record<string, unknown> = await model.evaluate(data.test.x, data.test.y, { batchSize: 256 });

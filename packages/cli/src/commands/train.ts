@@ -100,7 +100,9 @@ export async function train(presetName: string | undefined, options: TrainComman
     await signals.enter('load');
     let data: Awaited<ReturnType<typeof preset.loadData>>;
     try {
-      data = await preset.loadData({
+      // A DP recipe may load its own data (text-classifier: another vocabulary).
+      const recipe = config.dp ? dpRecipe(preset) : undefined;
+      data = await (recipe?.loadData ?? preset.loadData)({
         ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}),
         ...(config.limit !== undefined ? { limit: config.limit } : {}),
         log: out.datasetLog,

@@ -45,6 +45,8 @@ interface Signature {
 interface Compiled {
   name: string;
   trace: StepTrace;
+  /** Whether the function has the extra `effects` output (the step touches a resource), which replay drops. */
+  effects: boolean;
 }
 
 export class GraphFunction {
@@ -132,7 +134,8 @@ export class GraphFunction {
 
   private compile(backend: NativeBackend, trace: StepTrace, canonical: string): Compiled {
     const known = this.registered.get(canonical);
-    if (known !== undefined) return { name: known, trace };
+    const effects = trace.ops.some((o) => o.touchesResource);
+    if (known !== undefined) return { name: known, trace, effects };
     const { TF_ATTR_TYPE, TF_ATTR_SHAPE, TF_RESOURCE, TF_INT32 } = backend.binding;
     const nodes: GraphNode[] = [];
     trace.args.forEach((a, i) => {
@@ -170,11 +173,11 @@ export class GraphFunction {
     const outputs = [...trace.outputs, ...trace.updates.map((u) => u.value)].map(endpoint);
     // Grappler keeps only what the outputs depend on: the last op on a resource (which depends on all the others
     // through the chain above) becomes an output's control input, as tf.function's control outputs do.
-    if (lastEffect) {
+    if (effects) {
       nodes.push({
         name: 'effects',
         op: 'Const',
-        inputs: [`^${lastEffect}`],
+        inputs: [`^${lastEffect!}`],
         attrs: [
           { name: 'dtype', type: TF_ATTR_TYPE, value: TF_INT32 },
           { name: 'value', tensor: { dtype: TF_INT32, shape: [], values: new Int32Array(1) } },
@@ -195,10 +198,10 @@ export class GraphFunction {
     const dump = process.env['DL_GRAPH_DUMP'];
     if (dump) writeFileSync(join(dump, `${name}.pb`), graphDef);
     this.registered.set(canonical, name);
-    return { name, trace };
+    return { name, trace, effects };
   }
 
-  private replay(backend: NativeBackend, { name, trace }: Compiled, inputs: Tensor[]): Tensor[] {
+  private replay(backend: NativeBackend, { name, trace, effects }: Compiled, inputs: Tensor[]): Tensor[] {
     this.calls.graph++;
     const fed: Tensor[] = [];
     for (const hook of trace.hooks) {
@@ -218,16 +221,15 @@ export class GraphFunction {
       }
     });
     const n = trace.outputs.length;
-    const extra = trace.ops.some((o) => o.touchesResource) ? 1 : 0;
     let results: Tensor[];
     try {
       results = backend.binding
-        .executeOp(name, grapplerAttrs(backend), ids, n + trace.updates.length + extra)
+        .executeOp(name, grapplerAttrs(backend), ids, n + trace.updates.length + (effects ? 1 : 0))
         .map((m) => backend.createOutputTensor(m));
     } finally {
       tf.dispose(fed);
     }
-    if (extra) results.pop()!.dispose();
+    if (effects) results.pop()!.dispose();
     trace.updates.forEach(({ variable }, k) => {
       variable.assign(results[n + k]!);
       results[n + k]!.dispose();

@@ -1,7 +1,7 @@
 /**
  * A Dense layer's `x·kernel + bias` (and ReLU) as TensorFlow's 2-D `MatMul`, `BiasAdd` and `Relu` kernels, with a
  * gradient of `MatMul`s, a `Sum` and `ReluGrad`. tfjs computes every product as a batch of one (`BatchMatMulV2` between
- * two reshapes): oneDNN's batched kernel took 2.9× as long as its 2-D one on the GAN preset's 64×100 · 100×9408, and in
+ * two reshapes): oneDNN's batched kernel took 2.6× as long as its 2-D one on the GAN preset's 64×100 · 100×9408, and in
  * a graph TensorFlow's remapper fuses `MatMul` + `BiasAdd` + `Relu` into one kernel, as it does for Keras's Dense.
  */
 import type { NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';

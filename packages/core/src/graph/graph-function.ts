@@ -22,6 +22,7 @@ import { nativeCapabilities, tf } from '../backend.js';
 import { nativeBackend, type NativeBackend, type OpAttr } from '../native/native-ops.js';
 import { encodeGraphDef, type GraphNode } from './graph-def.js';
 import { isResource } from './step-hooks.js';
+import { executorFor } from './executor-choice.js';
 import { traceStep, type Ref, type StepTrace } from './step-trace.js';
 
 /** Traces that may disagree before a signature gives up and stays eager (a step that changes every call). */
@@ -47,6 +48,8 @@ interface Compiled {
   trace: StepTrace;
   /** Whether the function has the extra `effects` output (the step touches a resource), which replay drops. */
   effects: boolean;
+  /** The call's attributes: Grappler's, and the executor chosen for the graph (executor-choice.ts). */
+  attrs: OpAttr[];
 }
 
 export class GraphFunction {
@@ -70,6 +73,12 @@ export class GraphFunction {
   /** The op types of the last signature's graph, once it has one (for tests and benchmarks). */
   get graphOps(): string[] | undefined {
     return [...this.signatures.values()].at(-1)?.compiled?.trace.ops.map((o) => o.op);
+  }
+
+  /** The executor the last signature's graph runs on, '' for TensorFlow's default (for tests and benchmarks). */
+  get executor(): string | undefined {
+    const attr = [...this.signatures.values()].at(-1)?.compiled?.attrs.find((a) => a.name === 'executor_type');
+    return attr === undefined ? undefined : String(attr.value);
   }
 
   /**
@@ -135,7 +144,8 @@ export class GraphFunction {
   private compile(backend: NativeBackend, trace: StepTrace, canonical: string): Compiled {
     const known = this.registered.get(canonical);
     const effects = trace.ops.some((o) => o.touchesResource);
-    if (known !== undefined) return { name: known, trace, effects };
+    const attrs = callAttrs(backend, executorFor(trace.ops));
+    if (known !== undefined) return { name: known, trace, effects, attrs };
     const { TF_ATTR_TYPE, TF_ATTR_SHAPE, TF_RESOURCE, TF_INT32 } = backend.binding;
     const nodes: GraphNode[] = [];
     trace.args.forEach((a, i) => {
@@ -198,10 +208,10 @@ export class GraphFunction {
     const dump = process.env['DL_GRAPH_DUMP'];
     if (dump) writeFileSync(join(dump, `${name}.pb`), graphDef);
     this.registered.set(canonical, name);
-    return { name, trace, effects };
+    return { name, trace, effects, attrs };
   }
 
-  private replay(backend: NativeBackend, { name, trace, effects }: Compiled, inputs: Tensor[]): Tensor[] {
+  private replay(backend: NativeBackend, { name, trace, effects, attrs }: Compiled, inputs: Tensor[]): Tensor[] {
     this.calls.graph++;
     const fed: Tensor[] = [];
     for (const hook of trace.hooks) {
@@ -224,7 +234,7 @@ export class GraphFunction {
     let results: Tensor[];
     try {
       results = backend.binding
-        .executeOp(name, grapplerAttrs(backend), ids, n + trace.updates.length + (effects ? 1 : 0))
+        .executeOp(name, attrs, ids, n + trace.updates.length + (effects ? 1 : 0))
         .map((m) => backend.createOutputTensor(m));
     } finally {
       tf.dispose(fed);
@@ -242,12 +252,13 @@ export class GraphFunction {
 /**
  * The attributes tf.function's calls carry. TensorFlow's eager runtime runs Grappler (its graph optimizer: the
  * remapper's Conv2D + BiasAdd + Relu fusion, constant folding, …) on a function only when the call has both
- * `executor_type` and `config_proto`; an empty `config_proto` is the default ConfigProto.
+ * `executor_type` and `config_proto`; an empty `config_proto` is the default ConfigProto. `executor` is '' for
+ * TensorFlow's default executor.
  */
-function grapplerAttrs(backend: NativeBackend): OpAttr[] {
+function callAttrs(backend: NativeBackend, executor: string): OpAttr[] {
   const { TF_ATTR_STRING } = backend.binding;
   return [
-    { name: 'executor_type', type: TF_ATTR_STRING, value: '' },
+    { name: 'executor_type', type: TF_ATTR_STRING, value: executor },
     { name: 'config_proto', type: TF_ATTR_STRING, value: '' },
   ];
 }

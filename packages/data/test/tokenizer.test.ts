@@ -84,7 +84,7 @@ describe('tokenizer.js', () => {
     expect(copy.encode('great movie bad bad bad bad bad bad', json, input)).toEqual(Int32Array.from([5, 5, 5, 5, 5, 5]));
   });
 
-  it('ngram-bag: last `window` words, then the known bigrams, repeated cyclically; empty → all padding', () => {
+  it('ngram-bag: the known words of the last `window`, then the known bigrams, repeated cyclically; none known → all padding', () => {
     const words = ['', '[UNK]', 'not', 'good', 'bad', 'not good', 'good bad'];
     const input = { type: 'ngram-bag', window: 3, length: 8 } as const;
     // words: bad(4) not(2) good(3) → window keeps all 3; bigrams: 'bad not' unknown, 'not good' = 5.
@@ -92,7 +92,9 @@ describe('tokenizer.js', () => {
     // window 3 keeps 'good bad bad' ← 'not good bad bad': bigram 'good bad' = 6 once.
     expect(copy.encode('not good bad bad', words, input)).toEqual(Int32Array.from([3, 4, 4, 6, 3, 4, 4, 6]));
     expect(copy.encode('', words, input)).toEqual(new Int32Array(8));
-    expect(copy.encode('zzz', words, input)).toEqual(Int32Array.from([1, 1, 1, 1, 1, 1, 1, 1]));
+    // Unknown words are left out of the bag (a bigram across one is not formed either); none known → all padding.
+    expect(copy.encode('zzz', words, input)).toEqual(new Int32Array(8));
+    expect(copy.encode('not zzz good', words, input)).toEqual(Int32Array.from([2, 3, 2, 3, 2, 3, 2, 3]));
   });
 
   it('rejects what is not a vocabulary and unknown input types, naming them', () => {

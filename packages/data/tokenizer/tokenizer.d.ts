@@ -23,7 +23,7 @@ export interface SequenceInput {
   truncating: 'pre' | 'post';
 }
 
-/** The text-classifier's input: the last `window` words and their known bigrams, repeated to fill `length`. */
+/** The text-classifier's input: the known words of the last `window` and their known bigrams, repeated to fill `length`. */
 export interface NgramBagInput {
   type: 'ngram-bag';
   window: number;

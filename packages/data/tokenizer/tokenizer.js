@@ -112,17 +112,20 @@ function bigramIndex(vocabulary) {
 }
 
 /**
- * A bag of n-grams for an averaging model (the text-classifier): the row's last `window` word indices, then the indices
- * of the vocabulary's bigrams ('first second' entries) among consecutive pairs of them, the whole repeated cyclically to
- * fill `length` entries (so the average is the text's own, with no padding to dilute it). An empty row is all padding.
+ * A bag of n-grams for an averaging model (the text-classifier): the known words among the row's last `window` word
+ * indices, then the indices of the vocabulary's bigrams ('first second' entries) among consecutive pairs of them, the
+ * whole repeated cyclically to fill `length` entries (so the average is the text's own, with no padding to dilute it).
+ * Unknown words (OOV_INDEX) are left out: the bag holds what the vocabulary knows, so a vocabulary leaves a word out of
+ * the average by not listing it (the DP recipe's vocabulary omits the most frequent words). A row with no known word
+ * is all padding.
  */
 export function ngramBag(ids, vocabulary, window, length) {
   const size = wordsOf(vocabulary).length;
   const bigrams = bigramIndex(vocabulary);
   const w = ids.length <= window ? ids : ids.subarray(ids.length - window);
   const tokens = new Int32Array(Math.max(length, 2 * w.length));
-  tokens.set(w);
-  let n = w.length;
+  let n = 0;
+  for (let k = 0; k < w.length; k++) if (w[k] !== OOV_INDEX) tokens[n++] = w[k];
   for (let k = 1; k < w.length; k++) {
     const bigram = bigrams.get(w[k - 1] * size + w[k]);
     if (bigram !== undefined) tokens[n++] = bigram;

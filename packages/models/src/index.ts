@@ -7,6 +7,7 @@ export { lstm, LSTM_INPUT, lstmInput, LSTM_SEQUENCE_LENGTH, LSTM_VOCABULARY_SIZE
 export {
   textClassifier,
   textClassifierInput,
+  DP_STOP_WORDS,
   DP_UNIGRAM_VOCABULARY_SIZE,
   frequentBigrams,
   MAX_BIGRAMS,

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { backendInfo, DpSgd, setSeed } from '@dl/core';
 import { TextVectorization } from '@dl/data';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadTextClassifierData } from '../src/presets/text-classifier.js';
 import {
+  DP_STOP_WORDS,
   DP_UNIGRAM_VOCABULARY_SIZE,
   frequentBigrams,
   getPreset,
@@ -134,12 +136,12 @@ describe('textClassifierInput', () => {
   // not=2 good=3 bad=4 movie=5, bigrams 'not good'=6 'good movie'=7
   const vocabulary = vocabularyOf(['not', 'good', 'bad', 'movie', 'not good', 'good movie']);
 
-  it('is the word indices, then the known bigrams, repeated to fill 800 indices', () => {
+  it('is the known word indices, then the known bigrams, repeated to fill 800 indices', () => {
     const x = textClassifierInput([Int32Array.from([2, 3, 5, 1, 2, 3])], vocabulary);
     expect(x.shape).toEqual([1, 800]);
     expect(x.data).toBeInstanceOf(Int32Array);
-    // not good movie [UNK] not good | 'not good' 'good movie' 'not good'
-    const tokens = [2, 3, 5, 1, 2, 3, 6, 7, 6];
+    // not good movie ([UNK] left out) not good | 'not good' 'good movie' 'not good'
+    const tokens = [2, 3, 5, 2, 3, 6, 7, 6];
     expect(Array.from(x.data)).toEqual(Array.from({ length: 800 }, (_, k) => tokens[k % tokens.length]));
   });
 
@@ -154,7 +156,7 @@ describe('textClassifierInput', () => {
   it("encodes raw text as the vocabulary's indices, through the preset's text support", () => {
     const x = textClassifier.text!.encode(vocabulary, ['Not GOOD, movie!', 'unknown']);
     expect(Array.from(x.data).slice(0, 5)).toEqual([2, 3, 5, 6, 7]);
-    expect(Array.from(x.data).slice(800, 803)).toEqual([1, 1, 1]);
+    expect(Array.from(x.data).slice(800, 803)).toEqual([0, 0, 0]); // no known word: all padding
   });
 
   it('rejects a vocabulary larger than the embedding', () => {
@@ -235,19 +237,39 @@ describe('text-classifier DP recipe', () => {
     expect(net.countParams()).toBe(DP_UNIGRAM_VOCABULARY_SIZE * 16 + 16);
     expect(model.optimizer).toBeInstanceOf(DpSgd);
     expect((model.optimizer as DpSgd).dp).toEqual({ l2NormClip: 0.05, noiseMultiplier: 1 });
-    expect(dp.defaults).toMatchObject({ batchSize: 2048, l2NormClip: 0.05, learningRate: 1000 });
+    expect(dp.defaults).toMatchObject({ batchSize: 2048, l2NormClip: 0.05, learningRate: 3000 });
   });
 
-  it('loads words only (no bigrams), encoded exactly as raw text is encoded with that vocabulary', async () => {
-    const plain = await textClassifier.loadData({ dataDir, log: false });
+  it(`loads words only (no bigrams) but the ${DP_STOP_WORDS} most frequent: the fixture's few words are all left out`, async () => {
     const data = await textClassifier.dp!.loadData!({ dataDir, log: false });
+    expect(data.vocabulary!.getVocabulary()).toEqual(['', '[UNK]']);
+    // Unknown words are left out of the input: every review is all padding.
+    expect(data.train.x.shape).toEqual([8, 800]);
+    expect(new Set(data.train.x.data)).toEqual(new Set([0]));
+    expectDataMatchesEncoding(textClassifier, data);
+  });
+
+  it('leaves out the most frequent words, encoding the reviews exactly as raw text is encoded with that vocabulary', async () => {
+    const plain = await textClassifier.loadData({ dataDir, log: false });
+    const plainWords = plain.vocabulary!.getVocabulary().filter((w) => !w.includes(' '));
+    expect(plainWords.slice(2, 4)).toEqual(['good', 'bad']); // the fixture's most frequent words
+    const data = await loadTextClassifierData(DP_UNIGRAM_VOCABULARY_SIZE, 0, { dataDir, log: false }, 2);
     const words = data.vocabulary!.getVocabulary();
-    expect(words.some((w) => w.includes(' '))).toBe(false);
-    // The plain vocabulary's words, without its bigrams.
-    expect(words).toEqual(plain.vocabulary!.getVocabulary().filter((w) => !w.includes(' ')));
+    expect(words).toEqual(['', '[UNK]', ...plainWords.slice(4)]);
     expect(data.train.x.shape).toEqual([8, 800]);
     expect(Math.max(...data.train.x.data)).toBeLessThan(words.length);
+    // 'Bad acting, a bad plot: not good.' without 'bad' and 'good': its other words only, indexed in the new vocabulary.
+    const row = textClassifier.text!.encode(data.vocabulary!, ['Bad acting, a bad plot: not good.']).data;
+    const kept = ['acting', 'a', 'plot', 'not'].map((w) => words.indexOf(w));
+    expect(kept.every((id) => id > 1)).toBe(true);
+    expect(Array.from(row.slice(0, 8))).toEqual([...kept, ...kept]);
     expectDataMatchesEncoding(textClassifier, data);
+
+    // dl evaluate of such a run: the preset's loadData with the run's vocabulary gives the same data.
+    const again = await textClassifier.loadData({ dataDir, vocabulary: data.vocabulary!, log: false });
+    expect(again.vocabulary).toBe(data.vocabulary);
+    expect(Array.from(again.test.x.data)).toEqual(Array.from(data.test.x.data));
+    expect(Array.from(again.train.x.data)).toEqual(Array.from(data.train.x.data));
   });
 
   it("preset.loadData encodes with a run's vocabulary when given one (dl evaluate of a DP run)", async () => {
@@ -260,9 +282,11 @@ describe('text-classifier DP recipe', () => {
     const plain = await textClassifier.loadData({ dataDir, log: false });
     const viaPlain = await textClassifier.loadData({ dataDir, vocabulary: plain.vocabulary!, log: false });
     expect(Array.from(viaPlain.train.x.data)).toEqual(Array.from(plain.train.x.data));
-    // A vocabulary of other words is refused rather than silently misencoding the reviews.
+    // A vocabulary of other words, or of the dataset's words out of order, is refused rather than silently misencoding.
     const other = new TextVectorization().setVocabulary(['zebra', 'good']);
     await expect(textClassifier.loadData({ dataDir, vocabulary: other, log: false })).rejects.toThrow(/another copy of IMDB/);
+    const shuffled = new TextVectorization().setVocabulary(['bad', 'good']);
+    await expect(textClassifier.loadData({ dataDir, vocabulary: shuffled, log: false })).rejects.toThrow(/another copy of IMDB/);
   });
 });
 

@@ -42,6 +42,7 @@ import { NativeDropout } from './native/native-dropout-layer.js';
 import { ResetAfterGRU } from './native/reset-after-gru-layer.js';
 import { withDlLayerClasses } from './native/dl-layer-classes.js';
 import { OptionError } from './errors/option-error.js';
+import { Scattering2D, type Scattering2DOptions } from './scattering/scattering-2d-layer.js';
 
 /*
  * Every factory takes its options interface from layer-options.ts and is declared to return dl's `Layer`
@@ -167,3 +168,9 @@ function kerasDefaults(className: string): Record<string, unknown> {
   if (className === 'LSTM') defaults.unitForgetBias = true;
   return defaults;
 }
+
+/**
+ * The 2-D scattering transform (J scales, L orientations, order 2; kymatio's Scattering2D): fixed, weight-free image
+ * features for models trained with DP-SGD (see scattering/scattering-2d-layer.ts).
+ */
+export const scattering2d = (options: Scattering2DOptions = {}): Layer => new Scattering2D(options) as unknown as Layer;

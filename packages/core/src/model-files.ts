@@ -15,6 +15,7 @@ import type { io, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from './backend.js';
 import { tfl } from './tfjs-layers-api.js';
 import { ModelFileError } from './errors/model-file-error.js';
+import { dlOwnLayerClasses } from './native/dl-layer-classes.js';
 
 // Re-exported where it has always been importable from.
 export { ModelFileError };
@@ -365,7 +366,7 @@ async function checkWeightsPath(folder: string, file: unknown, _path: string, fa
 
 /** The classes TF.js can build from a config: its serialization registry (plus dl's own registered layers). */
 function registry(): Record<string, unknown[]> {
-  return tf.serialization.SerializationMap.getMap().classNameMap as unknown as Record<string, unknown[]>;
+  return { ...(tf.serialization.SerializationMap.getMap().classNameMap as unknown as Record<string, unknown[]>), ...dlOwnLayerClasses() };
 }
 
 function isLayerClass(entry: unknown[] | undefined): boolean {

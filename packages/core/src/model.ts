@@ -15,6 +15,7 @@ import { installNativeKernels } from './native/native-kernels.js';
 import { withDlLayerClasses } from './native/dl-layer-classes.js';
 import { dpSettingsOf, type DpSettings } from './dp/dp-optimizers.js';
 import { checkDpLayers, dpTrainValues, type DpStepSpec } from './dp/dp-step.js';
+import { precomputableCount, precomputeFeatures } from './dp/precomputed-features.js';
 import { getOptimizer, runsInGraph, type OptimizerConfig, type OptimizerName } from './optimizers.js';
 import { summaryLines } from './summary.js';
 import type { TensorLike } from './shaped-array.js';
@@ -128,6 +129,8 @@ export class Model {
   private compiled: { optimizer: Optimizer; loss: CompiledLoss | undefined } | undefined;
   /** The default training step as graph functions, per batch layout (inputs, targets, sample weights); reset by compile. */
   private trainFunctions = new Map<string, GraphFunction>();
+  /** During a DP `fit`: the training array's rows through the network's precomputable leading layers (precomputed-features.ts). */
+  private dpFeatures: { input: Tensor; count: number; features: Tensor } | undefined;
   /** The forward pass at inference as a graph function, for `predict`. */
   private predictFunction: GraphFunction | undefined;
   private compileConfig: CompileOptions | undefined;
@@ -314,6 +317,8 @@ export class Model {
     } finally {
       train.dispose();
       validation?.dispose();
+      this.dpFeatures?.features.dispose();
+      this.dpFeatures = undefined;
     }
   }
 
@@ -360,7 +365,22 @@ export class Model {
         throw new OptionError("DP-SGD training does not take classWeight or sampleWeight: they would change each example's sensitivity");
       }
       const spec = this.dpStepSpec(dp, source.expectedBatchSize);
-      const arrays = source.arrays;
+      // Fixed leading layers (the scattering transform) run once per fit, not in every step.
+      const count = precomputableCount(spec.layers);
+      let arrays = source.arrays;
+      if (count > 0) {
+        let cached = this.dpFeatures;
+        if (cached === undefined || cached.input !== arrays.x[0] || cached.count !== count) {
+          cached?.features.dispose();
+          cached = this.dpFeatures = {
+            input: arrays.x[0]!,
+            count,
+            features: precomputeFeatures(spec.layers.slice(0, count), arrays.x[0]!),
+          };
+        }
+        spec.layers = spec.layers.slice(count);
+        arrays = { ...arrays, x: [cached.features] };
+      }
       for (const { rows, size } of source.poissonRows()) yield { size, run: () => this.dpTrainRows(spec, arrays, rows) };
       return;
     }

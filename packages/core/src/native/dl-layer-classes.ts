@@ -13,6 +13,7 @@ import { FusedLSTM } from './fused-lstm-layer.js';
 import { NativeDense } from './native-dense-layer.js';
 import { NativeDropout } from './native-dropout-layer.js';
 import { ResetAfterGRU } from './reset-after-gru-layer.js';
+import { Scattering2D } from '../scattering/scattering-2d-layer.js';
 
 type Serializable = Parameters<typeof tf.serialization.registerClass>[0];
 
@@ -23,7 +24,13 @@ const DL_CLASSES = [
   NativeDense,
   NativeDropout,
   ResetAfterGRU,
+  Scattering2D,
 ] as unknown as Serializable[];
+
+/** dl's layer classes that tfjs does not have at all (not stand-ins for its own): known to dl's loaders only. */
+export function dlOwnLayerClasses(): Record<string, unknown[]> {
+  return { [Scattering2D.className]: [Scattering2D, Scattering2D.fromConfig] };
+}
 
 /**
  * Runs `build` with dl's layer classes in tfjs's registry, then puts tfjs's own back. Only what `build` does before it

@@ -69,6 +69,12 @@ export class DpSgd extends tf.SGDOptimizer {
   override setLearningRate(learningRate: number): void {
     this.learningRate = learningRate;
   }
+
+  /** tfjs's SGD disposes the rate tensor its setLearningRate makes, which this class never makes (it threw here). */
+  override dispose(): void {
+    const c = (this as unknown as { c?: Tensor }).c;
+    if (c != null) c.dispose();
+  }
 }
 
 /** Whether `optimizer` is one of DP-SGD's. */

@@ -136,6 +136,19 @@ describe('cnn preset: the network', () => {
   it('each build() is a new model', () => {
     expect(cnn.build().net).not.toBe(cnn.build().net);
   });
+
+  it('DP recipe: scattering features (81 × 7 × 7, group-normalised) and a small tanh CNN, compiled with dpSgd', () => {
+    const model = cnn.dp!.build({ l2NormClip: 0.1, noiseMultiplier: 1.5, learningRate: 20 });
+    const net = model.net;
+    expect(net.layers.map((l) => l.getClassName())).toEqual(['Scattering2D', 'Conv2D', 'Conv2D', 'Flatten', 'Dense', 'Dense']);
+    expect(net.layers[0]!.getConfig()).toMatchObject({ J: 2, L: 8, groupNorm: 27 });
+    expect(net.layers[0]!.outputShape).toEqual([null, 7, 7, 81]);
+    expect(net.layers[0]!.weights).toHaveLength(0);
+    expect(net.outputs[0]!.shape).toEqual([null, 10]);
+    expect(model.optimizer.getClassName()).toBe('SGD');
+    expect((model.optimizer as unknown as { dp: unknown }).dp).toEqual({ l2NormClip: 0.1, noiseMultiplier: 1.5 });
+    expect(cnn.dp!.defaults).toMatchObject({ epochs: 40, batchSize: 1024, learningRate: 20, l2NormClip: 0.1, targetEpsilon: 3 });
+  });
 });
 
 describe('getPreset', () => {

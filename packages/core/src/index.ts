@@ -25,7 +25,6 @@ export * as layers from './layers.js';
 export type { Layer, LayerVariable, Network, Shape, Initializer, Constraint } from './layer-types.js';
 /** Every layer factory's options (`DenseOptions`, …) and the names they take (`ActivationName`, …). */
 export type * from './layer-options.js';
-export type { Scattering2DOptions } from './scattering/scattering-2d-layer.js';
 export { input, model, type InputOptions, type FunctionalModelOptions, type SymbolicTensor } from './functional.js';
 export * as regularizers from './regularizers.js';
 /** Attribution methods (Integrated Gradients, SmoothGrad, gradient × input, Grad-CAM): `explain.integratedGradients(model, x)`. */

@@ -360,3 +360,15 @@ export interface InputLayerOptions extends Pick<LayerOptions, 'inputShape' | 'ba
   /** Whether the input is sparse (not supported by tfjs). Default false. */
   sparse?: boolean;
 }
+
+/** `layers.scattering2d`: the 2-D scattering transform (scattering/scattering-2d-layer.ts). */
+export interface Scattering2DOptions {
+  /** Scales: features are averaged over 2^J pixels, and the output is 2^J times smaller. Default 2. */
+  J?: number;
+  /** Orientations of the wavelets. Default 8. */
+  L?: number;
+  /** Standardise each example's output over this many groups of consecutive channels (must divide C·K); 0: none. */
+  groupNorm?: number;
+  inputShape?: number[];
+  name?: string;
+}

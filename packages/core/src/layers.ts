@@ -31,6 +31,7 @@ import type {
   LSTMOptions,
   MaxPooling2DOptions,
   ReshapeOptions,
+  Scattering2DOptions,
   SimpleRNNOptions,
 } from './layer-options.js';
 import type { Layer } from './layer-types.js';
@@ -42,7 +43,7 @@ import { NativeDropout } from './native/native-dropout-layer.js';
 import { ResetAfterGRU } from './native/reset-after-gru-layer.js';
 import { withDlLayerClasses } from './native/dl-layer-classes.js';
 import { OptionError } from './errors/option-error.js';
-import { Scattering2D, type Scattering2DOptions } from './scattering/scattering-2d-layer.js';
+import { Scattering2D } from './scattering/scattering-2d-layer.js';
 
 /*
  * Every factory takes its options interface from layer-options.ts and is declared to return dl's `Layer`

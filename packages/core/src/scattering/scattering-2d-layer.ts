@@ -21,6 +21,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { OptionError } from '../errors/option-error.js';
+import type { Scattering2DOptions } from '../layer-options.js';
 import { tfl } from '../tfjs-layers-api.js';
 import {
   disposeFilters,
@@ -30,17 +31,6 @@ import {
   scatteringSize,
   type ScatteringFilters,
 } from './scattering-transform.js';
-
-export interface Scattering2DOptions {
-  /** Scales: features are averaged over 2^J pixels, and the output is 2^J times smaller. Default 2. */
-  J?: number;
-  /** Orientations of the wavelets. Default 8. */
-  L?: number;
-  /** Standardise each example's output over this many groups of consecutive channels (must divide C·K); 0: none. */
-  groupNorm?: number;
-  inputShape?: number[];
-  name?: string;
-}
 
 type LayerBase = InstanceType<typeof tfl.layers.Layer>;
 type LayerArgs = ConstructorParameters<typeof tfl.layers.Layer>[0];

@@ -9,7 +9,8 @@
  * over the group's channels and positions; GroupNorm without its affine weights, as T&B's `GroupNorm(G, K,
  * affine=False)`): a per-example normalisation, so DP-SGD's per-example gradients stay per-example.
  *
- * Cost, measured (AMD EPYC, 2 cores, load ≈ 3, batch 1024): 1.05 ms per 28 × 28 image with TensorFlow's FFT2D, where
+ * Cost, measured (AMD EPYC, 2 cores, load ≈ 3, batch 1024): 1.05 ms per 28 × 28 image with TensorFlow's FFT2D (1.6–1.8
+ * ms of CPU per image at load 8, for batches of 128 to 1,024 alike), where
  * a rough stand-in with fixed-kernel convolutions of the same reach (13 × 13 wavelets, 17 × 17 stride-4 low-pass)
  * took ~0.4 ms but would truncate and alias the filters; FFTs compute kymatio's filters exactly. Either is too slow to
  * run in each of thousands of DP steps over 60,000 images, so `fit` with a DP optimizer computes leading

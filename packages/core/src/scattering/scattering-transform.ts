@@ -6,7 +6,7 @@
  * (padding) is dropped. Channels out: 1 + J·L + L²·J(J−1)/2 per input channel (81 for J = 2, L = 8), in kymatio's
  * order: S0, then for each first-order path its S1 followed by its second-order children.
  *
- * FFTs rather than fixed-kernel convolutions, by measurement (scattering-2d.ts gives the figures): the large
+ * FFTs rather than fixed-kernel convolutions, by measurement (scattering-2d-layer.ts gives the figures): the large
  * low-pass φ and the second-order wavelets are whole-grid products in the Fourier domain, and the subsampled stages
  * run on 18 × 18 and 9 × 9 grids.
  *

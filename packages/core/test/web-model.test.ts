@@ -7,6 +7,7 @@ import {
   layers,
   loadModel,
   type Model,
+  ModelFileError,
   OptionError,
   quantizeWeight,
   sequential,
@@ -110,6 +111,17 @@ describe('writeWebModel', () => {
     const back = await loadModel(dir);
     expect(predict(back)).toEqual(predict(model));
     expect(await float32WeightsSha256(back)).toBe(written.float32Sha256);
+  });
+
+  it("refuses a model with a layer of dl's own that TF.js cannot build (Scattering2D), writing nothing", async () => {
+    const dir = join(root, 'scattering');
+    await mkdir(dir);
+    const scattering = sequential([layers.scattering2d({ inputShape: [28, 28, 1] }), layers.flatten(), layers.dense({ units: 2 })]);
+    const err = await errorOf(() => writeWebModel(scattering, dir));
+    expect(err).toBeInstanceOf(ModelFileError);
+    expect(err.message).toMatch(/'scattering.*' is a Scattering2D.*no web export.*Node/);
+    expect(await readdir(dir)).toEqual([]);
+    scattering.net.dispose();
   });
 
   it('float16 and uint8: ½ and ¼ of the bytes, quantization entries on every float32 weight, predictions close', async () => {

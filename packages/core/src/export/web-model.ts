@@ -12,6 +12,8 @@ import { tf } from '../backend.js';
 import { writeFileAtomic } from '../model-files.js';
 import type { Model } from '../model.js';
 import { layersModelOf } from '../tfjs-layers-api.js';
+import { ModelFileError } from '../errors/model-file-error.js';
+import { dlOwnLayerClasses } from '../native/dl-layer-classes.js';
 import { checkQuantization, type QuantizationEntry, quantizeWeight, type WeightQuantization } from './weight-quantization.js';
 
 /** The converter's default shard size. */
@@ -38,10 +40,23 @@ export interface WebModelFiles {
   float32Sha256: string;
 }
 
-/** Writes `model` into the existing, empty folder `dir` in TF.js's web layout; returns what it wrote. */
+/**
+ * Writes `model` into the existing, empty folder `dir` in TF.js's web layout; returns what it wrote.
+ *
+ * @throws {ModelFileError} when a layer is one of dl's own classes that TF.js has no counterpart of (Scattering2D):
+ *   a page's TF.js could not build the model, so nothing is written.
+ */
 export async function writeWebModel(model: Model, dir: string, options: WriteWebModelOptions = {}): Promise<WebModelFiles> {
   const { quantize, shardBytes = SHARD_BYTES } = options;
   if (quantize !== undefined) checkQuantization(quantize);
+  const dlOnly = Object.keys(dlOwnLayerClasses());
+  const unknown = model.net.layers.find((layer) => dlOnly.includes(layer.getClassName()));
+  if (unknown !== undefined) {
+    throw new ModelFileError(
+      join(dir, 'model.json'),
+      `layer '${unknown.name}' is a ${unknown.getClassName()}, a layer of dl's own that TensorFlow.js has no class for: a page could not build this model, so it has no web export. Use the run in Node (dl predict, dl serve, loadModel)`,
+    );
+  }
   const artifacts = await modelArtifacts(model);
   const specs = artifacts.weightSpecs ?? [];
   const weightData = tf.io.concatenateArrayBuffers(

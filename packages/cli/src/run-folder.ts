@@ -10,7 +10,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Callback, makeFolder, type BackupAndRestore } from '@dl/core';
-import type { HeldLock } from '@dl/data';
+import { isLockFile, type HeldLock } from '@dl/data';
 import { RUN_JSON } from './run-config.js';
 import { lockRunFolder, RUN_LOCK } from './run-lock.js';
 import { UsageError } from './usage-error.js';
@@ -44,9 +44,10 @@ async function inspectFolder(dir: string): Promise<FolderKind> {
     );
     return { kind: 'run', preset: typeof preset === 'string' ? preset : undefined };
   }
-  // dl's own files, never a user's: its lock, and the temp files of its atomic writes — a killed run's, or those of a
-  // `dl train` writing here right now (then the lock, taken next, names it).
-  const dls = (name: string) => name === RUN_LOCK || name === `${RUN_LOCK}.break` || TEMP_FILE.test(name);
+  // dl's own files, never a user's: its lock (with the file a `dl train` stages it in while taking it), and the temp
+  // files of its atomic writes — a killed run's, or those of a `dl train` writing here right now (then the lock, taken
+  // next, names it).
+  const dls = (name: string) => isLockFile(RUN_LOCK, name) || TEMP_FILE.test(name);
   const foreign = names.filter((name) => !dls(name));
   return foreign.length === 0 ? { kind: 'empty' } : { kind: 'foreign', names: foreign.sort() };
 }

@@ -148,13 +148,27 @@ interface Seen {
   ino: number;
 }
 
+/** The private file a lock's content is written to before it is linked into place as `path`. */
+export function stagingPath(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/**
+ * Whether the file `name` in a lock's folder belongs to the lock file named `lockName`: the lock, its `.break`, or the
+ * staging file of either (stagingPath), which another process may see for a moment while it takes the lock.
+ */
+export function isLockFile(lockName: string, name: string): boolean {
+  if (!name.startsWith(lockName)) return false;
+  return /^(\.break)?(\.\d+\.[0-9a-f]{8}\.tmp)?$/.test(name.slice(lockName.length));
+}
+
 /**
  * Creates `path` holding `content`, or returns false if it exists. The content is written to a private file first and
  * then hard-linked into place (link fails if the name exists), so a lock is never seen empty: a second writer reading
  * it always learns who holds it. Where the filesystem has no hard links, an exclusive create and a write.
  */
 async function tryCreate(path: string, content: string): Promise<boolean> {
-  const staged = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const staged = stagingPath(path);
   await writeFile(staged, content, { flag: 'wx' });
   try {
     await link(staged, path);

@@ -40,6 +40,8 @@ export { TOKENIZER_MODULE, tokenizerModulePath } from './tokenizer-module.js';
 export {
   acquireFileLock,
   describeHolder,
+  isLockFile,
+  stagingPath,
   tryAcquireFileLock,
   withFileLock,
   type HeldLock,

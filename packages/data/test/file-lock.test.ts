@@ -5,7 +5,7 @@ import { readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { acquireFileLock, tryAcquireFileLock, withFileLock, type LockHolder } from '../src/file-lock.js';
+import { acquireFileLock, isLockFile, stagingPath, tryAcquireFileLock, withFileLock, type LockHolder } from '../src/file-lock.js';
 import { tempDir } from './idx-fixtures.js';
 
 let dir: string;
@@ -171,5 +171,19 @@ describe('file lock', () => {
     if (!('release' in taken)) throw new Error('expected the lock to be taken');
     await taken.release();
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('isLockFile', () => {
+  it("tells a lock's own files (the lock, its .break, their staging files) from any other file", () => {
+    for (const name of ['.run.lock', '.run.lock.break', '.run.lock.2451.224ccec6.tmp', '.run.lock.break.7.0a1b2c3d.tmp']) {
+      expect(isLockFile('.run.lock', name), name).toBe(true);
+    }
+    // The staging file the lock really uses, for the lock and for its .break.
+    expect(isLockFile('.run.lock', stagingPath('.run.lock'))).toBe(true);
+    expect(isLockFile('.run.lock', stagingPath('.run.lock.break'))).toBe(true);
+    for (const name of ['.run.lockX', '.run.lock.tmp', '.run.lock.12.xyz.tmp', 'notes.txt', '.run.lock.1.abcdef01.tmp.bak', 'run.lock']) {
+      expect(isLockFile('.run.lock', name), name).toBe(false);
+    }
   });
 });

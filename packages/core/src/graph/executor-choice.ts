@@ -27,6 +27,7 @@ export function chainFraction(ops: StepTrace['ops']): number {
   if (ops.length === 0) return 0;
   const depth: number[] = [];
   let lastEffect = -1;
+  let longest = 0;
   ops.forEach((o, i) => {
     let before = 0;
     for (const ref of o.inputs) if ('op' in ref) before = Math.max(before, depth[ref.op]!);
@@ -35,8 +36,10 @@ export function chainFraction(ops: StepTrace['ops']): number {
       lastEffect = i;
     }
     depth.push(before + 1);
+    longest = Math.max(longest, before + 1);
   });
-  return Math.max(...depth) / ops.length;
+  // A running maximum: spreading a graph's depths into Math.max overflows the call stack past ~100,000 ops.
+  return longest / ops.length;
 }
 
 /** The `executor_type` for the trace's function: '' (TensorFlow's default) or the single-threaded executor. */

@@ -48,6 +48,21 @@ describe('native dropout', () => {
     tf.dispose([x, y!, dx]);
   });
 
+  it('keeps only its output and a bool mask for the backward pass', () => {
+    const layer = dropoutLayer({ rate: 0.3 });
+    const x = tf.ones([100, 100]);
+    let kept = 0;
+    const dx = tf.grad((input: Tensor) => {
+      const before = tf.memory().numBytes;
+      const y = layer.apply(input, { training: true }) as Tensor;
+      kept = tf.memory().numBytes - before;
+      return tf.sum(y) as Scalar;
+    })(x);
+    // 4 bytes per output value and 1 per mask value; a float mask built in steps (uniform, floor, …) kept ≥ 12.
+    expect(kept).toBe(5 * x.size);
+    tf.dispose([x, dx]);
+  });
+
   it('broadcasts one mask of noiseShape', () => {
     const layer = dropoutLayer({ rate: 0.5, noiseShape: [4, 1, 6] });
     const y = layer.apply(tf.ones([4, 10, 6]), { training: true }) as Tensor;

@@ -41,7 +41,6 @@ export {
   acquireFileLock,
   describeHolder,
   isLockFile,
-  stagingPath,
   tryAcquireFileLock,
   withFileLock,
   type HeldLock,

@@ -11,6 +11,7 @@ import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isBenchReport, REPORT_TITLE, withEarlierRuns } from './lib/earlier-runs.js';
 import { machineInfo } from './lib/machine.js';
 import { failure, lastJsonLine, runChild } from './lib/proc.js';
 import {
@@ -89,6 +90,28 @@ function parseOptions(argv: string[]): Options {
     md: values.md,
     verbose: values.verbose!,
   };
+}
+
+/**
+ * Where the Markdown report goes: `--md FILE`, else bench/out/ for `--quick`, else bench/results-<machine kind>.md.
+ * An existing file must be a report this bench wrote, since it is replaced (its run kept under "Earlier runs").
+ */
+function reportPath(options: Options, machineKind: string, outDir: string, stamp: string): string {
+  const path = options.md
+    ? resolve(options.md)
+    : options.quick
+      ? join(outDir, `results-${stamp}.md`)
+      : join(BENCH, `results-${machineKind}.md`);
+  checkReplaceable(path);
+  return path;
+}
+
+function checkReplaceable(path: string): void {
+  const shown = relative(process.cwd(), path);
+  if (existsSync(path) && !isBenchReport(readFileSync(path, 'utf8')))
+    usage(
+      `${shown.startsWith('..') ? path : shown} exists and is not a bench report (it does not start with "${REPORT_TITLE}"), so the run would overwrite it; pass --md with a new file name`,
+    );
 }
 
 function usage(message: string): never {
@@ -213,6 +236,7 @@ function newestBuild(): number {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);
+  if (options.md) checkReplaceable(resolve(options.md)); // before the run, not after it
   const started = new Date();
   const stamp = started
     .toISOString()
@@ -261,6 +285,7 @@ async function measure(
   { started, stamp, outDir, specDir, snapshot, buildAtStart }: RunContext,
 ): Promise<void> {
   const machine = machineInfo(ROOT);
+  const mdPath = reportPath(options, machine.kind, outDir, stamp);
   const python = ensureVenv(ROOT, log);
   const timeoutMs = (options.quick ? 5 : 30) * 60_000;
   const env = {
@@ -384,12 +409,9 @@ async function measure(
 
   const jsonPath = join(outDir, `results-${stamp}.json`);
   writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
-  const mdPath = options.md
-    ? resolve(options.md)
-    : options.quick
-      ? join(outDir, `results-${stamp}.md`)
-      : join(BENCH, `results-${machine.kind}.md`);
-  writeFileSync(mdPath, markdown(results));
+  // The run this one replaces moves under "Earlier runs" (reportPath checked that the file is a bench report).
+  const report = markdown(results);
+  writeFileSync(mdPath, existsSync(mdPath) ? withEarlierRuns(report, readFileSync(mdPath, 'utf8')) : report);
   log('');
   log(consoleTable(results));
   log('');

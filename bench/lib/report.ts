@@ -1,5 +1,6 @@
 /** The results of a run: the per-run records, their summary per workload and side, the console table and the results file. */
 import type { Workload, WorkloadName } from '../workloads.js';
+import { REPORT_TITLE } from './earlier-runs.js';
 import type { Machine } from './machine.js';
 
 export type Side = 'dl' | 'keras';
@@ -188,7 +189,7 @@ export function markdown(results: Results): string {
       ? `${when}: best ${num(p.bestGflops, 1)}, median ${num(p.medianGflops, 1)} GFLOP/s over ${p.repeats} products`
       : `${when}: not measured`;
   const out: string[] = [];
-  out.push(`# dl vs Keras 3: benchmark results on ${m.cpu} (${m.logicalCpus} logical CPUs)`, '');
+  out.push(`${REPORT_TITLE} on ${m.cpu} (${m.logicalCpus} logical CPUs)`, '');
   out.push(`Measured ${results.date}${results.quick ? ' — **a `--quick` smoke run: too short to quote**' : ''}, with:`, '');
   out.push('```sh', results.command, '```', '');
   if (results.rebuiltDuringRun)

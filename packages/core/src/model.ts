@@ -29,6 +29,7 @@ import {
   type BatchStream,
   type ModelData,
 } from './training/batches.js';
+import { predictBatches } from './training/predict-batches.js';
 import { CompiledLoss, type Losses, type MetricSpec } from './training/compiled-loss.js';
 import { softmaxOutputs, withLogits } from './training/softmax-logits.js';
 import { OptionError } from './errors/option-error.js';
@@ -606,18 +607,9 @@ export class Model {
       checkInputShapes(this.layersModel, xs);
       // Batch by batch through one graph function (the forward pass at inference), as Keras's predict.
       this.predictFunction ??= new GraphFunction((inputs) => this.forward(inputs, false), 'predict');
-      const n = xs[0]!.shape[0]!;
       const perBatch: Tensor[][] = [];
       try {
-        for (let start = 0; start < n; start += batchSize) {
-          const size = Math.min(batchSize, n - start);
-          const batch = xs.map((t) => (start === 0 && size === n ? t : tf.slice(t, start, size)));
-          try {
-            perBatch.push(this.predictFunction.run(batch));
-          } finally {
-            tf.dispose(batch.filter((t) => !xs.includes(t)));
-          }
-        }
+        for (const batch of predictBatches(xs, batchSize)) perBatch.push(this.predictFunction.run(batch));
         const outputs = perBatch[0]!.map((_, k) => (perBatch.length === 1 ? perBatch[0]![k]! : tf.concat(perBatch.map((b) => b[k]!))));
         return (outputs.length === 1 ? outputs[0] : outputs) as T;
       } finally {

@@ -48,6 +48,14 @@ describe('predictBatches', () => {
 });
 
 describe('predict across chunks', () => {
+  it('returns zero rows for zero samples', () => {
+    const model = sequential([layers.dense({ units: 2, inputShape: [3] })]);
+    const x = tf.zeros([0, 3]);
+    const y = model.predict(x);
+    expect(y.shape).toEqual([0, 2]);
+    tf.dispose([x, y]);
+  });
+
   it('gives each sample its own output, in order, when the batches span several Split chunks', () => {
     const model = sequential([layers.dense({ units: 2, inputShape: [3], kernelInitializer: 'glorotUniform' })]);
     const n = 2 * SPLIT_BATCHES + 3;

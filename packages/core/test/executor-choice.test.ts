@@ -6,7 +6,14 @@ import { chainFraction, executorFor, SINGLE_THREADED_EXECUTOR } from '../src/gra
 import type { RecordedOp, Ref } from '../src/graph/step-trace.js';
 import { GraphFunction, tf } from '../src/index.js';
 
-const op = (inputs: Ref[], touchesResource = false): RecordedOp => ({ op: 'Op', attrs: [], inputs, numOutputs: 1, touchesResource });
+const op = (inputs: Ref[], touchesResource = false): RecordedOp => ({
+  op: 'Op',
+  attrs: [],
+  inputs,
+  numOutputs: 1,
+  outputDtypes: [1],
+  touchesResource,
+});
 const out = (k: number): Ref => ({ op: k, output: 0 });
 
 describe('executor choice', () => {
@@ -25,7 +32,7 @@ describe('executor choice', () => {
     expect(chainFraction(updates.map((u) => ({ ...u, touchesResource: false })))).toBe(1 / 4);
   });
 
-  it('runs a chain of ops on the single-threaded executor and independent branches on the default one, with the same results', () => {
+  it('runs a chain of ops on the single-threaded executor on the calling thread and independent branches on the default one, with the same results', () => {
     const run = (fn: GraphFunction, x: Tensor) => {
       const results = Array.from({ length: 5 }, () => fn.run([x]));
       expect(fn.calls.graph).toBe(2);
@@ -37,6 +44,8 @@ describe('executor choice', () => {
     const chain = new GraphFunction(([v]) => [tf.relu(tf.add(tf.mul(tf.exp(v!), 2), 1))]);
     const chainValues = run(chain, x);
     expect(chain.executor).toBe(SINGLE_THREADED_EXECUTOR);
+    // On the calling thread: through StatefulPartitionedCall, its argument and result types declared.
+    expect(chain.callOp).toBe('StatefulPartitionedCall');
     const expected = [-2, -0.5, 0.5, 3].map((v) => Math.max(0, Math.exp(v) * 2 + 1));
     for (const [y] of chainValues) y!.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
 
@@ -48,6 +57,7 @@ describe('executor choice', () => {
     ]);
     const branchValues = run(branches, x);
     expect(branches.executor).toBe('');
+    expect(branches.callOp).toMatch(/^dl_/);
     const eager = [tf.exp(tf.mul(tf.add(x, 1), 2)), tf.tanh(tf.sub(tf.mul(x, 3), 1)), tf.sigmoid(tf.div(tf.abs(x), 4))];
     for (const ys of branchValues) ys.forEach((y, k) => y.forEach((v, i) => expect(v).toBeCloseTo(eager[k]!.dataSync()[i]!, 5)));
     tf.dispose([x, ...eager]);

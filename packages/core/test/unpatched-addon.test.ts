@@ -52,7 +52,12 @@ describe('an unpatched (stock) tfjs-node addon', () => {
     expect(probe.loads).toBe(true);
     expect(probe.capabilities?.graphFunctions).toMatchObject({ ok: false, reason: expect.stringMatching(/no registerFunction/) });
     expect(probe.capabilities?.listAttributes.ok).toBe(false);
-    expect(probeTfjsNode(tfjsNodeDir()).capabilities).toEqual({ graphFunctions: { ok: true }, listAttributes: { ok: true } });
+    expect(probe.capabilities?.functionCalls).toMatchObject({ ok: false, reason: expect.stringMatching(/no registerFunction/) });
+    expect(probeTfjsNode(tfjsNodeDir()).capabilities).toEqual({
+      graphFunctions: { ok: true },
+      listAttributes: { ok: true },
+      functionCalls: { ok: true },
+    });
   });
 
   it("is replaced by the setup with dl's patched build", async () => {
@@ -63,7 +68,7 @@ describe('an unpatched (stock) tfjs-node addon', () => {
     expect(result).toMatchObject({
       ok: true,
       source: 'cache',
-      capabilities: { graphFunctions: { ok: true }, listAttributes: { ok: true } },
+      capabilities: { graphFunctions: { ok: true }, listAttributes: { ok: true }, functionCalls: { ok: true } },
     });
     expect(lines[0]).toMatch(/is not usable \(its addon lacks what dl needs .*registerFunction.*\): replacing it/);
     expect(readFileSync(join(installDir, ADDON)).equals(readFileSync(join(stock, ADDON)))).toBe(false);

@@ -1,8 +1,9 @@
 /**
  * What dl needs of a loaded tfjs-node beyond running ops, checked by running it: list attributes in `executeOp`
- * (TensorFlow's fused kernels such as `_FusedConv2D` take lists of strings and types) and graph functions
- * (`registerFunction`, which dl's graph execution calls). Both come from our patch of the addon; tfjs-node's
- * published prebuilt addon has neither, and dl must then say so rather than fail with a TypeError mid-training.
+ * (TensorFlow's fused kernels such as `_FusedConv2D` take lists of strings and types), graph functions
+ * (`registerFunction`, which dl's graph execution calls) and function-name attributes (a graph called through
+ * `StatefulPartitionedCall`). All come from our patch of the addon; tfjs-node's published prebuilt addon has none,
+ * and dl must then say so rather than fail with a TypeError mid-training.
  */
 import protobuf from 'protobufjs';
 
@@ -17,17 +18,27 @@ export interface Capabilities {
   listAttributes: Capability;
   /** A GraphDef registers as a function and runs (dl's graph execution). */
   graphFunctions: Capability;
+  /**
+   * `executeOp` accepts a function-name attribute, and `setRunEagerOpAsFunction` switches TensorFlow's eager ops to
+   * run as small functions: a registered function then runs through `StatefulPartitionedCall` on the calling thread.
+   */
+  functionCalls: Capability;
 }
 
 /** The parts of tfjs-node's binding and backend used here (it publishes no typings for them). */
 interface Binding {
   executeOp(name: string, attrs: Array<{ name: string; type: number; value: unknown }>, inputIds: number[], numOutputs: number): unknown[];
   registerFunction?: (name: string, graphDef: Uint8Array, inputs: string[], outputs: string[]) => void;
+  setRunEagerOpAsFunction?: (enable: boolean) => void;
   TF_FLOAT: number;
   TF_ATTR_STRING: number;
   TF_ATTR_TYPE: number;
   TF_ATTR_INT: number;
 }
+
+/** TensorFlow's TF_AttrType for a function (tf_attrtype.h); tfjs-node's binding does not export it. */
+export const TF_ATTR_FUNC = 8;
+
 interface Backend {
   binding: Binding;
   getInputTensorIds(tensors: unknown[]): number[];
@@ -74,6 +85,27 @@ export function checkCapabilities(tf: TfjsNode): Capabilities {
       const name = `dl_capability_probe_${process.pid}_${probeCount++}`;
       register.call(backend.binding, name, doublingGraph(backend.binding.TF_FLOAT), ['x:0'], ['y:0']);
       expectValues(run(tf, backend, name, [[3]], [[1]], undefined, []), [6], 'a registered graph function');
+    }),
+    functionCalls: attempt(() => {
+      const { registerFunction: register, setRunEagerOpAsFunction: inline } = backend.binding;
+      if (typeof register !== 'function' || typeof inline !== 'function')
+        throw new Error("the addon has no registerFunction or setRunEagerOpAsFunction (it is not built with dl's current patch)");
+      const name = `dl_capability_probe_${process.pid}_${probeCount++}`;
+      register.call(backend.binding, name, doublingGraph(backend.binding.TF_FLOAT), ['x:0'], ['y:0']);
+      const { TF_ATTR_TYPE, TF_ATTR_STRING, TF_FLOAT } = backend.binding;
+      const attrs = [
+        { name: 'Tin', type: TF_ATTR_TYPE, value: [TF_FLOAT] },
+        { name: 'Tout', type: TF_ATTR_TYPE, value: [TF_FLOAT] },
+        { name: 'f', type: TF_ATTR_FUNC, value: name },
+        { name: 'executor_type', type: TF_ATTR_STRING, value: '' },
+        { name: 'config_proto', type: TF_ATTR_STRING, value: '' },
+      ];
+      inline.call(backend.binding, true);
+      try {
+        expectValues(run(tf, backend, 'StatefulPartitionedCall', [[4]], [[1]], undefined, attrs), [8], 'StatefulPartitionedCall');
+      } finally {
+        inline.call(backend.binding, false);
+      }
     }),
   };
 }

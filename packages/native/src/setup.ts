@@ -110,7 +110,7 @@ function recordFailure(installDir: string, reason: string): void {
 }
 
 function usable(p: ProbeResult): boolean {
-  return p.loads && p.capabilities?.graphFunctions.ok === true && p.capabilities.listAttributes.ok;
+  return p.loads && p.capabilities?.graphFunctions.ok === true && p.capabilities.listAttributes.ok && p.capabilities.functionCalls.ok;
 }
 
 /**

@@ -17,12 +17,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { setupCommand } from '@dl/native';
+import { setupCommand, TF_ATTR_FUNC } from '@dl/native';
 import { nativeCapabilities, tf } from '../backend.js';
 import { nativeBackend, type NativeBackend, type OpAttr } from '../native/native-ops.js';
 import { encodeGraphDef, type GraphNode } from './graph-def.js';
 import { isResource } from './step-hooks.js';
-import { executorFor } from './executor-choice.js';
+import { executorFor, SINGLE_THREADED_EXECUTOR } from './executor-choice.js';
 import { traceStep, type Ref, type StepTrace } from './step-trace.js';
 
 /** Traces that may disagree before a signature gives up and stays eager (a step that changes every call). */
@@ -48,8 +48,8 @@ interface Compiled {
   trace: StepTrace;
   /** Whether the function has the extra `effects` output (the step touches a resource), which replay drops. */
   effects: boolean;
-  /** The call's attributes: Grappler's, and the executor chosen for the graph (executor-choice.ts). */
-  attrs: OpAttr[];
+  /** The op that runs the function, its attributes, and whether it runs on the calling thread (see `functionCall`). */
+  call: { op: string; attrs: OpAttr[]; inline: boolean };
 }
 
 export class GraphFunction {
@@ -77,8 +77,16 @@ export class GraphFunction {
 
   /** The executor the last signature's graph runs on, '' for TensorFlow's default (for tests and benchmarks). */
   get executor(): string | undefined {
-    const attr = [...this.signatures.values()].at(-1)?.compiled?.attrs.find((a) => a.name === 'executor_type');
+    const attr = [...this.signatures.values()].at(-1)?.compiled?.call.attrs.find((a) => a.name === 'executor_type');
     return attr === undefined ? undefined : String(attr.value);
+  }
+
+  /**
+   * The op the last signature's graph is called through: `StatefulPartitionedCall` (on the calling thread) or the
+   * function's own name (see `functionCall`); for tests and benchmarks.
+   */
+  get callOp(): string | undefined {
+    return [...this.signatures.values()].at(-1)?.compiled?.call.op;
   }
 
   /**
@@ -144,8 +152,8 @@ export class GraphFunction {
   private compile(backend: NativeBackend, trace: StepTrace, canonical: string): Compiled {
     const known = this.registered.get(canonical);
     const effects = trace.ops.some((o) => o.touchesResource);
-    const attrs = callAttrs(backend, executorFor(trace.ops));
-    if (known !== undefined) return { name: known, trace, effects, attrs };
+    const call = (fn: string) => functionCall(backend, fn, trace, effects);
+    if (known !== undefined) return { name: known, trace, effects, call: call(known) };
     const { TF_ATTR_TYPE, TF_ATTR_SHAPE, TF_RESOURCE, TF_INT32 } = backend.binding;
     const nodes: GraphNode[] = [];
     trace.args.forEach((a, i) => {
@@ -208,10 +216,10 @@ export class GraphFunction {
     const dump = process.env['DL_GRAPH_DUMP'];
     if (dump) writeFileSync(join(dump, `${name}.pb`), graphDef);
     this.registered.set(canonical, name);
-    return { name, trace, effects, attrs };
+    return { name, trace, effects, call: call(name) };
   }
 
-  private replay(backend: NativeBackend, { name, trace, effects, attrs }: Compiled, inputs: Tensor[]): Tensor[] {
+  private replay(backend: NativeBackend, { trace, effects, call }: Compiled, inputs: Tensor[]): Tensor[] {
     this.calls.graph++;
     const fed: Tensor[] = [];
     for (const hook of trace.hooks) {
@@ -232,10 +240,17 @@ export class GraphFunction {
     });
     const n = trace.outputs.length;
     let results: Tensor[];
+    const binding = backend.binding as typeof backend.binding & { setRunEagerOpAsFunction(enable: boolean): void };
     try {
-      results = backend.binding
-        .executeOp(name, attrs, ids, n + trace.updates.length + (effects ? 1 : 0))
-        .map((m) => backend.createOutputTensor(m));
+      // Only this one op runs as a function: the switch is the eager context's, and eager ops stay as they were.
+      if (call.inline) binding.setRunEagerOpAsFunction(true);
+      try {
+        results = binding
+          .executeOp(call.op, call.attrs, ids, n + trace.updates.length + (effects ? 1 : 0))
+          .map((m) => backend.createOutputTensor(m));
+      } finally {
+        if (call.inline) binding.setRunEagerOpAsFunction(false);
+      }
     } finally {
       tf.dispose(fed);
     }
@@ -250,17 +265,49 @@ export class GraphFunction {
 }
 
 /**
- * The attributes tf.function's calls carry. TensorFlow's eager runtime runs Grappler (its graph optimizer: the
- * remapper's Conv2D + BiasAdd + Relu fusion, constant folding, …) on a function only when the call has both
- * `executor_type` and `config_proto`; an empty `config_proto` is the default ConfigProto. `executor` is '' for
- * TensorFlow's default executor.
+ * How a replay runs function `name`. Every call carries tf.function's attributes: TensorFlow's eager runtime runs
+ * Grappler (its graph optimizer: the remapper's Conv2D + BiasAdd + Relu fusion, constant folding, …) on a function
+ * only when the call has both `executor_type` and `config_proto`; an empty `config_proto` is the default ConfigProto.
+ * The executor is '' for TensorFlow's default executor (executor-choice.ts).
+ *
+ * A function called by name runs on TensorFlow's inter-op thread pool (EagerContext's runner), on whichever of its
+ * threads picks the call up. A graph on the single-threaded executor instead runs through `StatefulPartitionedCall`
+ * with the eager context switched to run ops as functions for that one op: TensorFlow then runs it synchronously on
+ * the calling thread. Why: its allocations under 256 KB (the unrolled LSTM's per-step tensors) come from malloc, so
+ * they land in the running thread's glibc arena. Called by name, the lstm preset's training peaked at 662–711 MB
+ * depending on whether one or both inter-op threads' arenas filled; on the calling thread, whose arena also holds
+ * the eager tracing steps' memory, at 619–625 MB (bench/dl/lstm-train.ts, AMD EPYC, alternating runs). The price:
+ * those LSTM steps ran 3–5% slower (more time in malloc). Graphs on the default executor keep the call by name: on
+ * the calling thread their parallel branches lose the inter-op pool (cnn-train and text-train 6–7% slower).
  */
-function callAttrs(backend: NativeBackend, executor: string): OpAttr[] {
-  const { TF_ATTR_STRING } = backend.binding;
-  return [
+function functionCall(backend: NativeBackend, name: string, trace: StepTrace, effects: boolean): Compiled['call'] {
+  const { TF_ATTR_STRING, TF_ATTR_TYPE, TF_RESOURCE, TF_INT32 } = backend.binding;
+  const executor = executorFor(trace.ops);
+  const attrs: OpAttr[] = [
     { name: 'executor_type', type: TF_ATTR_STRING, value: executor },
     { name: 'config_proto', type: TF_ATTR_STRING, value: '' },
   ];
+  if (executor !== SINGLE_THREADED_EXECUTOR || nativeCapabilities()?.functionCalls.ok !== true) {
+    return { op: name, attrs, inline: false };
+  }
+  const dtypeOf = (ref: Ref): number => {
+    if ('op' in ref) return trace.ops[ref.op]!.outputDtypes[ref.output]!;
+    if ('const' in ref) return trace.consts[ref.const]!.dtype;
+    const arg = trace.args[ref.arg]!;
+    return arg.kind === 'resource' ? TF_RESOURCE : arg.dtype;
+  };
+  const tout = [...trace.outputs, ...trace.updates.map((u) => u.value)].map(dtypeOf);
+  if (effects) tout.push(TF_INT32);
+  return {
+    op: 'StatefulPartitionedCall',
+    attrs: [
+      { name: 'Tin', type: TF_ATTR_TYPE, value: trace.args.map((a) => (a.kind === 'resource' ? TF_RESOURCE : a.dtype)) },
+      { name: 'Tout', type: TF_ATTR_TYPE, value: tout },
+      { name: 'f', type: TF_ATTR_FUNC, value: name },
+      ...attrs,
+    ],
+    inline: true,
+  };
 }
 
 let warnedUnavailable = false;

@@ -28,6 +28,8 @@ export interface RecordedOp {
   attrs: OpAttr[];
   inputs: Ref[];
   numOutputs: number;
+  /** TensorFlow dtype (TF_DataType) of each output. */
+  outputDtypes: number[];
   /** Whether an input is a resource: such ops keep their recorded order (their effects are not data flow). */
   touchesResource: boolean;
 }
@@ -107,7 +109,14 @@ export function traceStep(
         if (paused) return out;
         const inputRefs = ids.map((id) => refOf(id, name));
         const touchesResource = ids.some((id) => isResource(id) || resourceValued.has(id));
-        trace.ops.push({ op: name, attrs: structuredClone(attrs), inputs: inputRefs, numOutputs, touchesResource });
+        trace.ops.push({
+          op: name,
+          attrs: structuredClone(attrs),
+          inputs: inputRefs,
+          numOutputs,
+          outputDtypes: out.map((o) => o.dtype),
+          touchesResource,
+        });
         out.forEach((o, i) => {
           produced.set(o.id, { op: trace.ops.length - 1, output: i });
           if (o.dtype === original.TF_RESOURCE) resourceValued.add(o.id);

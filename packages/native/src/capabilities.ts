@@ -80,18 +80,14 @@ export function checkCapabilities(tf: TfjsNode): Capabilities {
       expectValues(out, [0.5, 0], '_FusedConv2D');
     }),
     graphFunctions: attempt(() => {
-      const register = backend.binding.registerFunction;
-      if (typeof register !== 'function') throw new Error("the addon has no registerFunction (it is not built with dl's patch)");
-      const name = `dl_capability_probe_${process.pid}_${probeCount++}`;
-      register.call(backend.binding, name, doublingGraph(backend.binding.TF_FLOAT), ['x:0'], ['y:0']);
+      const name = registerDoubling(backend.binding);
       expectValues(run(tf, backend, name, [[3]], [[1]], undefined, []), [6], 'a registered graph function');
     }),
     functionCalls: attempt(() => {
-      const { registerFunction: register, setRunEagerOpAsFunction: inline } = backend.binding;
-      if (typeof register !== 'function' || typeof inline !== 'function')
-        throw new Error("the addon has no registerFunction or setRunEagerOpAsFunction (it is not built with dl's current patch)");
-      const name = `dl_capability_probe_${process.pid}_${probeCount++}`;
-      register.call(backend.binding, name, doublingGraph(backend.binding.TF_FLOAT), ['x:0'], ['y:0']);
+      const name = registerDoubling(backend.binding);
+      const inline = backend.binding.setRunEagerOpAsFunction;
+      if (typeof inline !== 'function')
+        throw new Error("the addon has no setRunEagerOpAsFunction (it is not built with dl's current patch)");
       const { TF_ATTR_TYPE, TF_ATTR_STRING, TF_FLOAT } = backend.binding;
       const attrs = [
         { name: 'Tin', type: TF_ATTR_TYPE, value: [TF_FLOAT] },
@@ -108,6 +104,15 @@ export function checkCapabilities(tf: TfjsNode): Capabilities {
       }
     }),
   };
+}
+
+/** Registers `y = x + x` as a new function through the addon's `registerFunction`; returns its name. */
+function registerDoubling(binding: Binding): string {
+  if (typeof binding.registerFunction !== 'function')
+    throw new Error("the addon has no registerFunction (it is not built with dl's patch)");
+  const name = `dl_capability_probe_${process.pid}_${probeCount++}`;
+  binding.registerFunction(name, doublingGraph(binding.TF_FLOAT), ['x:0'], ['y:0']);
+  return name;
 }
 
 function attempt(check: () => void): Capability {

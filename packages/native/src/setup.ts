@@ -109,8 +109,9 @@ function recordFailure(installDir: string, reason: string): void {
   }
 }
 
+/** Loads and has every capability dl uses (capabilities.ts). */
 function usable(p: ProbeResult): boolean {
-  return p.loads && p.capabilities?.graphFunctions.ok === true && p.capabilities.listAttributes.ok && p.capabilities.functionCalls.ok;
+  return p.loads && p.capabilities !== undefined && Object.values(p.capabilities).every((c) => c.ok);
 }
 
 /**

@@ -23,7 +23,7 @@ import { nativeBackend, type NativeBackend, type OpAttr } from '../native/native
 import { encodeGraphDef, type GraphNode } from './graph-def.js';
 import { isResource } from './step-hooks.js';
 import { executorFor, SINGLE_THREADED_EXECUTOR } from './executor-choice.js';
-import { traceStep, type Ref, type StepTrace } from './step-trace.js';
+import { traceStep, type Arg, type Ref, type StepTrace } from './step-trace.js';
 
 /** Traces that may disagree before a signature gives up and stays eager (a step that changes every call). */
 const MAX_TRACES = 4;
@@ -290,18 +290,18 @@ function functionCall(backend: NativeBackend, name: string, trace: StepTrace, ef
   if (executor !== SINGLE_THREADED_EXECUTOR || nativeCapabilities()?.functionCalls.ok !== true) {
     return { op: name, attrs, inline: false };
   }
+  const argDtype = (a: Arg): number => (a.kind === 'resource' ? TF_RESOURCE : a.dtype);
   const dtypeOf = (ref: Ref): number => {
     if ('op' in ref) return trace.ops[ref.op]!.outputDtypes[ref.output]!;
     if ('const' in ref) return trace.consts[ref.const]!.dtype;
-    const arg = trace.args[ref.arg]!;
-    return arg.kind === 'resource' ? TF_RESOURCE : arg.dtype;
+    return argDtype(trace.args[ref.arg]!);
   };
   const tout = [...trace.outputs, ...trace.updates.map((u) => u.value)].map(dtypeOf);
   if (effects) tout.push(TF_INT32);
   return {
     op: 'StatefulPartitionedCall',
     attrs: [
-      { name: 'Tin', type: TF_ATTR_TYPE, value: trace.args.map((a) => (a.kind === 'resource' ? TF_RESOURCE : a.dtype)) },
+      { name: 'Tin', type: TF_ATTR_TYPE, value: trace.args.map(argDtype) },
       { name: 'Tout', type: TF_ATTR_TYPE, value: tout },
       { name: 'f', type: TF_ATTR_FUNC, value: name },
       ...attrs,

@@ -135,8 +135,11 @@ export async function runConsumerTest(options: ConsumerOptions): Promise<Consume
     log(`  installed in ${installSeconds.toFixed(1)} s; setup said:\n    ${setupLines.join('\n    ')}`);
     const addonInstalled = existsSync(join(project, 'node_modules', '@dl', 'native', 'tfjs-node', 'lib', 'napi-v8', 'tfjs_binding.node'));
 
-    const info = JSON.parse(lastLine((await run('npx', ['dl', 'info', '--json'], { cwd: project, env })).stdout)) as ConsumerResult['info'];
-    log(`  dl info: ${JSON.stringify(info)}`);
+    const infoRun = await run('npx', ['dl', 'info', '--json'], { cwd: project, env });
+    const info = JSON.parse(lastLine(infoRun.stdout)) as ConsumerResult['info'];
+    // A build pnpm restored whose TensorFlow library is gone is put back from the cache at the first load.
+    const loadLines = infoRun.stderr.split('\n').filter((l) => l.includes('[dl native]'));
+    log(`  dl info: ${JSON.stringify(info)}${loadLines.map((l) => `\n    ${l.trim()}`).join('')}`);
 
     await writeFile(join(project, 'snippet.ts'), SNIPPET);
     await run(

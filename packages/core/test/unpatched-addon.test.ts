@@ -12,7 +12,7 @@ import { tfjsNodeDir } from '@dl/native';
 import { probeTfjsNode, setupNative } from '@dl/native/setup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATCH_FILE, tensorflowCacheDir } from '../../native/src/cache-dir.js';
-import { tensorflowVersion } from '../../native/src/wheel.js';
+import { tensorflowVersion } from '../../native/src/pins.js';
 
 const CORE = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ADDON = join('lib', 'napi-v8', 'tfjs_binding.node');

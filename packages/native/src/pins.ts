@@ -3,6 +3,7 @@
  * published package (its JavaScript and the addon's C++ sources, fetched through npm) and the TensorFlow C library
  * inside one tensorflow-cpu wheel. Both are checked against these digests before anything is built from them.
  */
+import { basename } from 'node:path';
 
 /** tfjs-node as published on npm; `integrity` is the registry's `dist.integrity` of the tarball. */
 export const TFJS_NODE = {
@@ -23,3 +24,12 @@ export const TENSORFLOW_WHEEL = {
   sha256: '2b847d217b02ee7731ed91431daf3250daa0196c3c94614d23be27232e6e5b6c',
   pip: ['--platform', 'manylinux_2_27_x86_64', '--python-version', '3.11', '--implementation', 'cp', '--abi', 'cp311'],
 } as const;
+
+/** The TensorFlow version the addon is built against: the pinned one, or that of the wheel `DL_TF_WHEEL` names. */
+export function tensorflowVersion(): string {
+  const given = process.env['DL_TF_WHEEL'];
+  if (!given) return TENSORFLOW_WHEEL.version;
+  const version = /^tensorflow(?:_cpu)?-([^-]+)-/.exec(basename(given))?.[1];
+  if (!version) throw new Error(`DL_TF_WHEEL=${given}: not a tensorflow-cpu wheel name (tensorflow_cpu-<version>-….whl)`);
+  return version;
+}

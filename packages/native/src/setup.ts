@@ -12,17 +12,18 @@
  * interrupt: everything is built aside and put in place by renames.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addonCacheDir, napiBuildVersion } from './cache-dir.js';
 import type { Capabilities } from './capabilities.js';
-import { TFJS_NODE } from './pins.js';
+import { installBuild } from './install-build.js';
+import { TFJS_NODE, tensorflowVersion } from './pins.js';
 import { preparedTfjsNodeSources } from './tfjs-node-sources.js';
 import { setupCommand, setupFailureFile, tfjsNodeDir } from './tfjs-node-dir.js';
-import { lastErrorLine, tensorflowLibrary, tensorflowVersion } from './wheel.js';
+import { lastErrorLine, tensorflowLibrary } from './wheel.js';
 
 export interface SetupOptions {
   /** Where to put dl's tfjs-node (default: the folder dl loads, `tfjsNodeDir()`). */
@@ -75,7 +76,7 @@ export async function setupNative(options: SetupOptions = {}): Promise<SetupResu
       await buildIntoCache(cacheDir, log);
       buildSeconds = (Date.now() - started) / 1000;
     }
-    installFromCache(cacheDir, installDir);
+    installBuild(join(cacheDir, 'tfjs-node'), installDir);
     probe = probeTfjsNode(installDir);
     if (!usable(probe)) throw new Error(`the build in ${cacheDir} is not usable: ${probe.reason}`);
     rmSync(setupFailureFile(installDir), { force: true });
@@ -192,20 +193,6 @@ function linkAgainst(sources: string, libDir: string): void {
     gyp,
     text.replace(origin, () => `${origin} '-Wl,-rpath,${libDir}',`),
   );
-}
-
-/**
- * Copies the cached package to `installDir` (its JavaScript must sit inside this package to resolve its
- * dependencies), replacing whatever was there by renames.
- */
-function installFromCache(cacheDir: string, installDir: string): void {
-  const staged = `${installDir}.new-${process.pid}`;
-  const old = `${installDir}.old-${process.pid}`;
-  rmSync(staged, { recursive: true, force: true });
-  cpSync(join(cacheDir, 'tfjs-node'), staged, { recursive: true });
-  if (existsSync(installDir)) renameSync(installDir, old);
-  renameSync(staged, installDir);
-  rmSync(old, { recursive: true, force: true });
 }
 
 /** Where node-pre-gyp puts the addon: `lib/napi-v<n>/tfjs_binding.node` (tfjs-node's `binary.module_path`). */

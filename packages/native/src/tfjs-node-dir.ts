@@ -5,7 +5,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addonCacheDir } from './cache-dir.js';
+import { installBuild } from './install-build.js';
+import { tensorflowVersion } from './pins.js';
 
 /** The tfjs-node package folder dl loads: `DL_TFJS_NODE_DIR` (a tfjs-node of your own), else the one setup built. */
 export function tfjsNodeDir(): string {
@@ -25,6 +29,8 @@ export function setupFailureFile(dir: string): string {
 /**
  * Loads tfjs-node from `tfjsNodeDir()` (TensorFlow.js on the native 'tensorflow' backend). Throws when it is missing
  * or its addon does not load; the message says which.
+ *
+ * A build whose addon no longer finds TensorFlow's library is put back from the cache first (`repairedFromCache`).
  */
 export function loadTfjsNode<T = unknown>(dir = tfjsNodeDir()): T {
   if (!existsSync(dir)) {
@@ -35,5 +41,33 @@ export function loadTfjsNode<T = unknown>(dir = tfjsNodeDir()): T {
   }
   // TensorFlow's C++ start-up chatter (CPU feature notices) is noise for dl's users.
   process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';
-  return createRequire(import.meta.url)(dir) as T;
+  const require = createRequire(import.meta.url);
+  try {
+    return require(dir) as T;
+  } catch (err) {
+    if (!repairedFromCache(dir, err)) throw err;
+    return require(dir) as T;
+  }
+}
+
+/**
+ * The addon finds TensorFlow's library at the absolute path of the cache it was built in (setup.ts). A copy of the
+ * package restored from elsewhere — pnpm's side-effects cache keeps the folder the postinstall left and restores it
+ * into later projects without running the script again — outlives that path when the cache it came from is gone
+ * (another `DL_NATIVE_CACHE`, a cleared ~/.cache). The build in this machine's cache for the same sources is the same
+ * package with a path that exists: copying it over is what the setup would do, in a second. Never done to a
+ * tfjs-node of the user's own (`DL_TFJS_NODE_DIR`). True when it put the build back.
+ */
+function repairedFromCache(dir: string, err: unknown): boolean {
+  if (!/libtensorflow\S*: cannot open shared object file/.test(String((err as Error)?.message))) return false;
+  if (dir === process.env['DL_TFJS_NODE_DIR']) return false;
+  const cached = join(addonCacheDir(tensorflowVersion()), 'tfjs-node');
+  if (!existsSync(join(cached, 'package.json'))) return false;
+  try {
+    installBuild(cached, dir);
+  } catch {
+    return false; // A read-only install: the original error, with the setup command, says what to do.
+  }
+  process.stderr.write(`[dl native] ${dir}'s addon did not find TensorFlow's library; reinstalled dl's build from ${cached}\n`);
+  return true;
 }

@@ -10,16 +10,7 @@ import { basename, dirname, join, normalize } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { tensorflowCacheDir } from './cache-dir.js';
-import { TENSORFLOW_WHEEL } from './pins.js';
-
-/** The TensorFlow version the addon is built against: the pinned one, or that of the wheel `DL_TF_WHEEL` names. */
-export function tensorflowVersion(): string {
-  const given = process.env['DL_TF_WHEEL'];
-  if (!given) return TENSORFLOW_WHEEL.version;
-  const version = /^tensorflow(?:_cpu)?-([^-]+)-/.exec(basename(given))?.[1];
-  if (!version) throw new Error(`DL_TF_WHEEL=${given}: not a tensorflow-cpu wheel name (tensorflow_cpu-<version>-….whl)`);
-  return version;
-}
+import { TENSORFLOW_WHEEL, tensorflowVersion } from './pins.js';
 
 /**
  * The `deps/` folder (lib/ and include/) of TensorFlow `tensorflowVersion()` in the cache, extracted from its wheel on

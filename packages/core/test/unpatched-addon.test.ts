@@ -34,7 +34,9 @@ function buildStockTfjsNode(dir: string): void {
     'bin',
     'node-pre-gyp',
   );
-  const r = spawnSync(process.execPath, [preGyp, 'rebuild', '--build-from-source'], { cwd: dir, encoding: 'utf8' });
+  // `install` builds the one Node-API version this Node runs (as the setup does); `rebuild` would build all six.
+  rmSync(join(dir, 'lib'), { recursive: true, force: true });
+  const r = spawnSync(process.execPath, [preGyp, 'install', '--build-from-source'], { cwd: dir, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the stock addon failed:\n${r.stdout}${r.stderr}`);
 }
 

@@ -1,4 +1,4 @@
-// Dropout's mask from TensorFlow's StatelessRandomUniform kernel: its statistics, scaling, gradient and fallbacks.
+// Dropout's mask from TensorFlow's stateless Philox kernels: its statistics, scaling, gradient and fallbacks.
 import type { Scalar, Tensor } from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { layers, setSeed, tf } from '../src/index.js';
@@ -30,6 +30,37 @@ describe('native dropout', () => {
     expect(values.every((v) => v === 0 || Math.abs(v - 1 / 0.7) < 1e-6)).toBe(true);
     expect(maxOf(tf.abs(tf.sub(first, second)))).toBeGreaterThan(0);
     tf.dispose([x, first, second]);
+  });
+
+  it('draws a mask of an odd size from 16-bit halves at rate 0.3: each half drops 0.3, independently of its twin', () => {
+    setSeed(4);
+    const layer = dropoutLayer({ rate: 0.3 });
+    const n = 1_000_001;
+    const x = tf.ones([n]);
+    const y = layer.apply(x, { training: true }) as Tensor;
+    const values = y.dataSync();
+    tf.dispose([x, y]);
+    // Value i and value i + ⌈n/2⌉ come from the high and low halves of one random int32.
+    const half = Math.ceil(n / 2);
+    const dropped = (from: number, to: number) => values.subarray(from, to).filter((v) => v === 0).length / (to - from);
+    let both = 0;
+    for (let i = 0; i + half < n; i++) if (values[i] === 0 && values[i + half] === 0) both++;
+    // Standard errors: 0.0005 over all values, 0.0006 per half, 0.0004 for both (0.09).
+    expect(Math.abs(dropped(0, n) - 0.3)).toBeLessThan(0.0025);
+    expect(Math.abs(dropped(0, half) - 0.3)).toBeLessThan(0.003);
+    expect(Math.abs(dropped(half, n) - 0.3)).toBeLessThan(0.003);
+    expect(Math.abs(both / (n - half) - 0.09)).toBeLessThan(0.002);
+  });
+
+  it('draws a rate that 16 bits cannot hold (3e-6) from 32-bit floats, as Keras', () => {
+    setSeed(5);
+    const layer = dropoutLayer({ rate: 3e-6 });
+    const x = tf.ones([4_000_000]);
+    const y = layer.apply(x, { training: true }) as Tensor;
+    const values = y.dataSync();
+    tf.dispose([x, y]);
+    // 12 expected; with 16 bits the threshold would round to 0 and drop none.
+    expect(values.filter((v) => v === 0).length).toBeGreaterThan(0);
   });
 
   it('passes its mask (scaled) back as the gradient', () => {

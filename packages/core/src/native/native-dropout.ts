@@ -56,7 +56,9 @@ function keepMask(backend: NativeBackend, shape: number[], rate: number): Tensor
   const bits = philox(backend, 'StatelessRandomUniformFullInt', 'int32', [Math.ceil(size / 2)]);
   const { TF_ATTR_TYPE, TF_INT32 } = backend.binding;
   const [low] = runNativeOp(backend, 'LeftShift', [{ name: 'T', type: TF_ATTR_TYPE, value: TF_INT32 }], [bits, tf.scalar(16, 'int32')]);
-  const keep = tf.greaterEqual(tf.concat([bits, low!]), tf.scalar(threshold * 2 ** 16 - 2 ** 31, 'int32'));
+  const c = tf.scalar(threshold * 2 ** 16 - 2 ** 31, 'int32');
+  // Compared before they are joined: the concat then moves bytes, not int32s.
+  const keep = tf.concat([tf.greaterEqual(bits, c), tf.greaterEqual(low!, c)]);
   return (keep.size === size ? keep : keep.slice(0, size)).reshape(shape);
 }
 

@@ -74,7 +74,7 @@ describe('unrolled LSTM', () => {
     };
     const graph = await train();
     expect(graph.calls.graph).toBeGreaterThan(graph.calls.eager);
-    expect(graph.ops).toContain('SigmoidGrad');
+    expect(graph.ops).toContain('LSTMBlockCellGrad');
     expect(graph.ops).not.toContain('BlockLSTMV2');
     // 20 steps: most of its ops form one chain (executor-choice.ts), and TensorFlow's single-threaded executor runs it.
     expect(graph.executor).toBe('SINGLE_THREADED_EXECUTOR');

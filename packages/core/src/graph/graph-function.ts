@@ -276,9 +276,12 @@ export class GraphFunction {
  * the calling thread. Why: its allocations under 256 KB (the unrolled LSTM's per-step tensors) come from malloc, so
  * they land in the running thread's glibc arena. Called by name, the lstm preset's training peaked at 662–711 MB
  * depending on whether one or both inter-op threads' arenas filled; on the calling thread, whose arena also holds
- * the eager tracing steps' memory, at 619–625 MB (bench/dl/lstm-train.ts, AMD EPYC, alternating runs). The price:
- * those LSTM steps ran 3–5% slower (more time in malloc). Graphs on the default executor keep the call by name: on
- * the calling thread their parallel branches lose the inter-op pool (cnn-train and text-train 6–7% slower).
+ * the eager tracing steps' memory, at 619–625 MB (bench/dl/lstm-train.ts, AMD EPYC, alternating runs). The price
+ * was 3–5% slower LSTM steps (more time in malloc); since the LSTM's backward step is one fused kernel
+ * (unrolled-lstm.ts) it is within the noise: 1,200 / 1,295 / 1,241 samples/s on the calling thread against
+ * 1,265 / 1,247 / 1,251 called by name, which peaked at 640–658 MB against 617–629. Graphs on the default executor
+ * keep the call by name: on the calling thread their parallel branches lose the inter-op pool (cnn-train and
+ * text-train 6–7% slower).
  */
 function functionCall(backend: NativeBackend, name: string, trace: StepTrace, effects: boolean): Compiled['call'] {
   const { TF_ATTR_STRING, TF_ATTR_TYPE, TF_RESOURCE, TF_INT32 } = backend.binding;

@@ -6,10 +6,20 @@
 export const WORKLOAD_NAMES = ['cnn-train', 'cnn-infer', 'lstm-train', 'text-train', 'gan-train'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
+/**
+ * The fewest warm-up batches: dl traces a step eagerly on its first three calls and compiles it on the fourth
+ * (packages/core/src/graph/graph-function.ts); Keras compiles on the first. The dl scripts refuse a run whose timed
+ * batches include dl's compilation (dl/common.ts).
+ */
+export const MIN_WARMUP = 4;
+
 export interface RunLength {
   /** Timed batches (training steps, or batches of inference). */
   steps: number;
-  /** Untimed batches first: graph building, kernel selection, allocator warm-up. */
+  /**
+   * Untimed batches first: graph building, kernel selection, allocator warm-up. At least {@link MIN_WARMUP}, so that
+   * both sides' steps are compiled before the timing starts.
+   */
   warmup: number;
 }
 
@@ -34,7 +44,7 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
     batchSize: 64,
     steps: 300,
     warmup: 10,
-    quick: { steps: 30, warmup: 3 },
+    quick: { steps: 30, warmup: 4 },
     flopFactor: 3,
   },
   'cnn-infer': {
@@ -43,7 +53,7 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
     batchSize: 256,
     steps: 60,
     warmup: 5,
-    quick: { steps: 10, warmup: 2 },
+    quick: { steps: 10, warmup: 4 },
     flopFactor: 1,
   },
   'lstm-train': {
@@ -51,8 +61,8 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
     title: 'LSTM IMDB training (the `lstm` preset)',
     batchSize: 64,
     steps: 200,
-    warmup: 3,
-    quick: { steps: 5, warmup: 2 },
+    warmup: 10,
+    quick: { steps: 5, warmup: 4 },
     flopFactor: 3,
   },
   'text-train': {
@@ -61,7 +71,7 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
     batchSize: 64,
     steps: 300,
     warmup: 10,
-    quick: { steps: 30, warmup: 3 },
+    quick: { steps: 30, warmup: 4 },
     flopFactor: null, // embedding lookups and averaging: no arithmetic worth counting
   },
   'gan-train': {
@@ -69,8 +79,8 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
     title: 'DCGAN training (the `gan` preset): one generator and one discriminator update per step, the generator run once',
     batchSize: 64,
     steps: 100,
-    warmup: 3,
-    quick: { steps: 5, warmup: 2 },
+    warmup: 10,
+    quick: { steps: 5, warmup: 4 },
     flopFactor: null,
   },
 };

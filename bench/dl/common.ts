@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { WORKLOADS, type WorkloadName } from '../workloads.js';
+import { MIN_WARMUP, WORKLOADS, type WorkloadName } from '../workloads.js';
 import { build, describe, type ArraySpec, type Built, type WorkloadSpec } from './networks.js';
 import { backendInfo, Callback, dlPackages, tf, type ShapedArray } from './dl.js';
 
@@ -100,13 +100,20 @@ export function synthetic(spec: ArraySpec, count: number): ShapedArray {
 export class BatchTimer extends Callback {
   start: number | undefined;
   end: number | undefined;
+  /** The model's graph calls when the timed batches began. */
+  private graphCallsAtStart: number | undefined;
 
-  constructor(private readonly warmup: number) {
+  constructor(
+    private readonly warmup: number,
+    private readonly graphCalls: () => number,
+  ) {
     super();
   }
 
   override onTrainBatchBegin(batch: number): void {
-    if (batch === this.warmup) this.start = performance.now();
+    if (batch !== this.warmup) return;
+    this.graphCallsAtStart = this.graphCalls();
+    this.start = performance.now();
   }
 
   override onEpochEnd(): void {
@@ -115,7 +122,23 @@ export class BatchTimer extends Callback {
 
   seconds(): number {
     if (this.start === undefined || this.end === undefined) throw new Error('the timed batches did not run');
+    requireCompiledBeforeTiming(this.graphCallsAtStart!, this.graphCalls());
     return (this.end - this.start) / 1000;
+  }
+}
+
+/**
+ * The warm-up must absorb dl's one-time compilation of its step, as it absorbs Keras's (Keras traces and compiles on
+ * its first batch): dl runs a step's first three calls eagerly while tracing it and compiles it on its first graph
+ * call, the fourth (packages/core/src/graph/graph-function.ts). Timing that call would charge dl's compilation (1.2 s
+ * for lstm-train's unrolled LSTM) to its steady-state speed and not Keras's; so a run whose first graph call fell
+ * inside the timed batches is refused.
+ */
+function requireCompiledBeforeTiming(graphCallsBefore: number, graphCallsAfter: number): void {
+  if (graphCallsBefore === 0 && graphCallsAfter > 0) {
+    throw new Error(
+      `the timed batches include dl's compilation of its step (its first graph call, the ${MIN_WARMUP}th batch): use --warmup ${MIN_WARMUP} or more`,
+    );
   }
 }
 
@@ -129,7 +152,7 @@ export interface Measurement {
 export async function measureFit(built: Built, options: RunOptions): Promise<Measurement> {
   const n = (options.warmup + options.steps) * options.batchSize;
   const x = synthetic(built.x, n);
-  const timer = new BatchTimer(options.warmup);
+  const timer = new BatchTimer(options.warmup, () => built.model.graphCalls.graph);
   const fitOptions = { epochs: 1, batchSize: options.batchSize, verbose: 0 as const, callbacks: [timer] };
   if (built.kind === 'gan') await built.model.fit(x, fitOptions);
   else await built.model.fit(x, synthetic(built.y!, n), fitOptions);
@@ -153,7 +176,9 @@ export async function measurePredict(built: Built, options: RunOptions): Promise
     return seconds;
   };
   await run(options.warmup);
+  const graphCallsBefore = built.model.graphCalls.graph;
   const seconds = await run(options.steps);
+  requireCompiledBeforeTiming(graphCallsBefore, built.model.graphCalls.graph);
   const samples = options.steps * options.batchSize;
   return { samplesPerSecond: samples / seconds, seconds, samples };
 }

@@ -49,7 +49,7 @@ class GAN(keras.Model):
 
 
 if __name__ == "__main__":
-    args = common.parse_args(__doc__, steps=100, batch_size=64, warmup=3)
+    args = common.parse_args(__doc__, steps=100, batch_size=64, warmup=10)
     spec = args.spec
     generator = common.keras_network(spec["networks"]["generator"])
     discriminator = common.keras_network(spec["networks"]["discriminator"])

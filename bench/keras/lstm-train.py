@@ -6,4 +6,4 @@ Usage: bench/.venv/bin/python bench/keras/lstm-train.py --spec bench/out/specs/l
 import common
 
 if __name__ == "__main__":
-    common.run_fit("lstm-train", common.parse_args(__doc__, steps=200, batch_size=64, warmup=3))
+    common.run_fit("lstm-train", common.parse_args(__doc__, steps=200, batch_size=64, warmup=10))

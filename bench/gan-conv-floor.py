@@ -6,9 +6,9 @@ discriminator's forward and backward pass on the generated images down to its in
 (weights and inputs), then the discriminator's update on [real; generated] (its weights, and the input gradient its
 first layer's weights need). Biases, activations, batch norm, dropout, the dense layers and Adam are left out.
 
-Usage: bench/.venv/bin/python bench/gan-conv-floor.py [--threads N] [--dtype float32|bfloat16] [--calls 20] [--repeats 5]
-(--threads N: TensorFlow's intra-op and inter-op threads, default one each per core; 1 gives the step's convolution
-work on one core.)
+Usage: bench/.venv/bin/python bench/gan-conv-floor.py [--threads N] [--dtype float32|bfloat16] [--calls 20]
+[--repeats 5]. --threads N: TensorFlow's intra-op and inter-op threads (default TensorFlow's: as many as cores each);
+1 gives the step's convolution work on one core.
 """
 
 import argparse
@@ -36,8 +36,8 @@ def normal(shape, fan_in):
     return tf.cast(tf.random.normal(shape, stddev=fan_in**-0.5), dtype)
 
 
-# The preset's kernels (bench/out/specs/gan-train.json): generator Conv2DTranspose 192→96 (7→14) and 96→1 (14→28),
-# 4×4, stride 2; discriminator Conv2D 1→64 (28→14) and 64→128 (14→7), 5×5, stride 2; all 'same'.
+# The preset's kernels (bench/out/specs/gan-train.json): generator Conv2DTranspose 192→96 (7→14) and 96→1
+# (14→28), 4×4, stride 2; discriminator Conv2D 1→64 (28→14) and 64→128 (14→7), 5×5, stride 2; all 'same'.
 g1_kernel, g2_kernel = normal([4, 4, 96, 192], 192 * 4), normal([4, 4, 1, 96], 96 * 4)
 d1_kernel, d2_kernel = normal([5, 5, 1, 64], 25), normal([5, 5, 64, 128], 64 * 25)
 projected = normal([B, 7, 7, 192], 1)  # the generator's Dense → BatchNormalization → Reshape output

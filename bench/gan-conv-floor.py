@@ -8,7 +8,8 @@ first layer's weights need). Biases, activations, batch norm, dropout, the dense
 
 Usage: bench/.venv/bin/python bench/gan-conv-floor.py [--threads N] [--dtype float32|bfloat16] [--calls 20]
 [--repeats 5]. --threads N: TensorFlow's intra-op and inter-op threads (default TensorFlow's: as many as cores each);
-1 gives the step's convolution work on one core.
+1 gives the step's convolution work on one core. --dtype bfloat16 times TensorFlow's bfloat16 kernels, whose 1→64
+convolution computes wrong values on some CPUs (bench/bf16-conv-check.py checks them).
 """
 
 import argparse

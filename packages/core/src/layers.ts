@@ -36,6 +36,7 @@ import type {
 } from './layer-options.js';
 import type { Layer } from './layer-types.js';
 import { FusedBatchNormalization } from './native/fused-batch-norm-layer.js';
+import { NativeConv2DTranspose } from './native/conv2d-transpose-layer.js';
 import { FusedConv2D } from './native/fused-conv2d-layer.js';
 import { NativeDense } from './native/native-dense-layer.js';
 import { FusedLSTM } from './native/fused-lstm-layer.js';
@@ -56,9 +57,11 @@ import { Scattering2D } from './scattering/scattering-2d-layer.js';
  * fused kernel on the native backend when the options allow (native/fused-conv2d-layer.ts).
  */
 export const conv2d = (options: Conv2DOptions): Layer => new FusedConv2D(kerasArgs('Conv2D', options));
-/** Conv2DTranspose: transposed ("de-") convolution, upsampling by `strides`. */
-export const conv2dTranspose = (options: Conv2DTransposeOptions): Layer =>
-  tfl.layers.conv2dTranspose(kerasArgs('Conv2DTranspose', options));
+/**
+ * Conv2DTranspose: transposed ("de-") convolution, upsampling by `strides`. Runs on TensorFlow's kernels on the native
+ * backend, an image-sized output on the faster of them (native/conv2d-transpose-layer.ts).
+ */
+export const conv2dTranspose = (options: Conv2DTransposeOptions): Layer => new NativeConv2DTranspose(kerasArgs('Conv2DTranspose', options));
 /** MaxPooling2D: maximum over `poolSize` windows (default 2×2, strides = poolSize). */
 export const maxPooling2d = (options: MaxPooling2DOptions = {}): Layer => tfl.layers.maxPooling2d(kerasArgs('MaxPooling2D', options));
 /** AveragePooling2D: mean over `poolSize` windows (default 2×2, strides = poolSize). */

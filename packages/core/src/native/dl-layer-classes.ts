@@ -1,5 +1,5 @@
 /**
- * dl's layer subclasses carry tfjs's class names ('Conv2D', 'LSTM', 'BatchNormalization', 'Dense', 'Dropout', 'GRU'), so a saved
+ * dl's layer subclasses carry tfjs's class names ('Conv2D', 'Conv2DTranspose', 'LSTM', 'BatchNormalization', 'Dense', 'Dropout', 'GRU'), so a saved
  * model stays plain TF.js that loads anywhere (but for a GRU with Keras's `reset_after: true`, which tfjs cannot compute
  * and refuses). For a model dl loads or clones to get them back, deserialization must find
  * them under those names; registering them in tfjs's class registry would hand them to every other tfjs user in the
@@ -7,6 +7,7 @@
  * code can run in between.
  */
 import { tf } from '../backend.js';
+import { NativeConv2DTranspose } from './conv2d-transpose-layer.js';
 import { FusedBatchNormalization } from './fused-batch-norm-layer.js';
 import { FusedConv2D } from './fused-conv2d-layer.js';
 import { FusedLSTM } from './fused-lstm-layer.js';
@@ -19,6 +20,7 @@ type Serializable = Parameters<typeof tf.serialization.registerClass>[0];
 
 const DL_CLASSES = [
   FusedConv2D,
+  NativeConv2DTranspose,
   FusedLSTM,
   FusedBatchNormalization,
   NativeDense,

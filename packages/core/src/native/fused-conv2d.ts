@@ -10,11 +10,11 @@
 import type { NamedAttrMap, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import { nativeCapabilities, tf } from '../backend.js';
 import { isTracing } from '../graph/step-hooks.js';
+import { convAttrs, nhwcAttr, type ConvGeometry } from './conv-attrs.js';
+import { convInputGradient } from './conv-input-gradient.js';
 import { beforeActivation, floatTypeAttr, nativeBackend, runNativeOp, type NativeBackend, type OpAttr } from './native-ops.js';
 
-export interface FusedConv2dOptions {
-  strides: [number, number];
-  padding: 'valid' | 'same';
+export interface FusedConv2dOptions extends ConvGeometry {
   /** 'relu' or 'linear' (bias only). */
   activation: 'relu' | 'linear';
 }
@@ -56,12 +56,13 @@ function register(): void {
       const backend = nativeBackend()!;
       const [x, filter, y] = saved as [Tensor4D, Tensor4D, Tensor4D];
       const options = attrs as unknown as FusedConv2dOptions;
-      const conv = convAttrs(backend, options);
       // Shared by the three; the backward pass's own scope frees it.
       const dz = beforeActivation(backend, options.activation, dy as Tensor, y);
       return {
-        x: () => runNativeOp(backend, 'Conv2DBackpropInput', conv.conv, [tf.tensor1d(x.shape, 'int32'), filter, dz])[0]!,
-        filter: () => runNativeOp(backend, 'Conv2DBackpropFilter', conv.conv, [x, tf.tensor1d(filter.shape, 'int32'), dz])[0]!,
+        // An image's gradient (1–4 channels) takes TensorFlow's faster Eigen kernel there (conv-input-gradient.ts).
+        x: () => convInputGradient(backend, dz, filter, x.shape, options),
+        filter: () =>
+          runNativeOp(backend, 'Conv2DBackpropFilter', convAttrs(backend, options), [x, tf.tensor1d(filter.shape, 'int32'), dz])[0]!,
         // A plain Sum, not BiasAddGrad: in a graph, TensorFlow's oneDNN pass fuses BiasAddGrad into the filter
         // gradient (Conv2DBackpropFilterWithBias), whose bias reduction is slow: 11% of the cnn preset's training
         // step on 2 cores (perf). A separate reduction made the step 13% faster, for the same sum.
@@ -76,35 +77,19 @@ function fusedConv2dForward(backend: NativeBackend, x: Tensor, filter: Tensor, b
   if (isTracing()) {
     // In a graph, TensorFlow's optimizer fuses Conv2D + BiasAdd (+ Relu) itself, and also with an activation layer
     // that follows (LeakyReLU); handed an already fused op it would try the latter and fail on the whole graph.
-    const { conv, dataFormat } = convAttrs(backend, options);
     const z = runNativeOp(
       backend,
       'BiasAdd',
-      [floatTypeAttr(backend), dataFormat],
-      [runNativeOp(backend, 'Conv2D', conv, [x, filter])[0]!, bias],
+      [floatTypeAttr(backend), nhwcAttr(backend)],
+      [runNativeOp(backend, 'Conv2D', convAttrs(backend, options), [x, filter])[0]!, bias],
     )[0]!;
     return (options.activation === 'relu' ? runNativeOp(backend, 'Relu', [floatTypeAttr(backend)], [z])[0]! : z) as Tensor4D;
   }
   const attrs: OpAttr[] = [
-    ...convAttrs(backend, options).conv,
+    ...convAttrs(backend, options),
     { name: 'num_args', type: b.TF_ATTR_INT, value: 1 },
     { name: 'TArgs', type: b.TF_ATTR_TYPE, value: [b.TF_FLOAT] },
     { name: 'fused_ops', type: b.TF_ATTR_STRING, value: options.activation === 'relu' ? ['BiasAdd', 'Relu'] : ['BiasAdd'] },
   ];
   return runNativeOp(backend, '_FusedConv2D', attrs, [x, filter, bias])[0] as Tensor4D;
-}
-
-function convAttrs(backend: NativeBackend, options: FusedConv2dOptions): { conv: OpAttr[]; dataFormat: OpAttr } {
-  const b = backend.binding;
-  const dataFormat: OpAttr = { name: 'data_format', type: b.TF_ATTR_STRING, value: 'NHWC' };
-  return {
-    dataFormat,
-    conv: [
-      floatTypeAttr(backend),
-      { name: 'strides', type: b.TF_ATTR_INT, value: [1, options.strides[0], options.strides[1], 1] },
-      { name: 'padding', type: b.TF_ATTR_STRING, value: options.padding.toUpperCase() },
-      dataFormat,
-      { name: 'dilations', type: b.TF_ATTR_INT, value: [1, 1, 1, 1] },
-    ],
-  };
 }

@@ -1,13 +1,13 @@
 """The floor under gan-train: the 15 convolutions of one step of the `gan` preset (batch 64), and nothing else, as one
 tf.function on TensorFlow's CPU kernels, each on the faster of the two TensorFlow has for it. No framework running
 the same step on these kernels in the same precision can take less than this, so it bounds the dl ÷ Keras ratio
-gan-train can reach on a machine (bench/results-<kind>.md states the figures). The data flow follows the step: the generator's forward pass, the
-discriminator's forward and backward pass on the generated images down to its input, the generator's backward pass
-(weights and inputs), then the discriminator's update on [real; generated] (its weights, and the input gradient its
-first layer's weights need). Biases, activations, batch norm, dropout, the dense layers and Adam are left out. The two
-convolutions whose result has one channel (the generator's last layer, the discriminator's input gradient) run on
-TensorFlow's Eigen kernel, faster there, as dl's do (bench/conv-input-gradient.py); Keras's run on oneDNN's, as do the
-other thirteen on both sides.
+gan-train can reach on a machine (bench/results-<kind>.md states the figures). The data flow follows the step: the
+generator's forward pass, the discriminator's forward and backward pass on the generated images down to its input,
+the generator's backward pass (weights and inputs), then the discriminator's update on [real; generated] (its weights,
+and the input gradient its first layer's weights need). Biases, activations, batch norm, dropout, the dense layers and
+Adam are left out. The two convolutions whose result has one channel (the generator's last layer, the discriminator's
+input gradient) run on TensorFlow's Eigen kernel, faster there, as dl's do (bench/conv-input-gradient.py); Keras's run
+on oneDNN's, as do the other thirteen on both sides.
 
 Usage: bench/.venv/bin/python bench/gan-conv-floor.py [--threads N] [--dtype float32|bfloat16] [--calls 20]
 [--repeats 5]. --threads N: TensorFlow's intra-op and inter-op threads (default TensorFlow's: as many as cores each);
@@ -50,11 +50,13 @@ real = normal([B, 28, 28, 1], 1)
 
 def input_grad(dy, kernel, in_shape):
     # SAME given as EXPLICIT numbers keeps TensorFlow's Eigen kernel (oneDNN's rewrite takes only SAME and VALID).
-    size, k = in_shape[1], kernel.shape[0]
-    total = max((-(-size // 2) - 1) * 2 + k - size, 0)
+    size, k, stride = in_shape[1], kernel.shape[0], STRIDES[1]
+    total = max((-(-size // stride) - 1) * stride + k - size, 0)
     pads = [0, 0, total // 2, total - total // 2, total // 2, total - total // 2, 0, 0]
     padding = dict(padding="EXPLICIT", explicit_paddings=pads) if in_shape[3] <= 4 else dict(padding="SAME")
-    return tf.raw_ops.Conv2DBackpropInput(input_sizes=in_shape, filter=kernel, out_backprop=dy, strides=STRIDES, **padding)
+    return tf.raw_ops.Conv2DBackpropInput(
+        input_sizes=in_shape, filter=kernel, out_backprop=dy, strides=STRIDES, **padding
+    )
 
 
 def transpose_conv(x, kernel, out_shape):

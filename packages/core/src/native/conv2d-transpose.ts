@@ -41,11 +41,13 @@ function register(): void {
       const backend = nativeBackend()!;
       const { x, filter, bias } = inputs as { x: Tensor; filter: Tensor; bias?: Tensor };
       const options = attrs as unknown as Conv2dTransposeOptions;
-      const y = convInputGradient(backend, x, filter, options.outputShape, options);
-      if (!bias) return y as unknown as ReturnType<Parameters<typeof tf.registerKernel>[0]['kernelFunc']>;
-      const z = runNativeOp(backend, 'BiasAdd', [floatTypeAttr(backend), nhwcAttr(backend)], [y, bias])[0]!;
-      y.dispose();
-      return z as unknown as ReturnType<Parameters<typeof tf.registerKernel>[0]['kernelFunc']>;
+      let y = convInputGradient(backend, x, filter, options.outputShape, options);
+      if (bias) {
+        const z = y;
+        y = runNativeOp(backend, 'BiasAdd', [floatTypeAttr(backend), nhwcAttr(backend)], [z, bias])[0] as Tensor4D;
+        z.dispose();
+      }
+      return y as unknown as ReturnType<Parameters<typeof tf.registerKernel>[0]['kernelFunc']>;
     },
   });
   // A gradient per input, computed only when asked for.
